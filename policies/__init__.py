@@ -1,0 +1,1 @@
+"""kubesage room: policies."""
