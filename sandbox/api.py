@@ -355,12 +355,12 @@ class SandboxAPI:
             return await self._send_obj(req, send, res.obj, rt, 201 if res.created else 200, res.warnings)
         if verb == "delete":
             options = self._delete_options(req)
-            obj = cluster.delete(rt, ns, name, user, options, bool(req.query.get("dryRun")))
+            obj = cluster.delete(rt, ns, name, user, options, bool(options.get("dryRun")))
             return await self._send_obj(req, send, obj, rt, 200)
         if verb == "deletecollection":
             options = self._delete_options(req)
             out = cluster.delete_collection(rt, ns or None, user, req.q("labelSelector"), req.q("fieldSelector"),
-                                            options, bool(req.query.get("dryRun")))
+                                            options, bool(options.get("dryRun")))
             return await _respond(send, 200, _json(out))
         raise method_not_allowed()
 
@@ -375,6 +375,10 @@ class SandboxAPI:
                 options[k] = req.q(k)
         if req.q("orphanDependents") is not None:
             options["orphanDependents"] = req.qbool("orphanDependents")
+        if req.query.get("dryRun"):
+            options["dryRun"] = req.query["dryRun"]
+        if options.get("dryRun") and options["dryRun"] != ["All"]:
+            raise bad_request(f'Invalid value: {options["dryRun"]!r}: supported values: "All"')
         return options
 
     async def subresource(self, req: Request, send: Send, user: UserInfo, t: Target, verb: str) -> None:
@@ -463,7 +467,7 @@ class SandboxAPI:
                list_meta: dict[str, Any] | None = None) -> dict[str, Any]:
         return tables.to_table(objs, rt.kind, rt.group, list_meta=list_meta, include_object=include,
                                now=self.cluster.clock.now(),
-                               additional_printer_columns=list(rt.printer_columns) or None)
+                               additional_printer_columns=list(rt.printer_columns) if rt.is_custom else None)
 
     async def _send_obj(self, req: Request, send: Send, obj: dict[str, Any], rt: ResourceType, status: int = 200,
                         warnings: list[str] | None = None) -> None:

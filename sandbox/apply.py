@@ -27,7 +27,8 @@ from typing import Any
 
 from sandbox import schema
 
-Path = tuple[tuple[Any, ...], ...]
+FieldPath = tuple[tuple[Any, ...], ...]
+_Children = dict[tuple[Any, ...], tuple[Any, dict[str, Any], bool]]
 
 _MISSING: Any = object()
 
@@ -46,10 +47,15 @@ _CR_ROOT: dict[str, Any] = {"properties": {
 }}
 
 # Never recorded as owned (managedfields' stripMetaManager); removed as members only, not recursively.
-_STRIPPED: set[Path] = {(("f", "apiVersion"),), (("f", "kind"),), (("f", "metadata"),)} | {
+_STRIPPED: set[FieldPath] = {(("f", "apiVersion"),), (("f", "kind"),), (("f", "metadata"),)} | {
     (("f", "metadata"), ("f", name)) for name in (
         "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation",
         "managedFields", "resourceVersion")}
+
+# Non-pointer struct fields of the built-in types, present (empty) in Go's zero value of an object.
+_ZERO_STRUCTS = ("metadata", "spec", "status", "template", "jobTemplate", "strategy", "updateStrategy")
+
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 # Server-owned metadata an apply configuration cannot set.
 _IGNORED_META = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
@@ -58,8 +64,8 @@ _IGNORED_META = ("managedFields", "resourceVersion", "uid", "creationTimestamp",
 class ApplyConflict(Exception):
     """An apply would change fields other managers own; the server answers 409 Conflict.
 
-    ``conflicts`` lists (manager, field path) pairs; ``causes`` are the Status details causes
-    (type ``FieldManagerConflict``) the real server returns.
+    ``conflicts`` lists (manager, field path) pairs; ``causes`` are the Status ``details.causes`` the real
+    server returns (reason ``FieldManagerConflict``, message naming the manager as the error text does).
     """
 
     def __init__(self, message: str, conflicts: list[tuple[str, str]], causes: list[dict[str, str]]):
@@ -134,7 +140,7 @@ def _item_element(item: Any, keys: list[str], item_raw: dict[str, Any]) -> tuple
     return ("k", tuple(sorted(fields)))
 
 
-def _granular(value: Any, raw: dict[str, Any]) -> dict[tuple[Any, ...], tuple[Any, dict[str, Any], bool]] | None:
+def _granular(value: Any, raw: dict[str, Any]) -> _Children | None:
     """A granular node's children: {path element: (value, schema, declared)}; None for a leaf.
 
     Leaves are scalars, atomic maps and atomic lists; duplicate list items keep their first occurrence.
@@ -148,7 +154,7 @@ def _granular(value: Any, raw: dict[str, Any]) -> dict[tuple[Any, ...], tuple[An
         if keys is None:
             return None
         item_raw = _items(raw)
-        children: dict[tuple[Any, ...], tuple[Any, dict[str, Any], bool]] = {}
+        children: _Children = {}
         for item in value:
             children.setdefault(_item_element(item, keys, item_raw), (item, item_raw, False))
         return children
@@ -161,12 +167,12 @@ def _atomic_map_type(raw: dict[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------- field sets
 
-def _field_set(value: Any, raw: dict[str, Any], path: Path = ()) -> set[Path]:
+def _field_set(value: Any, raw: dict[str, Any], path: FieldPath = ()) -> set[FieldPath]:
     """SMD ToFieldSet: leaves, list items and map keys of a value."""
     children = _granular(value, raw)
     if children is None:
         return {path} if path else set()
-    out: set[Path] = set()
+    out: set[FieldPath] = set()
     for element, (child, child_raw, declared) in children.items():
         child_path = path + (element,)
         out |= _field_set(child, child_raw, child_path)
@@ -175,10 +181,10 @@ def _field_set(value: Any, raw: dict[str, Any], path: Path = ()) -> set[Path]:
     return out
 
 
-def _with_named_fields(paths: set[Path], root: dict[str, Any]) -> set[Path]:
+def _with_named_fields(paths: set[FieldPath], root: dict[str, Any]) -> set[FieldPath]:
     """SMD EnsureNamedFieldsAreMembers: struct fields above a member count as members (used by prune)."""
     out = set(paths)
-    lookup: dict[Path, tuple[dict[str, Any], bool]] = {(): (root, False)}
+    lookup: dict[FieldPath, tuple[dict[str, Any], bool]] = {(): (root, False)}
     for path in paths:
         for i in range(1, len(path)):
             prefix = path[:i]
@@ -190,7 +196,7 @@ def _with_named_fields(paths: set[Path], root: dict[str, Any]) -> set[Path]:
     return out
 
 
-def _without(paths: set[Path], ignored: set[Path]) -> set[Path]:
+def _without(paths: set[FieldPath], ignored: set[FieldPath]) -> set[FieldPath]:
     """SMD RecursiveDifference: drop the ignored paths and everything below them."""
     return {p for p in paths if not any(p[:len(i)] == i for i in ignored)}
 
@@ -244,11 +250,12 @@ def _merge_list_order(lorder: list[Any], rorder: list[Any], from_rhs: dict[Any, 
     return out
 
 
-def _compare(lhs: Any, rhs: Any, raw: dict[str, Any], path: Path,
-             added: set[Path], removed: set[Path], modified: set[Path]) -> None:
+def _compare(lhs: Any, rhs: Any, raw: dict[str, Any], path: FieldPath,
+             added: set[FieldPath], removed: set[FieldPath], modified: set[FieldPath]) -> None:
     """SMD Compare: leaves added/removed/modified, plus granular nodes that appear or disappear."""
-    left = _granular(lhs, raw) if lhs is not _MISSING else None
-    right = _granular(rhs, raw) if rhs is not _MISSING else None
+    # As in Go, a null container compares like an empty one.
+    left = _granular(_null_as_empty(lhs, rhs), raw) if lhs is not _MISSING else None
+    right = _granular(_null_as_empty(rhs, lhs), raw) if rhs is not _MISSING else None
     leaf = ((lhs is not _MISSING and left is None) or (rhs is not _MISSING and right is None)
             or not (left or right))
     if not leaf:
@@ -268,19 +275,25 @@ def _compare(lhs: Any, rhs: Any, raw: dict[str, Any], path: Path,
         modified.add(path)
 
 
-def _diff(old: Any, new: Any, root: dict[str, Any], ignored: set[Path]) -> tuple[set[Path], set[Path], set[Path]]:
-    added: set[Path] = set()
-    removed: set[Path] = set()
-    modified: set[Path] = set()
+def _null_as_empty(value: Any, other: Any) -> Any:
+    return type(other)() if value is None and isinstance(other, dict | list) else value
+
+
+def _diff(old: Any, new: Any, root: dict[str, Any],
+          ignored: set[FieldPath]) -> tuple[set[FieldPath], set[FieldPath], set[FieldPath]]:
+    """(added, removed, modified) from old to new, ignored fields left out (Comparison.ExcludeFields)."""
+    added: set[FieldPath] = set()
+    removed: set[FieldPath] = set()
+    modified: set[FieldPath] = set()
     _compare(old, new, root, (), added, removed, modified)
     return _without(added, ignored), _without(removed, ignored), _without(modified, ignored)
 
 
-def _remove(value: Any, raw: dict[str, Any], doomed: set[Path]) -> Any:
+def _remove(value: Any, raw: dict[str, Any], doomed: set[FieldPath]) -> Any:
     """SMD RemoveItems: drop each doomed path with its subtree; a container emptied this way goes too."""
     prefixes = {p[:i] for p in doomed for i in range(1, len(p))}
 
-    def walk(node: Any, node_raw: dict[str, Any], path: Path) -> Any:
+    def walk(node: Any, node_raw: dict[str, Any], path: FieldPath) -> Any:
         children = _granular(node, node_raw)
         if children is None:
             return node
@@ -300,7 +313,7 @@ def _remove(value: Any, raw: dict[str, Any], doomed: set[Path]) -> Any:
     return {} if result is _MISSING else result
 
 
-def _prune(merged: Any, root: dict[str, Any], last: set[Path], owned: set[Path]) -> Any:
+def _prune(merged: Any, root: dict[str, Any], last: set[FieldPath], owned: set[FieldPath]) -> Any:
     """SMD prune: remove what the applier applied last time but not now, unless someone still owns it.
 
     A literal port of prune/addBackOwnedItems/addBackDanglingItems, so that fields nobody owns but the
@@ -327,7 +340,7 @@ class _Manager:
     api_version: str
     subresource: str = ""
     time: str | None = None
-    fields: set[Path] = field(default_factory=set)
+    fields: set[FieldPath] = field(default_factory=set)
 
     @property
     def identity(self) -> str:
@@ -370,7 +383,8 @@ def _decode_element(text: str) -> tuple[Any, ...] | None:
             return ("v", _json(json.loads(body)))
         if kind == "k":
             keys = json.loads(body)
-            return ("k", tuple(sorted((k, _json(v)) for k, v in keys.items()))) if isinstance(keys, dict) else None
+            if isinstance(keys, dict):
+                return ("k", tuple(sorted((k, _json(v)) for k, v in keys.items())))
         if kind == "i":
             return ("i", int(body))
     except ValueError:
@@ -378,8 +392,8 @@ def _decode_element(text: str) -> tuple[Any, ...] | None:
     return None  # unknown kinds are dropped, as SMD does
 
 
-def _decode(tree: Any, prefix: Path = ()) -> set[Path]:
-    out: set[Path] = set()
+def _decode(tree: Any, prefix: FieldPath = ()) -> set[FieldPath]:
+    out: set[FieldPath] = set()
     if not isinstance(tree, dict):
         return out
     for key, sub in tree.items():
@@ -419,7 +433,7 @@ def _element_text(element: tuple[Any, ...]) -> str:
     return f"{kind}:{body}"
 
 
-def _encode(paths: set[Path]) -> dict[str, Any]:
+def _encode(paths: set[FieldPath]) -> dict[str, Any]:
     """The fieldsV1 JSON of a set, children in SMD order, "." first where a node is also a member."""
     tree: dict[Any, Any] = {}
     for path in paths:
@@ -439,8 +453,8 @@ def _encode(paths: set[Path]) -> dict[str, Any]:
     return emit(tree)
 
 
-def _path_text(path: Path) -> str:
-    """fieldpath.Path.String(): .spec.containers[name="web"].image"""
+def _path_text(path: FieldPath) -> str:
+    """fieldpath.FieldPath.String(): .spec.containers[name="web"].image"""
     def scalar(text: str) -> str:
         value = json.loads(text)
         return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else text
@@ -458,7 +472,7 @@ def _path_text(path: Path) -> str:
     return "".join(parts)
 
 
-def _iteration_order(path: Path) -> tuple[Any, ...]:
+def _iteration_order(path: FieldPath) -> tuple[Any, ...]:
     """Set.Iterate order: at each level members first, then children, each sorted."""
     return tuple((0 if i == len(path) - 1 else 1, _element_order(e)) for i, e in enumerate(path))
 
@@ -491,25 +505,51 @@ def _take_managed(obj: dict[str, Any]) -> list[Any]:
     return (metadata.pop("managedFields", None) or []) if isinstance(metadata, dict) else []
 
 
-def _ignored(subresource: str | None, ignore_status: bool) -> set[Path]:
+def _ignored(subresource: str | None, ignore_status: bool) -> set[FieldPath]:
     """The strategy's reset fields: status on the main resource, spec on /status."""
     if subresource == "status":
         return {(("f", "spec"),)}
     return {(("f", "status"),)} if ignore_status and not subresource else set()
 
 
-def _baseline(root: dict[str, Any], definition: str | None) -> dict[str, Any]:
-    """What a create is compared against: Go's zero value already holds the top-level spec/status structs,
-    so creators own ``f:spec`` children but not ``f:spec`` itself."""
-    if definition is None:
-        return {}
-    props = schema.resolve(root).get("properties") or {}
-    return {name: {} for name in ("spec", "status")
-            if name in props and schema.resolve(props[name]).get("properties")}
+def _baseline(raw: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """What a create is compared against: Go's zero value of a built-in object, approximated.
+
+    It already holds the non-pointer structs (metadata, spec, template...) and null required fields, so
+    a creator owns their contents but not the nodes themselves (no "." in fieldsV1), as on a real server.
+    """
+    resolved = schema.resolve(raw)
+    props = resolved.get("properties") or {}
+    zero: dict[str, Any] = {name: None for name in resolved.get("required") or [] if name in props}
+    for name in _ZERO_STRUCTS:
+        if name in props and schema.resolve(props[name]).get("properties") and depth < 8:
+            zero[name] = _baseline(props[name], depth + 1)
+    return zero
+
+
+def _last_applied_text(applied: dict[str, Any]) -> str:
+    config = copy.deepcopy(applied)
+    annotations = (config.get("metadata") or {}).get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(_LAST_APPLIED, None)
+    return json.dumps(config, separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def _last_applied_fields(live: dict[str, Any], root: dict[str, Any], api_version: str) -> set[FieldPath]:
+    """The fields of kubectl's last-applied-configuration annotation whose value the live object still has."""
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    try:
+        last = json.loads(annotations.get(_LAST_APPLIED) or "null")
+        if not isinstance(last, dict) or last.get("apiVersion") != api_version:
+            return set()
+        added, removed, modified = _diff(last, live, root, set())
+        return _field_set(last, root) - added - removed - modified
+    except ValueError:
+        return set()
 
 
 def _record_update(managers: dict[str, _Manager], old: Any, new: Any, root: dict[str, Any],
-                   ignored: set[Path], me: _Manager, now: str) -> None:
+                   ignored: set[FieldPath], me: _Manager, now: str) -> None:
     """SMD Update under a fresh manager, then merged into ``me`` (managedFieldsUpdater)."""
     added, removed, modified = _diff(old, new, root, ignored)
     for manager in managers.values():
@@ -546,7 +586,7 @@ def server_side_apply(live: dict[str, Any] | None, applied: dict[str, Any], *, m
     managers = _read_managers(_take_managed(current))
     if live is not None and not managers:
         # An object nobody tracked yet: its fields belong to "before-first-apply" (skipNonAppliedManager).
-        _record_update(managers, _baseline(root, definition), current, root, ignored,
+        _record_update(managers, _baseline(root), current, root, ignored,
                        _Manager("before-first-apply", "Update", api_version), now)
 
     me = _Manager(manager, "Apply", api_version, subresource or "")
@@ -558,6 +598,12 @@ def server_side_apply(live: dict[str, Any] | None, applied: dict[str, Any], *, m
     added, removed, modified = _diff(current, merged, root, ignored)
     conflicts = sorted(((m, p) for m in managers.values() for p in m.fields & (added | modified)),
                        key=lambda c: (c[0].identity, _iteration_order(c[1])))
+    if conflicts and not force and manager == "kubectl":
+        # kubectl upgrading from client-side apply (lastAppliedManager): fields its last-applied
+        # annotation still matches count as its own, so they are taken over without a conflict.
+        allowed = _last_applied_fields(current, root, api_version)
+        conflicts = [(m, p) for m, p in conflicts if p not in allowed]
+        force = not conflicts
     if conflicts and not force:
         raise _conflict_error(conflicts)
     for other in managers.values():
@@ -565,6 +611,13 @@ def server_side_apply(live: dict[str, Any] | None, applied: dict[str, Any], *, m
 
     me.fields -= _STRIPPED
     changed = live is None or _json(current) != _json(merged)
+    metadata = merged.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    if manager == "kubectl" and annotations.get(_LAST_APPLIED):
+        # lastAppliedUpdater: keep the client-side annotation in step, so a later client-side apply
+        # diffs against this configuration.
+        annotations = {**annotations, _LAST_APPLIED: _last_applied_text(applied)}
+        merged["metadata"] = {**metadata, "annotations": annotations}
     me.time = now if changed else (previous.time if previous else None)
     managers[me.identity] = me
     return _write_managers(merged, managers)
@@ -582,7 +635,7 @@ def track_update(old: dict[str, Any] | None, new: dict[str, Any], *, manager: st
     root = _root(definition)
     result = copy.deepcopy(new)
     sent = _take_managed(result)
-    before = copy.deepcopy(old) if old is not None else _baseline(root, definition)
+    before = copy.deepcopy(old) if old is not None else _baseline(root)
     live_entries = _take_managed(before)
     managers = _read_managers(sent if sent and not subresource else live_entries)
     try:
@@ -600,7 +653,7 @@ def fields_v1(obj: dict[str, Any], definition: str | None) -> dict[str, Any]:
     return _encode(_field_set(value, _root(definition)) - _STRIPPED)
 
 
-def _conflict_error(conflicts: list[tuple[_Manager, Path]]) -> ApplyConflict:
+def _conflict_error(conflicts: list[tuple[_Manager, FieldPath]]) -> ApplyConflict:
     """The apiserver's message: one line for one conflict, else grouped by manager."""
     if len(conflicts) == 1:
         manager, path = conflicts[0]
@@ -615,5 +668,5 @@ def _conflict_error(conflicts: list[tuple[_Manager, Path]]) -> ApplyConflict:
     return ApplyConflict(
         message,
         [(m.manager, _path_text(p)) for m, p in conflicts],
-        [{"type": "FieldManagerConflict", "message": f"conflict with {m.describe()}", "field": _path_text(p)}
+        [{"reason": "FieldManagerConflict", "message": f"conflict with {m.describe()}", "field": _path_text(p)}
          for m, p in conflicts])

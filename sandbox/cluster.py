@@ -371,7 +371,10 @@ class Cluster:
                 raise already_exists(rt.plural, rt.group, name)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = self.clock.rfc3339()
-            meta["generation"] = 1
+            if _has_generation(rt):
+                meta["generation"] = 1
+            else:
+                meta.pop("generation", None)
             for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"):
                 meta.pop(k, None)
             obj = self._admit_create(rt, ns, obj)
@@ -479,7 +482,7 @@ class Cluster:
             if rt.key == "/namespaces":
                 new.setdefault("spec", current.get("spec", {}))
         new = self._finish(rt, new)
-        if _spec_changed(current, new):
+        if _has_generation(rt) and _spec_changed(current, new):
             _meta(new)["generation"] = int(cur_meta.get("generation") or 1) + 1
         _meta(new).pop("resourceVersion", None)
         if not managed_done:
@@ -553,9 +556,9 @@ class Cluster:
                                            now=self.clock.rfc3339(), ignore_status=subresource != "status",
                                            subresource=subresource or None)
         except ssa.ApplyConflict as e:
-            raise ApiError(409, "Conflict", str(e), {
-                "causes": [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}"', "field": f}
-                           for m, f in e.conflicts]}) from None
+            raise ApiError(409, "Conflict", str(e), {"causes": e.causes}) from None
+        except ValueError as e:
+            raise ApiError(422, "Invalid", str(e)) from None
         if current is None:
             merged_meta = _meta(merged)
             merged_meta.pop("resourceVersion", None)
@@ -909,6 +912,14 @@ class Cluster:
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+def _has_generation(rt: ResourceType) -> bool:
+    """Only kinds with a spec (and custom resources) track metadata.generation, as on a real server."""
+    if rt.crd_schema is not None:
+        return True
+    from sandbox import schema
+
+    return "spec" in (schema.definitions().get(rt.definition or "", {}).get("properties") or {})
+
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     strip = ("resourceVersion", "managedFields")
     am = {k: v for k, v in (a.get("metadata") or {}).items() if k not in strip}

@@ -199,7 +199,8 @@ def _age(timestamp: Any, now: datetime) -> str:
 def _rfc3339(timestamp: Any) -> str:
     """A timestamp re-rendered in UTC as Go's time.RFC3339 (the zero time when unset)."""
     parsed = _parse_time(timestamp) or _ZERO_TIME
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = parsed.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"  # strftime's %Y does not zero-pad year 1
 
 
 # ---------------------------------------------------------------------------------------------------------
