@@ -74,10 +74,11 @@ def api_client(sandbox: SandboxServer) -> client.ApiClient:
 
 def client_as(sandbox: SandboxServer, token: str) -> client.ApiClient:
     """A kubernetes client authenticated with another bearer token."""
-    api = config.new_client_from_config(str(sandbox.kubeconfig_path))
-    api.configuration.api_key = {"authorization": f"Bearer {token}"}
-    api.configuration.api_key_prefix = {}
-    return api
+    cfg = client.Configuration()
+    cfg.host = sandbox.url
+    cfg.ssl_ca_cert = str(sandbox.ca_file)
+    cfg.api_key = {"authorization": f"Bearer {token}"}
+    return client.ApiClient(cfg)
 
 
 @pytest.fixture()
