@@ -35,12 +35,11 @@ from sandbox.errors import (
     conflict,
     forbidden,
     invalid,
-    method_not_allowed,
     not_found,
 )
 from sandbox.rbac import Attributes, Authorizer, UserInfo, bootstrap_policy, forbidden_message
 from sandbox.resources import VIRTUAL_KINDS, Registry, ResourceType
-from sandbox.selectors import format_label_selector, parse_field_selector, parse_label_selector, labels_match
+from sandbox.selectors import format_label_selector, labels_match, parse_field_selector, parse_label_selector
 from sandbox.store import Store
 from sandbox.validation import decode, validate
 
@@ -435,7 +434,7 @@ class Cluster:
         obj = copy.deepcopy(obj)
         meta = _meta(obj)
         if meta.get("name") and meta["name"] != name:
-            raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (meta["name"], name))
+            raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
         meta["name"] = name
         with self.store.lock():
             ns = self._check_namespace(rt, ns, obj, creating=False)
@@ -782,7 +781,7 @@ class Cluster:
     def _namespace_defaults(self, ns: str) -> None:
         """What controllers add to a new namespace: the default ServiceAccount and the root CA ConfigMap."""
         opts = WriteOptions(field_manager="kube-controller-manager")
-        for plural, name, body in (
+        for plural, _name, body in (
             ("serviceaccounts", "default", {"metadata": {"name": "default"}}),
             ("configmaps", "kube-root-ca.crt", {"metadata": {"name": "kube-root-ca.crt", "annotations": {
                 "kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver "

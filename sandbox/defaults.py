@@ -129,7 +129,8 @@ def _daemonset(obj: dict[str, Any]) -> None:
 def _job(obj: dict[str, Any]) -> None:
     spec = obj.setdefault("spec", {})
     spec.setdefault("backoffLimit", 6)
-    spec.setdefault("completions", 1) if "parallelism" not in spec else None
+    if "completions" not in spec and "parallelism" not in spec:
+        spec["completions"] = 1
     spec.setdefault("parallelism", 1)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)

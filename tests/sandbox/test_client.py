@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 import urllib.request
-import ssl
 
 import pytest
 from kubernetes import client, watch

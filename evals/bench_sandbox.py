@@ -1,0 +1,143 @@
+"""`make bench` (sandbox part): how fast the embedded API server answers real clients.
+
+Prints medians (and the machine) for:
+- list 5,000 pods through the kubernetes client (ms, median of 5);
+- create 1,000 objects through the kubernetes client (objects/s);
+- watch event latency: from the server storing a change to the client receiving it (ms, median of 200).
+Numbers are measured, never asserted; tests do not depend on them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from kubernetes import client, watch
+
+from sandbox.cluster import SYSTEM, WriteOptions
+from sandbox.server import SandboxServer
+
+
+def _api(server: SandboxServer) -> client.ApiClient:
+    cfg = client.Configuration()
+    cfg.host = server.url
+    cfg.ssl_ca_cert = str(server.ca_file)
+    cfg.api_key = {"authorization": f"Bearer {server.token}"}
+    return client.ApiClient(cfg)
+
+
+def _pod(i: int) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"pod-{i:05d}", "labels": {"app": f"app-{i % 50}", "tier": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.25", "ports": [{"containerPort": 80}],
+                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}
+
+
+def bench_list(server: SandboxServer, api: client.ApiClient, n: int = 5000) -> dict:
+    cluster = server.cluster
+    rt = cluster.rt("", "v1", "pods")
+    cluster.create(cluster.rt("", "v1", "namespaces"), "", {"metadata": {"name": "bench-list"}}, SYSTEM, WriteOptions())
+    for i in range(n):
+        cluster.create(rt, "bench-list", _pod(i), SYSTEM, WriteOptions(field_manager="bench"))
+    core = client.CoreV1Api(api)
+    times, raw_times = [], []
+    for _ in range(5):
+        t = time.perf_counter()
+        pods = core.list_namespaced_pod("bench-list")
+        times.append((time.perf_counter() - t) * 1000)
+        assert len(pods.items) == n
+        t = time.perf_counter()
+        resp = core.list_namespaced_pod("bench-list", _preload_content=False)
+        data = resp.data
+        raw_times.append((time.perf_counter() - t) * 1000)
+    return {"list_pods": n, "list_ms_median": round(statistics.median(times), 1),
+            "list_ms_median_raw_http": round(statistics.median(raw_times), 1), "response_mb": round(len(data) / 1e6, 2)}
+
+
+def bench_create(api: client.ApiClient, n: int = 1000) -> dict:
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="bench-create")))
+    t = time.perf_counter()
+    for i in range(n):
+        core.create_namespaced_config_map("bench-create", client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=f"cm-{i}", labels={"i": str(i)}), data={"k": "v" * 64}))
+    dt = time.perf_counter() - t
+    return {"create_objects": n, "create_objects_per_s": round(n / dt, 1)}
+
+
+def bench_watch(server: SandboxServer, api: client.ApiClient, n: int = 200) -> dict:
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="bench-watch")))
+    stored: dict[str, float] = {}
+    seen: dict[str, float] = {}
+
+    def hook(_what, rt, _old, new):  # runs in the server when the change is stored
+        if new is not None and rt.key == "/configmaps" and new["metadata"].get("namespace") == "bench-watch":
+            stored.setdefault(new["metadata"]["name"], time.perf_counter())
+
+    server.cluster.hooks.append(hook)
+    rv = core.list_namespaced_config_map("bench-watch").metadata.resource_version
+    ready = threading.Event()
+
+    def watcher() -> None:
+        w = watch.Watch()
+        ready.set()
+        for ev in w.stream(core.list_namespaced_config_map, "bench-watch", resource_version=rv, timeout_seconds=120):
+            if ev["type"] == "ADDED" and ev["object"].metadata.name.startswith("w-"):
+                seen[ev["object"].metadata.name] = time.perf_counter()
+                if len(seen) == n:
+                    w.stop()
+
+    t = threading.Thread(target=watcher, daemon=True)
+    t.start()
+    ready.wait()
+    time.sleep(0.3)
+    writer = client.CoreV1Api(_api(server))
+    for i in range(n):
+        writer.create_namespaced_config_map("bench-watch", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"w-{i}")))
+        time.sleep(0.005)
+    t.join(timeout=60)
+    server.cluster.hooks.remove(hook)
+    lat = [(seen[k] - stored[k]) * 1000 for k in seen if k in stored]
+    return {"watch_events": len(lat), "watch_latency_ms_median": round(statistics.median(lat), 2),
+            "watch_latency_ms_p95": round(sorted(lat)[int(len(lat) * 0.95) - 1], 2)}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> None:
+    results: dict = {"machine": machine()}
+    with SandboxServer() as server:
+        api = _api(server)
+        results.update(bench_list(server, api))
+        results.update(bench_create(api))
+        results.update(bench_watch(server, api))
+    print("sandbox benchmark on", results["machine"])
+    print(f"  list {results['list_pods']} pods via kubernetes client: {results['list_ms_median']} ms median of 5 "
+          f"(raw HTTP {results['list_ms_median_raw_http']} ms, {results['response_mb']} MB)")
+    print(f"  create {results['create_objects']} objects: {results['create_objects_per_s']} objects/s")
+    print(f"  watch event latency: {results['watch_latency_ms_median']} ms median, "
+          f"{results['watch_latency_ms_p95']} ms p95 ({results['watch_events']} events)")
+    out = Path(os.environ.get("KUBESAGE_HOME", Path.home() / ".kubesage")) / "bench" / "sandbox.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"  written to {out}")
+
+
+if __name__ == "__main__":
+    main()
