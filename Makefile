@@ -13,7 +13,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml uv.lock
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv
-	$(UV) sync --frozen
+	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF}" $(UV) sync --frozen
 	@touch $@
 
 demo: install
@@ -23,7 +23,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m evals.bench_sandbox
+	$(BIN)/python -m evals.bench
 
 lint: install
 	$(BIN)/ruff check .

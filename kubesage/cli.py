@@ -11,6 +11,8 @@ from pathlib import Path
 
 from kubesage import settings as settings_mod
 
+COMMAND_MODULES = ("iam", "llm", "agents", "tools", "server", "tui", "evals")
+
 
 def _cmd_sandbox_serve(args: argparse.Namespace, cfg: settings_mod.Settings) -> int:
     from sandbox.server import SandboxServer, ScenarioError
@@ -62,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="show the resolved settings")
     cfg.set_defaults(func=_cmd_config)
+
+    # Each room's commands live in their own module (kubesage/cli_<room>.py) with `register(subparsers)`.
+    import importlib
+
+    for room in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"kubesage.cli_{room}")
+        except ModuleNotFoundError as e:
+            if e.name != f"kubesage.cli_{room}":
+                raise
+            continue
+        module.register(sub)
     return p
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
-from sandbox import discovery, tables
+from sandbox import discovery, protobuf, tables
 from sandbox.cluster import Cluster, WriteOptions
 from sandbox.errors import ApiError, bad_request, gone, method_not_allowed, not_found, unsupported_media_type
 from sandbox.openapi import OpenAPI
@@ -304,9 +304,13 @@ class SandboxAPI:
                 if len(docs) != 1:
                     raise bad_request("a single YAML document is required")
                 return docs[0]
+            if ct == protobuf.MEDIA_TYPE:
+                return protobuf.decode(req.body)
             if ct.startswith("application/vnd.kubernetes.protobuf") or ct.endswith("+cbor") or ct == "application/cbor":
                 raise unsupported_media_type(ct)
             return json.loads(req.body)
+        except protobuf.ProtobufError as e:
+            raise bad_request(f"error decoding protobuf body: {e}") from None
         except (ValueError, yaml.YAMLError) as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise bad_request(f"error decoding {'YAML' if 'yaml' in ct else 'JSON'} body: {msg}") from None

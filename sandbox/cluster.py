@@ -848,6 +848,10 @@ class Cluster:
             new = copy.deepcopy(current)
             new["spec"]["nodeName"] = node
             new["metadata"].pop("resourceVersion", None)
+            status = new.setdefault("status", {})
+            status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"] + [
+                {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                 "lastTransitionTime": self.clock.rfc3339()}]
             self.store.put(rt.key, ns, name, new, "MODIFIED")
             self._after_write(rt, current, new)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}

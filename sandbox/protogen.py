@@ -372,12 +372,15 @@ class Builder:
     def __init__(self, structs: list[GoStruct], reader: TypeReader) -> None:
         self.reader = reader
         self.by_full: dict[str, GoStruct] = {}
+        self.duplicates: list[str] = []  # one Go type name, several descriptors with differing tags
         for st in structs:
             fn = st.typ.full_name
-            if fn:
-                self.by_full.setdefault(fn, st)
+            if not fn:
+                continue
+            seen = self.by_full.setdefault(fn, st)
+            if seen is not st and [(f.name, f.tag) for f in seen.fields] != [(f.name, f.tag) for f in st.fields]:
+                self.duplicates.append(fn)
         self.tables: dict[str, dict[int, Field]] = {}
-        self.go_names: dict[str, str] = {}
         self.problems: list[str] = []
         self.tag_fixes: list[str] = []
         self._pending: list[str] = []
@@ -420,7 +423,6 @@ class Builder:
         st = self.by_full.get(full) if full else None
         if st is None:
             return
-        self.go_names[name] = st.typ.string
         table: dict[int, Field] = {}
         r = self.reader
         for f in st.fields:
@@ -535,6 +537,7 @@ def extract(binary: Path) -> tuple[dict[str, dict[str, list[Any]]], dict[str, An
         "k8s_structs": sum(1 for st in k8s_structs if st.typ.pkgpath and "k8s.io" in st.typ.pkgpath),
         "matched": len(matched),
         "ambiguous": mismatched,
+        "duplicates": sorted(set(builder.duplicates)),
         "definitions_without_table": unmatched_defs,
         "go_structs_without_definition": len(go_only),
         "tables_written": len(tables),
@@ -577,8 +580,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{binary}: {summary['tag_records']} protobuf-tagged field names, "
           f"{summary['structs_found']} structs with protobuf tags ({summary['k8s_structs']} from k8s.io)")
     print(f"matched to OpenAPI definitions: {summary['matched']}; "
-          f"ambiguous/mismatched: {len(summary['ambiguous'])}; "
+          f"ambiguous (json names differ from the definition): {len(summary['ambiguous'])}; "
+          f"duplicate Go types: {len(summary['duplicates'])}; "
           f"Go structs without a definition: {summary['go_structs_without_definition']}")
+    for name in summary["duplicates"]:
+        print(f"  ambiguous: several differing descriptors for Go type {name} (first one used)")
     for name, extra, missing in summary["ambiguous"]:
         print(f"  mismatch {name}: only in Go {extra}, only in OpenAPI {missing}")
     print(f"definitions (with properties) without a table: {len(summary['definitions_without_table'])}")
