@@ -110,6 +110,10 @@ class SandboxAPI:
         self.cluster = cluster
         self.openapi = OpenAPI(cluster.registry)
         self.subresource_handlers: dict[str, Callable[..., Awaitable[None]]] = {}
+        # Read-only types computed on request (metrics.k8s.io), by resource key.
+        self.virtual: dict[str, Callable[[ResourceType, str | None], list[dict[str, Any]]]] = {}
+        self.prometheus: Callable[[], str] | None = None
+        self.kubelet: Any = None
         cluster.hooks.append(self._on_write)
 
     def _on_write(self, _what: str, rt: ResourceType, _old: Any, _new: Any) -> None:
@@ -200,6 +204,8 @@ class SandboxAPI:
             return await _respond(send, 200, b"ok", "text/plain; charset=utf-8")
         if path == "/version":
             return await _respond(send, 200, _json(discovery.SERVER_VERSION))
+        if path == "/metrics" and self.prometheus is not None:
+            return await _respond(send, 200, self.prometheus().encode(), "text/plain; version=0.0.4; charset=utf-8")
         if path in ("/api", "/apis") and aggregated:
             ct = discovery.AGGREGATED_V2 if agg_version == "v2" else discovery.AGGREGATED_V2BETA1
             doc = discovery.aggregated(reg, path == "/api", f"apidiscovery.k8s.io/{agg_version}")
@@ -328,6 +334,10 @@ class SandboxAPI:
         cluster.authorize(user, Attributes(verb, ns, rt.group, rt.plural, t.subresource, name))
         ua = req.header("user-agent")
 
+        provider = self.virtual.get(rt.key)
+        if provider is not None:
+            return await self._virtual(req, send, rt, ns, name, verb, provider)
+
         if t.subresource:
             handler = self.subresource_handlers.get(t.subresource)
             if handler is not None:
@@ -367,6 +377,21 @@ class SandboxAPI:
                                             options, bool(options.get("dryRun")))
             return await _respond(send, 200, _json(out))
         raise method_not_allowed()
+
+    async def _virtual(self, req: Request, send: Send, rt: ResourceType, ns: str, name: str, verb: str,
+                       provider: Callable[[ResourceType, str | None], list[dict[str, Any]]]) -> None:
+        items = provider(rt, ns or None)
+        if verb == "get":
+            found = next((i for i in items if i["metadata"]["name"] == name), None)
+            if found is None:
+                raise not_found(rt.plural, rt.group, name)
+            return await _respond(send, 200, _json(found))
+        if verb != "list":
+            raise method_not_allowed()
+        reqs = parse_label_selector(req.q("labelSelector"))
+        items = [i for i in items if labels_match(reqs, i["metadata"].get("labels"))]
+        return await _respond(send, 200, _json({"kind": rt.list_kind, "apiVersion": rt.api_version,
+                                                "metadata": {}, "items": items}))
 
     def _delete_options(self, req: Request) -> dict[str, Any]:
         options: dict[str, Any] = {}

@@ -102,8 +102,11 @@ def _set_path(obj: dict[str, Any], dotted: str, value: Any) -> None:
 class Cluster:
     """One sandbox cluster: a store plus the API's semantics over it."""
 
-    def __init__(self, store: Store | None = None, clock: Clock | None = None, secret: bytes | None = None) -> None:
+    def __init__(self, store: Store | None = None, clock: Clock | None = None, secret: bytes | None = None,
+                 seed: int = 0) -> None:
         self.store = store or Store()
+        self.seed = seed
+        self._name_counters: dict[str, int] = {}
         self.clock = clock or Clock()
         self.registry = Registry()
         self.tokens: dict[str, UserInfo] = {}
@@ -358,9 +361,9 @@ class Cluster:
         meta = _meta(obj)
         if meta.get("resourceVersion"):
             raise bad_request("resourceVersion should not be set on objects to be created")
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + _gen_suffix()
         with self.store.lock():
+            if not meta.get("name") and meta.get("generateName"):
+                meta["name"] = self._generate_name(rt, ns if rt.namespaced else "", meta["generateName"], meta)
             ns = self._check_namespace(rt, ns, obj, creating=True)
             name = meta.get("name") or ""
             if name and self.store.get(rt.key, ns, name) is not None:
@@ -368,7 +371,7 @@ class Cluster:
                     raise ApiError(409, "AlreadyExists", f'{rt.plural} "{name}" already exists, the server was not '
                                    "able to generate a unique name for the object", {"name": name, "kind": rt.plural})
                 raise already_exists(rt.plural, rt.group, name)
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = self._uid(rt, ns, name)
             meta["creationTimestamp"] = self.clock.rfc3339()
             if _has_generation(rt):
                 meta["generation"] = 1
@@ -385,6 +388,23 @@ class Cluster:
             stored = self.store.put(rt.key, ns, meta["name"], obj, "ADDED")
             self._after_write(rt, None, stored)
         return Result(stored, True, warnings)
+
+    def _generate_name(self, rt: ResourceType, ns: str, prefix: str, meta: dict[str, Any]) -> str:
+        """generateName: deterministic for a seed (same scenario, same names), unique in the store."""
+        body_ns = ns or meta.get("namespace") or ""
+        counter_key = f"{rt.key}/{body_ns}/{prefix}"
+        for _ in range(1000):
+            n = self._name_counters.get(counter_key, 0)
+            self._name_counters[counter_key] = n + 1
+            digest = hashlib.sha256(f"{self.seed}/{counter_key}/{n}".encode()).digest()
+            name = prefix + "".join(GENERATE_CHARS[b % len(GENERATE_CHARS)] for b in digest[:5])
+            if self.store.get(rt.key, body_ns if rt.namespaced else "", name) is None:
+                return name
+        return prefix + _gen_suffix()
+
+    def _uid(self, rt: ResourceType, ns: str, name: str) -> str:
+        digest = hashlib.sha256(f"{self.seed}/{self.store.resource_version}/{rt.key}/{ns}/{name}".encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def _admit_create(self, rt: ResourceType, ns: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Admission: what the real server's admission plugins and registries add on create."""
@@ -481,6 +501,7 @@ class Cluster:
             if rt.key == "/namespaces":
                 new.setdefault("spec", current.get("spec", {}))
         new = self._finish(rt, new)
+        _check_immutable(rt, current, new)
         if _has_generation(rt) and _spec_changed(current, new):
             _meta(new)["generation"] = int(cur_meta.get("generation") or 1) + 1
         _meta(new).pop("resourceVersion", None)
@@ -915,6 +936,32 @@ class Cluster:
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+IMMUTABLE = {
+    "rbac.authorization.k8s.io/rolebindings": [("roleRef", "cannot change roleRef")],
+    "rbac.authorization.k8s.io/clusterrolebindings": [("roleRef", "cannot change roleRef")],
+    "apps/deployments": [("spec.selector", "field is immutable")],
+    "apps/replicasets": [("spec.selector", "field is immutable")],
+    "apps/statefulsets": [("spec.selector", "field is immutable")],
+    "apps/daemonsets": [("spec.selector", "field is immutable")],
+    "batch/jobs": [("spec.selector", "field is immutable"), ("spec.completions", "field is immutable")],
+}
+
+
+def _check_immutable(rt: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Fields the real API server refuses to change once set (422 Invalid)."""
+    errs = []
+    for path, why in IMMUTABLE.get(rt.key, []):
+        before, after = _get_path(old, path), _get_path(new, path)
+        if before is not None and before != after:
+            errs.append((path, f"Invalid value: {json.dumps(after, sort_keys=True)}: {why}"))
+    if rt.key == "/services":
+        before = (old.get("spec") or {}).get("clusterIP")
+        after = (new.get("spec") or {}).get("clusterIP")
+        if before and after and before != after:
+            errs.append(("spec.clusterIPs[0]", f'Invalid value: "{after}": may not change once set'))
+    if errs:
+        raise invalid(rt.kind, rt.group, old["metadata"]["name"], errs)
+
 def _has_generation(rt: ResourceType) -> bool:
     """Only kinds with a spec (and custom resources) track metadata.generation, as on a real server."""
     if rt.crd_schema is not None:

@@ -131,7 +131,7 @@ VIRTUAL_KINDS = {"SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAc
 # Preferred order of groups in discovery (core first, as the real server lists them).
 GROUP_ORDER = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "autoscaling",
                "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
-               "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io"]
+               "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "metrics.k8s.io"]
 
 SCALE_PATHS = (".spec.replicas", ".status.replicas", ".status.selector")
 
@@ -168,6 +168,11 @@ class Registry:
     def __init__(self) -> None:
         self._builtin = list(BUILTIN)
         self._custom: dict[str, list[ResourceType]] = {}  # CRD name -> types
+
+    def add(self, rt: ResourceType) -> None:
+        """Serve an extra type (e.g. the metrics API once the kubelet model runs)."""
+        if rt not in self._builtin:
+            self._builtin.append(rt)
 
     def set_crd(self, crd: dict[str, Any]) -> None:
         self._custom[crd["metadata"]["name"]] = from_crd(crd)

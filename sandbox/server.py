@@ -21,10 +21,13 @@ from typing import Any
 import uvicorn
 import yaml
 
+from sandbox import pod_io
 from sandbox.api import SandboxAPI
 from sandbox.clock import Clock
 from sandbox.cluster import SYSTEM, Cluster, WriteOptions
+from sandbox.controllers import ClusterBehaviour
 from sandbox.errors import ApiError
+from sandbox.metrics import NODE_METRICS, POD_METRICS
 from sandbox.store import Store
 from sandbox.tls import ensure_certs
 
@@ -48,8 +51,7 @@ def scenario_path(name_or_file: str) -> Path:
     raise ScenarioError(f"unknown scenario {name_or_file!r} (built in: {known}; or give a path to a .yaml file)")
 
 
-def load_scenario(cluster: Cluster, name_or_file: str) -> dict[str, Any]:
-    """Apply a scenario: users and their tokens, then every object in order (existing ones are left alone)."""
+def _read_scenario(name_or_file: str) -> tuple[Path, dict[str, Any]]:
     path = scenario_path(name_or_file)
     try:
         doc = yaml.safe_load(path.read_text())
@@ -57,6 +59,16 @@ def load_scenario(cluster: Cluster, name_or_file: str) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(doc, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping with keys name, users, objects")
+    return path, doc
+
+
+def load_scenario(cluster: Cluster, name_or_file: str) -> dict[str, Any]:
+    """Apply a scenario: users and their tokens, then every object in order (existing ones are left alone)."""
+    path, doc = _read_scenario(name_or_file)
+    return apply_scenario(cluster, path, doc)
+
+
+def apply_scenario(cluster: Cluster, path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     for i, u in enumerate(doc.get("users") or []):
         if not isinstance(u, dict) or not u.get("name") or not u.get("token"):
             raise ScenarioError(f"{path}: users[{i}] needs name and token")
@@ -100,14 +112,32 @@ class SandboxServer:
     """An embedded API server on 127.0.0.1; start() returns once it accepts connections."""
 
     def __init__(self, port: int = 0, state_dir: str | Path | None = None, scenarios: list[str] | None = None,
-                 host: str = "127.0.0.1", speed: float = 1.0) -> None:
+                 host: str = "127.0.0.1", speed: float = 1.0, seed: int | None = None, behaviour: bool = True) -> None:
         self.host = host
-        self.cluster = Cluster(Store(state_dir), Clock(speed))
+        docs = [_read_scenario(sc) for sc in scenarios or []]
+        if seed is None:
+            seed = next((int(d["seed"]) for _, d in docs if isinstance(d.get("seed"), int)), 0)
+        self.seed = seed
+        self.cluster = Cluster(Store(state_dir), Clock(speed), seed=seed)
         self.token = admin_token(self.cluster)
         self.cluster.add_user(self.token, ADMIN_USER, ["system:masters"])
-        for sc in scenarios or []:
-            load_scenario(self.cluster, sc)
         self.app = SandboxAPI(self.cluster)
+        self.behaviour = None
+        if behaviour:
+            self.behaviour = ClusterBehaviour(self.cluster, seed)
+            self.app.kubelet = self.behaviour.kubelet
+            self.behaviour.kubelet.resolver_factory = lambda ns: pod_io.resolver(self.app, ns)
+            self.app.subresource_handlers["log"] = pod_io.log_handler
+            self.app.subresource_handlers["websocket"] = pod_io.exec_websocket
+            for rt in (NODE_METRICS, POD_METRICS):
+                self.cluster.registry.add(rt)
+                self.app.virtual[rt.key] = self.behaviour.metrics.list
+            self.app.prometheus = self.behaviour.metrics.prometheus
+            self.behaviour.start()
+        for path, doc in docs:
+            apply_scenario(self.cluster, path, doc)
+        if self.behaviour is not None:
+            self.behaviour.idle(30)
         self._tmp = None if state_dir else tempfile.TemporaryDirectory(prefix="kubesage-sandbox-")
         self.ca_file, self.cert_file, self.key_file = ensure_certs(Path(state_dir or self._tmp.name) / "pki")
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -143,6 +173,8 @@ class SandboxServer:
         try:
             self._server.run(sockets=[self._sock])
         finally:
+            if self.behaviour is not None:
+                self.behaviour.stop()
             self.cluster.close()
 
     def start(self) -> SandboxServer:
@@ -163,6 +195,8 @@ class SandboxServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.behaviour is not None:
+            self.behaviour.stop()
         self.cluster.close()
         try:
             self._sock.close()

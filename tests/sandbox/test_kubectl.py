@@ -225,12 +225,15 @@ def test_explain_and_api_resources(kubectl):
     explained = kubectl("explain", "deployment.spec.strategy")
     assert "KIND:       Deployment" in explained and "FIELD: strategy <DeploymentStrategy>" in explained
     assert "rollingUpdate\t<RollingUpdateDeployment>" in explained
-    rows = {line.split()[0]: line.split() for line in kubectl("api-resources").splitlines()[1:]}
+    rows: dict[str, list[str]] = {}
+    for line in kubectl("api-resources").splitlines()[1:]:
+        rows.setdefault(line.split()[0], line.split())  # first wins: core "nodes" before metrics.k8s.io "nodes"
     for name in ("pods", "deployments", "horizontalpodautoscalers", "customresourcedefinitions", "leases",
                  "networkpolicies", "ingresses", "clusterrolebindings", "endpointslices", "storageclasses"):
         assert name in rows, name
     assert rows["deployments"][1:] == ["deploy", "apps/v1", "true", "Deployment"]
     assert rows["nodes"][1:] == ["no", "v1", "false", "Node"]
+    assert "metrics.k8s.io/v1beta1" in kubectl("api-resources", "--api-group=metrics.k8s.io")
 
 
 def test_get_events(kubectl, ns):
