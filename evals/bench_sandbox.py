@@ -120,9 +120,91 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+
+
+
+# -- the behaving cluster (issue 3) ------------------------------------------------------------------------
+def _nodes(server: SandboxServer, n: int) -> None:
+    rt = server.cluster.rt("", "v1", "nodes")
+    for i in range(n):
+        server.cluster.create(rt, "", {"metadata": {"name": f"bench-node-{i:03d}",
+                                                    "labels": {"kubernetes.io/hostname": f"bench-node-{i:03d}"}},
+                                       "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "250"},
+                                                  "capacity": {"cpu": "64", "memory": "256Gi", "pods": "250"},
+                                                  "conditions": [{"type": "Ready", "status": "True"}],
+                                                  "addresses": [{"type": "InternalIP", "address": f"10.0.{i // 250}.{i % 250}"}]}},
+                           SYSTEM, WriteOptions(field_manager="bench"))
+
+
+def _deployment(name: str, replicas: int, image: str = "nginx:1.27") -> dict:
+    return {"metadata": {"name": name}, "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": [{"name": "c", "image": image,
+                                                  "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}
+
+
+def _wait_rollout(server: SandboxServer, ns: str, name: str, replicas: int, timeout: float) -> float:
+    t = time.perf_counter()
+    while time.perf_counter() - t < timeout:
+        d = server.cluster.store.get("apps/deployments", ns, name) or {}
+        st = d.get("status") or {}
+        if st.get("observedGeneration") == d["metadata"].get("generation") and st.get("updatedReplicas") == replicas \
+                and st.get("availableReplicas") == replicas and st.get("replicas") == replicas:
+            return time.perf_counter() - t
+        time.sleep(0.05)
+    raise TimeoutError(f"rollout of {name} not done in {timeout}s")
+
+
+def bench_behaviour() -> dict:
+    import resource
+
+    out: dict = {}
+    # pods reconciled per second: a 1,000-replica Deployment from nothing to all Ready (speed 100)
+    with SandboxServer(speed=100.0) as server:
+        _nodes(server, 10)
+        ns_rt, dep_rt = server.cluster.rt("", "v1", "namespaces"), server.cluster.rt("apps", "v1", "deployments")
+        server.cluster.create(ns_rt, "", {"metadata": {"name": "b"}}, SYSTEM, WriteOptions())
+        t = time.perf_counter()
+        server.cluster.create(dep_rt, "b", _deployment("many", 1000), SYSTEM, WriteOptions())
+        dt = t0 = _wait_rollout(server, "b", "many", 1000, 600)
+        out["pods_ready_per_s"] = round(1000 / dt, 1)
+        _ = t, t0
+    for speed in (1.0, 100.0):
+        with SandboxServer(speed=speed) as server:
+            _nodes(server, 4)
+            ns_rt, dep_rt = server.cluster.rt("", "v1", "namespaces"), server.cluster.rt("apps", "v1", "deployments")
+            server.cluster.create(ns_rt, "", {"metadata": {"name": "b"}}, SYSTEM, WriteOptions())
+            server.cluster.create(dep_rt, "b", _deployment("web", 100), SYSTEM, WriteOptions())
+            _wait_rollout(server, "b", "web", 100, 600)
+            server.cluster.patch(dep_rt, "b", "web", "strategic", {"spec": {"template": {"spec": {"containers": [
+                {"name": "c", "image": "nginx:1.26"}]}}}}, SYSTEM, WriteOptions())
+            out[f"rollout_100_replicas_s_speed_{int(speed)}"] = round(_wait_rollout(server, "b", "web", 100, 600), 2)
+    # memory with 5,000 pods
+    rss0 = _rss_mb()
+    with SandboxServer(speed=100.0) as server:
+        _nodes(server, 25)
+        ns_rt, dep_rt = server.cluster.rt("", "v1", "namespaces"), server.cluster.rt("apps", "v1", "deployments")
+        server.cluster.create(ns_rt, "", {"metadata": {"name": "b"}}, SYSTEM, WriteOptions())
+        for i in range(10):
+            server.cluster.create(dep_rt, "b", _deployment(f"d{i}", 500), SYSTEM, WriteOptions())
+        for i in range(10):
+            _wait_rollout(server, "b", f"d{i}", 500, 900)
+        out["pods_5000_rss_mb"] = round(_rss_mb(), 1)
+        out["pods_5000_rss_growth_mb"] = round(_rss_mb() - rss0, 1)
+        out["maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     results: dict = {"machine": machine()}
-    with SandboxServer() as server:
+    with SandboxServer(behaviour=False) as server:
         api = _api(server)
         results.update(bench_list(server, api))
         results.update(bench_create(api))
@@ -133,6 +215,13 @@ def main() -> None:
     print(f"  create {results['create_objects']} objects: {results['create_objects_per_s']} objects/s")
     print(f"  watch event latency: {results['watch_latency_ms_median']} ms median, "
           f"{results['watch_latency_ms_p95']} ms p95 ({results['watch_events']} events)")
+    behaviour = bench_behaviour()
+    results.update(behaviour)
+    print(f"  pods reconciled to Ready: {behaviour['pods_ready_per_s']} pods/s (1,000-replica Deployment, speed 100)")
+    print(f"  100-replica rolling update: {behaviour['rollout_100_replicas_s_speed_1']} s at speed 1, "
+          f"{behaviour['rollout_100_replicas_s_speed_100']} s at speed 100")
+    print(f"  sandbox process with 5,000 running pods: {behaviour['pods_5000_rss_mb']} MB RSS "
+          f"(+{behaviour['pods_5000_rss_growth_mb']} MB over the process before it)")
     out = Path(os.environ.get("KUBESAGE_HOME", Path.home() / ".kubesage")) / "bench" / "sandbox.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

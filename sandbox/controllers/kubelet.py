@@ -398,7 +398,7 @@ class Kubelet:
                 p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
             inp = self._input(pod, cs, env, files, start_at, st.ip)
             run = behaviour.run(inp, horizon_s=RUN_HORIZON, resolver=self.resolver(pod["metadata"]["namespace"]),
-                                max_lines=2000)
+                                max_lines=200)
             cid = hashlib.sha256(f"{st.uid}/{cs.name}/{cs.restarts}".encode()).hexdigest()
             cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}"))
             cs.waiting = None
