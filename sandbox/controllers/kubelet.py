@@ -25,7 +25,7 @@ from sandbox.rbac import Attributes, service_account_user
 BACKOFF_START = 10.0
 BACKOFF_MAX = 300.0
 LOG_HORIZON_MAX = 6 * 3600.0
-RUN_HORIZON = 24 * 3600.0
+RUN_HORIZON = 120.0  # first look ahead; extended (x4) as a container keeps running
 
 
 def ts(t: float) -> str:
@@ -48,6 +48,8 @@ class Instance:
     exit_code: int | None = None
     reason: str = ""
     killed_by_liveness: bool = False
+
+    horizon: float = 0.0
 
     def exit_at(self) -> float | None:
         if self.finished is not None:
@@ -309,6 +311,8 @@ class Kubelet:
         for _ in range(1000):  # play transitions in order until the next one lies in the future
             inst = cs.current
             if inst is not None and inst.finished is None:
+                if inst.run.exit is None and inst.started + inst.horizon <= now + 1.0:
+                    self._extend(inst, now)
                 exit_at = inst.exit_at()
                 live_kill = self._liveness_kill_time(c, inst)
                 if live_kill is not None and (exit_at is None or live_kill < exit_at):
@@ -324,6 +328,8 @@ class Kubelet:
                 else:
                     cs.ready = self._ready(pod, st, c, inst, now)
                     nxt = [t for t in (exit_at, self._probe_due(c, inst, now)) if t is not None]
+                    if inst.run.exit is None:
+                        nxt.append(inst.started + inst.horizon)
                     return min(nxt) if nxt else None
                 # the instance just ended
                 cs.ready = False
@@ -400,11 +406,19 @@ class Kubelet:
             run = behaviour.run(inp, horizon_s=RUN_HORIZON, resolver=self.resolver(pod["metadata"]["namespace"]),
                                 max_lines=200)
             cid = hashlib.sha256(f"{st.uid}/{cs.name}/{cs.restarts}".encode()).hexdigest()
-            cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}"))
+            cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}", horizon=RUN_HORIZON))
             cs.waiting = None
             self.events.emit(pod, "Normal", "Created", f"Created container: {cs.name}", "kubelet", st.node, field_path)
             self.events.emit(pod, "Normal", "Started", f"Started container {cs.name}", "kubelet", st.node, field_path)
         return now + 1.0
+
+    def _extend(self, inst: Instance, now: float) -> None:
+        """Look further ahead for a container that is still running (the model's prefix never changes)."""
+        horizon = inst.horizon
+        while inst.started + horizon <= now + 1.0:
+            horizon *= 4
+        inst.run = behaviour.run(inst.inp, horizon_s=horizon, resolver=self.resolver(inst.inp.namespace), max_lines=200)
+        inst.horizon = horizon
 
     # -- probes ------------------------------------------------------------------------------------
     def _probe_ok(self, probe: dict[str, Any], inst: Instance, t: float) -> tuple[bool, str]:

@@ -94,15 +94,22 @@ class Scheduler:
         self.cluster = cluster
         self.events = events
         self.pods = cluster.rt("", "v1", "pods")
+        self._used: dict[str, tuple[int, int, int]] | None = None  # node -> requests in use (cached)
+        self._bound: set[str] = set()
 
     def keys_for(self, resource: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Hashable]:
         if resource == "/pods":
             obj = new or old
             if new is not None and not (new.get("spec") or {}).get("nodeName"):
                 return [(obj["metadata"]["namespace"], obj["metadata"]["name"])]
-            if new is None or (old and (old.get("status") or {}).get("phase") != (new.get("status") or {}).get("phase")):
-                return self._pending()  # freed capacity
+            if new is None or (old and (old.get("status") or {}).get("phase") != (new.get("status") or {}).get("phase")) \
+                    or (old is None and (new.get("spec") or {}).get("nodeName")) or \
+                    (old and not (old.get("spec") or {}).get("nodeName") and (new.get("spec") or {}).get("nodeName")
+                     and (new["metadata"].get("uid") not in self._bound)):
+                self._used = None  # capacity changed behind the scheduler's back
+                return self._pending() if new is None or old is not None else []
             return []
+        self._used = None
         return self._pending()
 
     def _pending(self) -> list[Hashable]:
@@ -110,6 +117,8 @@ class Scheduler:
                 if not (p.get("spec") or {}).get("nodeName") and not p["metadata"].get("deletionTimestamp")]
 
     def _usage(self) -> dict[str, tuple[int, int, int]]:
+        if self._used is not None:
+            return self._used
         used: dict[str, tuple[int, int, int]] = {}
         for p in self.cluster.store.list("/pods")[0]:
             node = (p.get("spec") or {}).get("nodeName")
@@ -117,6 +126,7 @@ class Scheduler:
                 cpu, mem = pod_requests(p)
                 c, m, n = used.get(node, (0, 0, 0))
                 used[node] = (c + cpu, m + mem, n + 1)
+        self._used = used
         return used
 
     def reconcile(self, key: Hashable) -> float | None:
@@ -177,10 +187,15 @@ class Scheduler:
             fits.append((-free, nname))
         if fits:
             node_name = sorted(fits)[0][1]
+            self._bound.add(pod["metadata"]["uid"])
             try:
                 self.cluster.bind(ns, name, {"target": {"kind": "Node", "name": node_name}})
             except ApiError:
+                self._used = None
                 return None
+            if self._used is not None:
+                c, m, n = self._used.get(node_name, (0, 0, 0))
+                self._used[node_name] = (c + cpu, m + mem, n + 1)
             self.events.emit(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node_name}",
                              "default-scheduler")
             return None
