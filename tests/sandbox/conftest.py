@@ -53,7 +53,7 @@ class Kubectl:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    server = SandboxServer(scenarios=["default"])
+    server = SandboxServer(scenarios=["default"], behaviour=False)  # API semantics alone, no controllers
     for token, name, groups in USERS:
         server.cluster.add_user(token, name, groups)
     server.start()

@@ -256,6 +256,7 @@ def test_every_kind_reaches_its_status(cluster):
     assert k("get", "ingress", "web", "-n", "kinds", "-o", "jsonpath={.spec.rules[0].host}") == "web.example.com"
     assert k("auth", "can-i", "list", "pods", "-n", "kinds", "--as", "system:serviceaccount:kinds:app").strip() == "yes"
     assert k("auth", "can-i", "list", "nodes", "--as", "system:serviceaccount:kinds:app").strip() == "yes"
+    assert "metrics.k8s.io/v1beta1" in k("api-resources", "--api-group=metrics.k8s.io")
 
 
 def _events_for(k: Kubectl, name: str, reason: str) -> list[dict]:

@@ -233,7 +233,6 @@ def test_explain_and_api_resources(kubectl):
         assert name in rows, name
     assert rows["deployments"][1:] == ["deploy", "apps/v1", "true", "Deployment"]
     assert rows["nodes"][1:] == ["no", "v1", "false", "Node"]
-    assert "metrics.k8s.io/v1beta1" in kubectl("api-resources", "--api-group=metrics.k8s.io")
 
 
 def test_get_events(kubectl, ns):
