@@ -386,6 +386,10 @@ class Kubelet:
                     return cs.next_start
                 cs.pulled = True
                 cs.image_id = result.image_id
+                cs.next_start = start_at + result.duration_s  # the pull takes time, as on a real node
+                if cs.next_start > now:
+                    return cs.next_start
+                start_at = cs.next_start
             env, problem = self._resolve_env(pod, c)
             files, fproblem = self._files(pod, c) if env is not None else ({}, "")
             if env is None or files is None:

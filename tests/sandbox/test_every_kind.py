@@ -249,7 +249,7 @@ def test_every_kind_reaches_its_status(cluster):
     assert pod["status"]["phase"] == "Succeeded"
     assert k("logs", pod["metadata"]["name"], "-n", "kinds").splitlines() == ["working", "done"]
 
-    cron = _until(lambda: _get(k, "cronjob", "every-minute", "-n", "kinds")["status"].get("lastScheduleTime"), 60)
+    cron = _until(lambda: _get(k, "cronjob", "every-minute", "-n", "kinds").get("status", {}).get("lastScheduleTime"), 60)
     assert cron
     hpa = _until(lambda: _get(k, "hpa", "web", "-n", "kinds").get("status", {}).get("currentMetrics"))
     assert hpa[0]["resource"]["name"] == "cpu"

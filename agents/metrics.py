@@ -1,0 +1,73 @@
+"""The metrics agent: CPU and memory from metrics.k8s.io (what `kubectl top` shows), with numbers."""
+
+from __future__ import annotations
+
+from agents.context import AgentContext
+from agents.state import AgentResult
+from tools.kube import KubeError
+
+
+def _cpu(q: str) -> int:
+    if q.endswith("n"):
+        return int(q[:-1]) // 1_000_000
+    if q.endswith("m"):
+        return int(q[:-1])
+    return int(float(q) * 1000)
+
+
+def _mem(q: str) -> int:
+    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+    for u, f in units.items():
+        if q.endswith(u):
+            return int(q[: -len(u)]) * f
+    return int(q)
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    ns = ctx.namespace
+    try:
+        pods = ctx.kube.top_pods(ns)
+        nodes = ctx.kube.top_nodes()
+    except KubeError as e:
+        return AgentResult("metrics", f"I could not read metrics: {e.message}")
+    rows = []
+    for p in pods:
+        cpu = sum(_cpu(c["usage"]["cpu"]) for c in p.get("containers") or [])
+        mem = sum(_mem(c["usage"]["memory"]) for c in p.get("containers") or [])
+        rows.append((cpu, mem, p["metadata"]["namespace"], p["metadata"]["name"]))
+    rows.sort(reverse=True)
+    want_mem = "memory" in ctx.text.lower() or "ram" in ctx.text.lower()
+    if want_mem:
+        rows.sort(key=lambda r: -r[1])
+    alloc = {}
+    try:
+        for n in ctx.kube.list("Node"):
+            a = (n.get("status") or {}).get("allocatable") or {}
+            alloc[n["metadata"]["name"]] = _cpu(str(a.get("cpu", "0")))
+    except KubeError:
+        pass
+    node_rows = []
+    for n in nodes:
+        cpu = _cpu(n["usage"]["cpu"])
+        share = f" ({100 * cpu // alloc[n['metadata']['name']]}% of allocatable)" if alloc.get(n["metadata"]["name"]) else ""
+        node_rows.append((cpu, _mem(n["usage"]["memory"]), n["metadata"]["name"], share))
+    node_rows.sort(reverse=True)
+    lines = []
+    target = ctx.entities.workload
+    if target:
+        mine = [r for r in rows if r[3].startswith(target)]
+        if mine:
+            lines.append(f"{target}: " + "; ".join(f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory" for r in mine))
+    where = f"namespace {ns}" if ns else "the cluster"
+    top = rows[:5]
+    if top:
+        lines.append(f"Top pods by {'memory' if want_mem else 'CPU'} in {where}: " + ", ".join(
+            f"{r[3]} {r[0]}m CPU / {r[1] // 1024 // 1024}Mi" for r in top) + ".")
+    if node_rows:
+        busiest = node_rows[0]
+        lines.append(f"Busiest node: {busiest[2]} at {busiest[0]}m CPU{busiest[3]}; "
+                     + ", ".join(f"{r[2]} {r[0]}m" for r in node_rows[1:]) + ".")
+    evidence = [f"kubectl top pods: {r[3]} {r[0]}m {r[1] // 1024 // 1024}Mi" for r in top] + \
+               [f"kubectl top nodes: {r[2]} {r[0]}m" for r in node_rows]
+    return AgentResult("metrics", "\n".join(lines) or f"No metrics are available in {where}.", evidence,
+                       data={"pods": rows, "nodes": node_rows})

@@ -1,0 +1,125 @@
+"""The scaling agent: scale, rollout status/restart/undo, autoscale — with a "will it fit" check first."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from agents.context import AgentContext
+from agents.state import AgentResult
+from tools.kube import KubeError, Mutation
+
+
+def _q(v: str, cpu: bool) -> float:
+    v = str(v)
+    if cpu:
+        return float(v[:-1]) / 1000 if v.endswith("m") else float(v)
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 1e3, "M": 1e6, "G": 1e9}
+    for u, f in units.items():
+        if v.endswith(u):
+            return float(v[: -len(u)]) * f
+    return float(v or 0)
+
+
+def fits(ctx: AgentContext, dep: dict, extra: int) -> tuple[bool, str]:
+    """Greedy first-fit of `extra` more replicas onto schedulable nodes' free requests."""
+    spec = (dep.get("spec") or {}).get("template", {}).get("spec") or {}
+    cpu = sum(_q(((c.get("resources") or {}).get("requests") or {}).get("cpu", "0"), True) for c in spec.get("containers") or [])
+    mem = sum(_q(((c.get("resources") or {}).get("requests") or {}).get("memory", "0"), False) for c in spec.get("containers") or [])
+    try:
+        nodes = ctx.kube.list("Node")
+        pods = ctx.kube.list("Pod")
+    except KubeError as e:
+        return True, f"(could not check capacity: {e.message})"
+    free = {}
+    for n in nodes:
+        if any(t.get("effect") == "NoSchedule" for t in (n.get("spec") or {}).get("taints") or []) or (n.get("spec") or {}).get("unschedulable"):
+            continue
+        a = (n.get("status") or {}).get("allocatable") or {}
+        free[n["metadata"]["name"]] = [_q(a.get("cpu", "0"), True), _q(a.get("memory", "0"), False)]
+    for p in pods:
+        node = (p.get("spec") or {}).get("nodeName")
+        if node in free and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+            for c in (p.get("spec") or {}).get("containers") or []:
+                r = (c.get("resources") or {}).get("requests") or {}
+                free[node][0] -= _q(r.get("cpu", "0"), True)
+                free[node][1] -= _q(r.get("memory", "0"), False)
+    placed = 0
+    for _ in range(extra):
+        node = next((n for n, (c, m) in sorted(free.items(), key=lambda x: -x[1][0]) if c >= cpu and m >= mem), None)
+        if node is None:
+            break
+        free[node][0] -= cpu
+        free[node][1] -= mem
+        placed += 1
+    if placed == extra:
+        return True, f"{extra} more replica(s) fit ({cpu:g} CPU, {mem / 2**20:.0f}Mi each)"
+    blocking = "cpu" if max((c for c, _ in free.values()), default=0) < cpu else "memory"
+    return False, f"only {placed} of {extra} more replica(s) fit: not enough {blocking} on any schedulable node"
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    e = ctx.entities
+    text = ctx.text.lower()
+    name, ns = e.workload, e.namespace
+    kind = e.workload_kind if e.workload_kind in ("Deployment", "StatefulSet") else "Deployment"
+    if not name:
+        return AgentResult("scaling", "Which workload? I could not find a Deployment or StatefulSet named in the request.")
+    try:
+        dep = ctx.kube.get(kind, ns, name)
+    except KubeError as ex:
+        return AgentResult("scaling", f"I cannot read {kind.lower()} {ns}/{name}: {ex.message}", [ex.message])
+    status = dep.get("status") or {}
+    current = int((dep.get("spec") or {}).get("replicas", 1))
+    state = (f"{kind.lower()} {ns}/{name}: {status.get('readyReplicas', 0)}/{current} ready, "
+             f"{status.get('updatedReplicas', 0)} up to date, {status.get('availableReplicas', 0)} available")
+    if re.search(r"\b(restart|bounce|recycle)\b", text):
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        m = Mutation("patch", kind, ns, name, body={"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": now}}}}}, why="rolling restart")
+        return AgentResult("scaling", f"Proposed: a rolling restart of {kind.lower()} {ns}/{name}. Now: {state}.",
+                           [state], [m])
+    if re.search(r"\b(undo|roll ?back|revert)\b", text):
+        return _undo(ctx, dep, kind, state)
+    if re.search(r"\bautoscal|\bhpa\b", text):
+        nums = [int(x) for x in re.findall(r"\b(\d{1,3})\b", text)]
+        lo, hi = (nums[0], nums[1]) if len(nums) >= 2 else (max(current, 1), max(current * 3, 3))
+        target = nums[2] if len(nums) >= 3 else 80
+        hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": ns},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name}, "minReplicas": lo,
+                        "maxReplicas": hi, "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                            "type": "Utilization", "averageUtilization": target}}}]}}
+        return AgentResult("scaling", f"Proposed: an HPA for {ns}/{name} between {lo} and {hi} replicas at "
+                                      f"{target}% CPU.", [state], [Mutation("create", "HorizontalPodAutoscaler", ns, name,
+                                                                             body=hpa, why="autoscale on CPU")])
+    if e.number is not None and re.search(r"\bscale|replica|instances|copies", text):
+        want = e.number
+        ok, why = fits(ctx, dep, max(want - current, 0))
+        if not ok:
+            return AgentResult("scaling", f"Scaling {ns}/{name} to {want} would not fit: {why}. Now: {state}.", [state, why])
+        m = Mutation("scale", kind, ns, name, body=want, why=f"scale from {current} to {want} ({why})")
+        return AgentResult("scaling", f"Proposed: scale {kind.lower()} {ns}/{name} from {current} to {want} replicas "
+                                      f"({why}).", [state, why], [m])
+    conds = "; ".join(f"{c.get('type')}={c.get('status')} ({c.get('reason')})" for c in status.get("conditions") or [])
+    return AgentResult("scaling", f"Rollout status of {state}. Conditions: {conds or 'none'}.", [state, conds])
+
+
+def _undo(ctx: AgentContext, dep: dict, kind: str, state: str) -> AgentResult:
+    ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+    try:
+        rss = [r for r in ctx.kube.list("ReplicaSet", ns) if any(o.get("uid") == dep["metadata"]["uid"]
+                                                                  for o in r["metadata"].get("ownerReferences") or [])]
+    except KubeError as ex:
+        return AgentResult("scaling", f"I cannot read the rollout history: {ex.message}")
+    rss.sort(key=lambda r: int((r["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")))
+    if len(rss) < 2:
+        return AgentResult("scaling", f"{ns}/{name} has no previous revision to roll back to.")
+    prev = rss[-2]
+    tmpl = prev["spec"]["template"]
+    labels = dict((tmpl.get("metadata") or {}).get("labels") or {})
+    labels.pop("pod-template-hash", None)
+    tmpl = {**tmpl, "metadata": {**(tmpl.get("metadata") or {}), "labels": labels}}
+    rev = (prev["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    m = Mutation("patch", kind, ns, name, patch_type="json",
+                 body=[{"op": "replace", "path": "/spec/template", "value": tmpl}], why=f"roll back to revision {rev}")
+    return AgentResult("scaling", f"Proposed: roll {ns}/{name} back to revision {rev}. Now: {state}.", [state], [m])

@@ -1,0 +1,26 @@
+"""The state of one turn in the supervisor graph, and what a domain agent returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+
+class TurnState(TypedDict, total=False):
+    text: str
+    principal: dict[str, Any]  # {"user": str | None, "groups": [str]}
+    namespace: str | None
+    route: dict[str, Any]
+    results: list[dict[str, Any]]  # one per agent: agent, answer, evidence, findings
+    pending: list[dict[str, Any]]  # proposed mutations waiting for approval (Mutation.to_dict())
+    outcomes: list[dict[str, Any]]  # what happened to each proposal
+    answer: str
+
+
+@dataclass
+class AgentResult:
+    agent: str
+    answer: str
+    evidence: list[str] = field(default_factory=list)
+    mutations: list[Any] = field(default_factory=list)  # tools.kube.Mutation
+    data: dict[str, Any] = field(default_factory=dict)
