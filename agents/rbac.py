@@ -90,7 +90,9 @@ def run(ctx: AgentContext) -> AgentResult:
             if any(_matches(subj, s, b["metadata"].get("namespace", "")) for s in b.get("subjects") or []):
                 ref = b.get("roleRef") or {}
                 rules = _rules(ctx, ref, b["metadata"].get("namespace", ""))
-                grants = "; ".join(f"{','.join(r.get('verbs', []))} {','.join(r.get('resources', []))}" for r in rules)
+                relevant = [r for r in rules if resource in r.get("resources", []) or "*" in r.get("resources", [])]
+                grants = "; ".join(f"{','.join(r.get('verbs', []))} {','.join(r.get('resources', [])[:6])}"
+                                   for r in (relevant or rules)[:3]) or "no rules"
                 bound.append(f"{b['kind']} {b['metadata']['name']} -> {ref.get('kind')} {ref.get('name')} ({grants})")
         if bound:
             answer += " Its bindings: " + "; ".join(bound) + "."

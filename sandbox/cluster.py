@@ -39,7 +39,13 @@ from sandbox.errors import (
 )
 from sandbox.rbac import Attributes, Authorizer, UserInfo, bootstrap_policy, forbidden_message
 from sandbox.resources import VIRTUAL_KINDS, Registry, ResourceType
-from sandbox.selectors import format_label_selector, labels_match, parse_field_selector, parse_label_selector
+from sandbox.selectors import (
+    format_label_selector,
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+    selector_from_label_selector,
+)
 from sandbox.store import Store
 from sandbox.validation import decode, validate
 
@@ -792,12 +798,43 @@ class Cluster:
                 self.registry.set_crd(new)
             else:
                 self.registry.drop_crd(old["metadata"]["name"] if old else "")
+        if rt.key == "rbac.authorization.k8s.io/clusterroles":
+            self.defer(self._aggregate_cluster_roles)
         if new is None and old is not None:
             uid = old["metadata"].get("uid")
             if uid and self.store.dependents(uid):
                 self.defer(lambda: self._collect_garbage(uid))
         for hook in self.hooks:
             hook("write", rt, old, new)
+
+    def _aggregate_cluster_roles(self) -> None:
+        """The clusterrole-aggregation controller: an aggregated ClusterRole's rules are the union of the rules of
+        the ClusterRoles its selectors match (written into the object, as on a real cluster)."""
+        key = "rbac.authorization.k8s.io/clusterroles"
+        rt = self.rt("rbac.authorization.k8s.io", "v1", "clusterroles")
+        for _ in range(5):  # aggregated roles may feed other aggregated roles (view -> edit -> admin)
+            changed = False
+            roles = self.store.list(key)[0]
+            for role in roles:
+                agg = role.get("aggregationRule")
+                if not agg:
+                    continue
+                rules: list[dict[str, Any]] = []
+                for sel in agg.get("clusterRoleSelectors") or []:
+                    reqs = selector_from_label_selector(sel)
+                    for other in roles:
+                        if other is not role and reqs and labels_match(reqs, other["metadata"].get("labels")):
+                            rules.extend(r for r in other.get("rules") or [] if r not in rules)
+                if rules != (role.get("rules") or []):
+                    new = copy.deepcopy(role)
+                    new["rules"] = rules
+                    new["metadata"].pop("resourceVersion", None)
+                    with self.store.lock():
+                        self.store.put(key, "", role["metadata"]["name"], new, "MODIFIED")
+                    changed = True
+            if not changed:
+                return
+        _ = rt
 
     def _namespace_defaults(self, ns: str) -> None:
         """What controllers add to a new namespace: the default ServiceAccount and the root CA ConfigMap."""

@@ -134,15 +134,25 @@ class Kube:
             base += f"/{sub}"
         return base
 
-    def request(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
-                content_type: str = "application/json") -> Any:
+    def _call(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+              body: Any = None) -> bytes:
         try:
-            resp = self.api.call_api(path, method, query_params=query or [], body=body,
-                                     header_params={"Content-Type": content_type, "Accept": "application/json"},
-                                     auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True)
+            m, url, hdrs, data, _ = self.api.param_serialize(method, path, query_params=query, header_params=headers,
+                                                             body=body, auth_settings=["BearerToken"])
+            resp = self.api.call_api(m, url, header_params=hdrs, body=data)
+            raw = resp.read()
         except ApiException as e:
             raise _error(e) from None
-        data = resp.data
+        except Exception as e:  # noqa: BLE001 - connection errors: say what failed, no traceback
+            raise KubeError(0, "ConnectionError", f"cannot reach the Kubernetes API: {e}") from None
+        if not 200 <= resp.status < 300:
+            raise _error(ApiException(status=resp.status, reason=resp.reason, http_resp=resp))
+        return raw
+
+    def request(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
+                content_type: str = "application/json") -> Any:
+        data = self._call(method, path, query or [], {"Content-Type": content_type, "Accept": "application/json"},
+                          body)
         return json.loads(data) if data else None
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
@@ -161,12 +171,10 @@ class Kube:
         if tail:
             q.append(("tailLines", str(tail)))
         try:
-            resp = self.api.call_api(self._path("Pod", namespace, pod, "log"), "GET", query_params=q,
-                                     header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"],
-                                     _preload_content=False, _return_http_data_only=True)
-        except ApiException:
+            return self._call("GET", self._path("Pod", namespace, pod, "log"), q, {"Accept": "text/plain"}).decode(
+                "utf-8", "replace")
+        except KubeError:
             return None
-        return resp.data.decode("utf-8", "replace")
 
     def top_pods(self, namespace: str | None) -> list[dict[str, Any]]:
         path = f"/apis/metrics.k8s.io/v1beta1{'/namespaces/' + namespace if namespace else ''}/pods"
@@ -223,6 +231,9 @@ class Kube:
         except KubeError as e:
             m.dry_run_error = e.message
             return m
+        if m.verb == "scale":  # the dry run answered a Scale: show it on the workload itself
+            after = copy.deepcopy(before)
+            after.setdefault("spec", {})["replicas"] = int(m.body)
         m.diff = _diff(before, after if m.verb != "delete" else {})
         return m
 

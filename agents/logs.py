@@ -1,0 +1,65 @@
+"""The logs agent: diagnose a workload (or a whole namespace) from its state, events and logs, name the root
+cause with its evidence, and propose the fix as a change that waits for approval.
+
+Text from the cluster (log lines, event messages) is quoted as evidence and never acted upon: fixes come only
+from the structured findings of the diagnosis checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.context import AgentContext
+from agents.state import AgentResult
+from tools.kube import KubeError, Mutation
+
+
+def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
+    if not isinstance(fix, dict):
+        return None
+    if fix.get("action") == "create" and isinstance(fix.get("manifest"), dict):
+        man = fix["manifest"]
+        meta = man.get("metadata") or {}
+        return Mutation("create", man.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""), body=man, why=why)
+    if fix.get("kind") and fix.get("name") and "patch" in fix:
+        return Mutation("patch", fix["kind"], fix.get("namespace", ""), fix["name"],
+                        patch_type=fix.get("patch_type", "strategic"), body=fix["patch"], why=why,
+                        restart=bool(fix.get("restart")))
+    return None
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    from tools.diagnose.snapshot import snapshot_from_client
+
+    from tools.diagnose import run_all
+
+    ns = ctx.namespace
+    try:
+        snap = snapshot_from_client(ctx.kube.api, ns, with_logs=True)
+    except KubeError as e:
+        return AgentResult("logs", f"I could not read the namespace: {e.message}", [e.message])
+    except Exception as e:  # noqa: BLE001 - an API refusal from the client library
+        status = getattr(e, "status", None)
+        if status == 403:
+            return AgentResult("logs", f"You ({ctx.kube.principal.label}) are not allowed to read what I need in "
+                                       f"namespace {ns}: {getattr(e, 'reason', 'Forbidden')}.")
+        raise
+    target = ctx.entities.workload
+    findings = run_all(snap, namespace=ns, target=target)
+    where = f"{target} in namespace {ns}" if target else f"namespace {ns}"
+    if not findings:
+        return AgentResult("logs", f"I found nothing wrong with {where}: pods are running and ready, and there are no "
+                                   "warning events.")
+    lines, evidence, muts = [], [], []
+    for f in findings[: 3 if target else 8]:
+        lines.append(f"{f.kind} {f.namespace}/{f.name}: {f.reason} — {f.root_cause or f.summary}")
+        if f.suggested_fix:
+            lines.append(f"  Fix: {f.suggested_fix}")
+        evidence.extend(f"{f.name}: {e}" for e in f.evidence[:4])
+        m = _mutation(getattr(f, "fix", None), f.suggested_fix or f.summary)
+        if m is not None and (target or len(muts) < 1):
+            muts.append(m)
+    answer = f"Diagnosis of {where}:\n" + "\n".join(lines)
+    if evidence:
+        answer += "\nEvidence:\n" + "\n".join(f"  - {e}" for e in evidence[:10])
+    return AgentResult("logs", answer, evidence, muts, data={"findings": [f.reason for f in findings]})

@@ -1,0 +1,170 @@
+"""The supervisor graph: route → domain agents → one approval per proposed change → answer.
+
+Why this shape: every mutation passes through `approve`, which pauses the graph with `interrupt()` carrying the
+server-side dry-run diff, so nothing changes without the person's yes; the checkpointer makes that pause
+survive a crash; the wiring fits on one screen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
+
+from agents import metrics, rbac, scaling
+from agents.audit import AuditLog
+from agents.context import build_context
+from agents.state import AgentResult, TurnState
+from tools.kube import Kube, KubeError, Mutation, Principal
+
+AgentFn = Callable[[Any], AgentResult]
+
+
+def _logs_agent(ctx: Any) -> AgentResult:
+    from agents import logs
+
+    return logs.run(ctx)
+
+
+AGENTS: dict[str, AgentFn] = {"logs": _logs_agent, "metrics": metrics.run, "rbac": rbac.run, "scaling": scaling.run}
+FALLBACK = "logs"
+
+
+@dataclass
+class Supervisor:
+    """Holds what the graph's nodes need; `graph` is the compiled LangGraph."""
+
+    kube_for: Callable[[Principal], Kube]
+    router: Any
+    audit: AuditLog
+    checkpointer: Any
+    llm: Any = None
+    default_namespace: str | None = None
+    read_only: bool = False
+    agents: dict[str, AgentFn] = field(default_factory=lambda: dict(AGENTS))
+
+    def __post_init__(self) -> None:
+        g = StateGraph(TurnState)
+        g.add_node("route", self._route)
+        g.add_node("work", self._work)
+        g.add_node("approve", self._approve)
+        g.add_node("respond", self._respond)
+        g.add_edge(START, "route")
+        g.add_edge("route", "work")
+        g.add_conditional_edges("work", self._next_after_work, {"approve": "approve", "respond": "respond"})
+        g.add_conditional_edges("approve", self._next_after_work, {"approve": "approve", "respond": "respond"})
+        g.add_edge("respond", END)
+        self.graph = g.compile(checkpointer=self.checkpointer)
+
+    # -- nodes -------------------------------------------------------------------------------------
+    def _principal(self, state: TurnState) -> Principal:
+        p = state.get("principal") or {}
+        return Principal(p.get("user"), tuple(p.get("groups") or ()))
+
+    def _route(self, state: TurnState) -> dict[str, Any]:
+        r = self.router.route(state["text"])
+        agents = [a for a in r.agents if a in self.agents] or [FALLBACK]
+        unsupported = [a for a in r.agents if a not in self.agents]
+        return {"route": {"agents": agents, "unsupported": unsupported, "confidence": r.confidence,
+                          "margin": r.margin, "method": r.method, "parts": r.parts}}
+
+    def _work(self, state: TurnState) -> dict[str, Any]:
+        principal = self._principal(state)
+        kube = self.kube_for(principal)
+        results, pending = [], []
+        parts = dict((agent, text) for text, agent in state["route"].get("parts") or [])
+        for agent in state["route"]["agents"]:
+            text = parts.get(agent, state["text"])
+            ctx = build_context(kube, text, state.get("namespace") or self.default_namespace, self.llm)
+            try:
+                res = self.agents[agent](ctx)
+            except KubeError as e:
+                res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
+            self.audit.record(principal.label, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
+                              "ok" if not res.answer.startswith("I could not") else "error")
+            for m in res.mutations:
+                if self.read_only:
+                    res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
+                    continue
+                allowed, _ = kube.can_i("patch" if m.verb in ("scale", "patch") else m.verb, m.kind, m.namespace or None,
+                                        None if m.verb == "create" else m.name,
+                                        subresource="scale" if m.verb == "scale" else "")
+                if not allowed:
+                    res.answer += (f"\nYou ({principal.label}) are not allowed to {m.verb} {m.kind.lower()} "
+                                   f"{m.namespace}/{m.name}, so I am not proposing it.")
+                    self.audit.record(principal.label, "propose", m.to_dict(), "refused: no rights")
+                    continue
+                pending.append(kube.preview(m).to_dict())
+            results.append({"agent": agent, "answer": res.answer, "evidence": res.evidence})
+        return {"results": results, "pending": pending, "outcomes": []}
+
+    def _next_after_work(self, state: TurnState) -> str:
+        return "approve" if state.get("pending") else "respond"
+
+    def _approve(self, state: TurnState) -> dict[str, Any]:
+        pending = list(state["pending"])
+        m = Mutation.from_dict(pending[0])
+        approval_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{state['text']}/{m.describe()}/{len(state.get('outcomes') or [])}").hex[:12]
+        decision = interrupt({"type": "approval", "id": approval_id, "action": m.describe(), "why": m.why,
+                              "diff": m.diff, "dry_run_error": m.dry_run_error})
+        principal = self._principal(state)
+        approved = decision is True or (isinstance(decision, str) and decision.lower() in ("approve", "yes", "y")) or \
+            (isinstance(decision, dict) and decision.get("approve"))
+        if not approved:
+            outcome = {"action": m.describe(), "status": "rejected", "approval_id": approval_id}
+        elif m.dry_run_error:
+            outcome = {"action": m.describe(), "status": "failed", "error": m.dry_run_error, "approval_id": approval_id}
+        else:
+            try:
+                self.kube_for(principal).execute(m)
+                outcome = {"action": m.describe(), "status": "applied", "approval_id": approval_id}
+            except KubeError as e:
+                outcome = {"action": m.describe(), "status": "failed", "error": e.message, "approval_id": approval_id}
+        self.audit.record(principal.label, m.verb, m.to_dict(), outcome["status"], approval_id)
+        return {"pending": pending[1:], "outcomes": (state.get("outcomes") or []) + [outcome]}
+
+    def _respond(self, state: TurnState) -> dict[str, Any]:
+        parts = [r["answer"] for r in state.get("results") or []]
+        unsupported = (state.get("route") or {}).get("unsupported") or []
+        if unsupported:
+            parts.append(f"(The {', '.join(unsupported)} agent is not available yet.)")
+        for o in state.get("outcomes") or []:
+            if o["status"] == "applied":
+                parts.append(f"Done: {o['action']} (approved).")
+            elif o["status"] == "rejected":
+                parts.append(f"Not done: {o['action']} was rejected; nothing changed.")
+            else:
+                parts.append(f"Failed: {o['action']}: {o.get('error')}")
+        return {"answer": "\n".join(parts)}
+
+    # -- driving a turn ----------------------------------------------------------------------------
+    def start(self, text: str, principal: Principal, thread_id: str, namespace: str | None = None) -> dict[str, Any]:
+        cfg = {"configurable": {"thread_id": thread_id}}
+        state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
+                 "namespace": namespace}
+        return self._result(self.graph.invoke(state, cfg), cfg)
+
+    def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
+        cfg = {"configurable": {"thread_id": thread_id}}
+        return self._result(self.graph.invoke(Command(resume=decision), cfg), cfg)
+
+    def pending_approval(self, thread_id: str) -> dict[str, Any] | None:
+        snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        for task in snap.tasks or ():
+            for intr in task.interrupts or ():
+                return intr.value
+        return None
+
+    def _result(self, out: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+        intr = out.get("__interrupt__") if isinstance(out, dict) else None
+        answer = out.get("answer")
+        if intr and not answer:
+            answer = "\n".join(r["answer"] for r in out.get("results") or [])
+        return {"answer": answer, "route": out.get("route"), "results": out.get("results"),
+                "outcomes": out.get("outcomes"),
+                "approval": intr[0].value if intr else None,
+                "thread_id": cfg["configurable"]["thread_id"]}

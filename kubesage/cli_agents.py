@@ -1,0 +1,100 @@
+"""`kubesage ask` and `kubesage approve`: questions to the supervisor, and decisions on pending changes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from typing import Any
+
+from kubesage.settings import Settings
+
+
+def register(sub: Any) -> None:
+    ask = sub.add_parser("ask", help="ask kubesage a question in plain words")
+    ask.add_argument("question")
+    ask.add_argument("--kubeconfig", default=None, help="a real cluster (default: the embedded sandbox)")
+    ask.add_argument("--context", default=None)
+    ask.add_argument("--as", dest="as_user", default=None, help="ask as this user (impersonation)")
+    ask.add_argument("--as-group", dest="as_group", action="append", default=[])
+    ask.add_argument("-n", "--namespace", default=None)
+    ask.add_argument("--json", action="store_true", help="print route, tool calls, approvals and the answer as JSON")
+    ask.add_argument("--yes", action="store_true", help="approve proposed changes without asking")
+    ask.add_argument("--read-only", action="store_true", help="never change anything")
+    ask.add_argument("--thread", default=None, help="conversation thread id (default: a new one)")
+    ask.add_argument("--scenario", default=None, help="sandbox scenario when no cluster is configured")
+    ask.set_defaults(func=_ask)
+    ap = sub.add_parser("approve", help="approve (or --reject) the change a thread is waiting on")
+    ap.add_argument("thread")
+    ap.add_argument("--reject", action="store_true")
+    ap.add_argument("--kubeconfig", default=None)
+    ap.add_argument("--json", action="store_true")
+    ap.set_defaults(func=_approve)
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({k: result.get(k) for k in ("thread_id", "route", "results", "approval", "outcomes", "answer")},
+                         indent=2, default=str))
+        return
+    if result.get("answer"):
+        print(result["answer"])
+    appr = result.get("approval")
+    if appr:
+        print(f"\nProposed change (approval {appr['id']}): {appr['action']} — {appr.get('why', '')}")
+        if appr.get("dry_run_error"):
+            print(f"The server's dry run refused it: {appr['dry_run_error']}")
+        elif appr.get("diff"):
+            print(appr["diff"])
+
+
+def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool) -> dict[str, Any]:
+    while result.get("approval"):
+        if yes:
+            result = rt.supervisor.resume(result["thread_id"], "approve")
+            continue
+        if sys.stdin.isatty() and not as_json:
+            _print(result, False)
+            answer = input("Apply this change? [y/N] ").strip().lower()
+            result = rt.supervisor.resume(result["thread_id"], "approve" if answer in ("y", "yes") else "reject")
+            continue
+        _print(result, as_json)
+        if not as_json:
+            print(f"\nNot applied. To apply: kubesage approve {result['thread_id']}  (or --reject)")
+        return {}
+    return result
+
+
+def _ask(args: argparse.Namespace, cfg: Settings) -> int:
+    from kubesage.runtime import Runtime
+    from tools.kube import Principal
+
+    rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario, read_only=args.read_only)
+    try:
+        principal = Principal(args.as_user, tuple(args.as_group))
+        result = rt.supervisor.start(args.question, principal, args.thread or uuid.uuid4().hex[:12], args.namespace)
+        final = _drive(rt, result, args.yes, args.json)
+        if final:
+            _print(final, args.json)
+        return 0
+    finally:
+        rt.close()
+
+
+def _approve(args: argparse.Namespace, cfg: Settings) -> int:
+    from kubesage.runtime import Runtime
+
+    rt = Runtime(cfg, kubeconfig=args.kubeconfig)
+    try:
+        pending = rt.supervisor.pending_approval(args.thread)
+        if pending is None:
+            print(f"error: thread {args.thread} is not waiting for an approval", file=sys.stderr)
+            return 2
+        result = rt.supervisor.resume(args.thread, "reject" if args.reject else "approve")
+        final = _drive(rt, result, False, args.json)
+        if final:
+            _print(final, args.json)
+        return 0
+    finally:
+        rt.close()

@@ -1,0 +1,86 @@
+"""The runtime: one place that wires settings → cluster connection, router, checkpointer, audit log, gateway
+and the supervisor graph, for every interface (CLI, HTTP, TUI, evals).
+
+Why the embedded default lives here: with no kubeconfig, kubesage uses a sandbox cluster whose state persists
+under KUBESAGE_HOME, so a question, an approval given later, and a restarted process all see one cluster.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import ssl
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from kubesage.settings import Settings
+from tools.kube import Kube, Principal
+
+
+def _reachable(kubeconfig: Path) -> bool:
+    try:
+        cfg = yaml.safe_load(kubeconfig.read_text())
+        url = urlparse(cfg["clusters"][0]["cluster"]["server"])
+        with socket.create_connection((url.hostname, url.port or 443), timeout=0.5):
+            return True
+    except (OSError, KeyError, IndexError, TypeError, ValueError, yaml.YAMLError, ssl.SSLError):
+        return False
+
+
+class Runtime:
+    def __init__(self, settings: Settings, kubeconfig: str | None = None, context: str | None = None,
+                 scenario: str | None = None, speed: float | None = None, read_only: bool = False,
+                 llm: Any = None) -> None:
+        self.settings = settings
+        self.sandbox = None
+        kubeconfig = kubeconfig or settings.kubeconfig or None
+        if kubeconfig is None and _reachable(settings.sandbox_kubeconfig):
+            kubeconfig = str(settings.sandbox_kubeconfig)  # a `kubesage sandbox serve` is running
+        if kubeconfig is None:
+            from sandbox.server import SandboxServer
+
+            state = settings.home / "sandbox-embedded"
+            self.sandbox = SandboxServer(state_dir=state, scenarios=[scenario or settings.sandbox_scenario],
+                                         speed=speed or settings.sandbox_speed).start()
+            kubeconfig = str(self.sandbox.write_kubeconfig(state / "kubeconfig"))
+        self.kubeconfig = kubeconfig
+        self.context = context or settings.context or None
+        self.read_only = read_only
+        self.llm = llm
+        self._supervisor = None
+
+    def kube(self, principal: Principal | None = None) -> Kube:
+        return Kube.from_kubeconfig(self.kubeconfig, self.context, principal, self.read_only)
+
+    def default_namespace(self) -> str | None:
+        try:
+            cfg = yaml.safe_load(Path(self.kubeconfig).read_text())
+            name = self.context or cfg.get("current-context")
+            ctx = next(c["context"] for c in cfg.get("contexts") or [] if c["name"] == name)
+            return ctx.get("namespace")
+        except (OSError, StopIteration, KeyError, TypeError, yaml.YAMLError):
+            return None
+
+    @property
+    def supervisor(self):  # noqa: ANN201 - agents.supervisor.Supervisor (imported lazily: LangGraph is heavy)
+        if self._supervisor is None:
+            from langgraph.checkpoint.sqlite import SqliteSaver
+
+            from agents.audit import AuditLog
+            from agents.router import Router
+            from agents.supervisor import Supervisor
+
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.settings.home / "checkpoints.sqlite", check_same_thread=False)
+            self._supervisor = Supervisor(kube_for=self.kube, router=Router(), audit=AuditLog(self.settings.home / "audit.log"),
+                                          checkpointer=SqliteSaver(conn), llm=self.llm,
+                                          default_namespace=None, read_only=self.read_only)
+        return self._supervisor
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
