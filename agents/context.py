@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,15 +30,27 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
     namespaces: list[str] = []
     sas: list[tuple[str, str]] = []
     users: set[str] = set()
+    cluster_wide = True
     try:
         namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
     except KubeError:
-        namespaces = [default_ns] if default_ns else []
+        # Without the right to list namespaces, trust the names the person gave ("in shop", "-n shop").
+        cluster_wide = False
+        named = re.findall(r"(?:\bin|\bnamespace|\bns|-n)\s+([a-z0-9][a-z0-9-]*)", text.lower())
+        namespaces = list(dict.fromkeys(named + ([default_ns] if default_ns else [])))
     for kind in WORKLOAD_KINDS:
-        try:
-            names[kind] = [(o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in kube.list(kind)]
-        except KubeError:
-            names[kind] = []
+        names[kind] = []
+        for ns in ([None] if cluster_wide else namespaces):
+            try:
+                names[kind] += [(o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in kube.list(kind, ns)]
+            except KubeError:
+                if cluster_wide:
+                    for ns2 in namespaces:
+                        try:
+                            names[kind] += [(o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                                            for o in kube.list(kind, ns2)]
+                        except KubeError:
+                            continue
     try:
         sas = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in kube.list("ServiceAccount")]
     except KubeError:

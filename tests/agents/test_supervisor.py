@@ -1,0 +1,147 @@
+"""The supervisor end to end on the sandbox with demo-shop: answers with evidence, approvals that heal, rejections
+that change nothing, refusals for principals without rights, injection-proof logs, and a pending approval that
+survives the process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubesage import settings as settings_mod
+from kubesage.runtime import Runtime
+from sandbox.server import SandboxServer
+from tools.kube import Principal
+
+ADMIN = Principal()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxServer, Path]]:
+    server = SandboxServer(scenarios=["demo-shop"], speed=50.0).start()
+    kc = server.write_kubeconfig(tmp_path_factory.mktemp("agents") / "kubeconfig")
+    time.sleep(2.5)  # two minutes of sandbox time: crash loops, OOM kills and the orders sync timeout happen
+    yield server, kc
+    server.stop()
+
+
+@pytest.fixture()
+def runtime(shop, tmp_path: Path) -> Iterator[Runtime]:
+    cfg = settings_mod.load({"KUBESAGE_HOME": str(tmp_path)})
+    rt = Runtime(cfg, kubeconfig=str(shop[1]))
+    yield rt
+    rt.close()
+
+
+def _ask(rt: Runtime, text: str, principal: Principal = ADMIN, thread: str | None = None) -> dict:
+    return rt.supervisor.start(text, principal, thread or uuid.uuid4().hex[:10])
+
+
+def _until(fn, timeout: float = 40.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError("condition not met")
+
+
+def _deploy(server: SandboxServer, name: str) -> dict:
+    return server.cluster.store.get("apps/deployments", "shop", name)
+
+
+def _healthy(server: SandboxServer, name: str) -> bool:
+    d = _deploy(server, name)
+    st = d.get("status") or {}
+    return st.get("observedGeneration") == d["metadata"]["generation"] and \
+        st.get("availableReplicas") == d["spec"]["replicas"] == st.get("updatedReplicas") == st.get("replicas")
+
+
+def test_metrics_answer_has_numbers(runtime):
+    r = _ask(runtime, "which pods are using the most CPU in the shop namespace?")
+    assert r["route"]["agents"] == ["metrics"]
+    assert "report-cruncher" in r["answer"] and "m CPU" in r["answer"]
+    assert "sandbox-worker-1" in r["answer"]
+
+
+def test_rbac_can_i_and_why(runtime):
+    r = _ask(runtime, "can ci-bot delete secrets in shop?")
+    assert r["route"]["agents"] == ["rbac"]
+    assert r["answer"].startswith("Yes") and "ci-bot-edit" in r["answer"]
+    r = _ask(runtime, "can the orders service account list configmaps in shop?")
+    assert r["answer"].startswith("No") and "pod-reader" in r["answer"]
+
+
+def test_scale_needs_approval_and_rejection_changes_nothing(shop, runtime):
+    server, _ = shop
+    before = _deploy(server, "web")["spec"]["replicas"]
+    r = _ask(runtime, "scale web in shop to 4 replicas")
+    assert r["approval"] and r["approval"]["action"] == "scale Deployment shop/web"
+    assert "+  replicas: 4" in r["approval"]["diff"]
+    assert _deploy(server, "web")["spec"]["replicas"] == before  # nothing yet: waiting for approval
+    done = runtime.supervisor.resume(r["thread_id"], "reject")
+    assert "rejected" in done["answer"] and done["outcomes"][0]["status"] == "rejected"
+    assert _deploy(server, "web")["spec"]["replicas"] == before
+    r = _ask(runtime, "scale web in shop to 4 replicas")
+    done = runtime.supervisor.resume(r["thread_id"], "approve")
+    assert done["outcomes"][0]["status"] == "applied"
+    assert _deploy(server, "web")["spec"]["replicas"] == 4
+    _until(lambda: _healthy(server, "web"))
+    audit = [e for e in runtime.supervisor.audit.entries() if e["tool"] == "scale"]
+    assert [e["outcome"] for e in audit] == ["rejected", "applied"]
+
+
+def test_unprivileged_principal_is_refused(shop, runtime):
+    server, _ = shop
+    before = _deploy(server, "web")["spec"]["replicas"]
+    r = _ask(runtime, "scale web in shop to 6", Principal("alice", ("shop-devs",)))
+    assert r["approval"] is None
+    assert "not allowed" in r["answer"] and "alice" in r["answer"]
+    assert _deploy(server, "web")["spec"]["replicas"] == before
+
+
+def test_pending_approval_survives_a_killed_process(shop, tmp_path):
+    server, kc = shop
+    home = tmp_path / "home"
+    thread = "survivor"
+    code = (
+        "import sys; from kubesage import settings; from kubesage.runtime import Runtime; from tools.kube import Principal\n"
+        f"rt = Runtime(settings.load({{'KUBESAGE_HOME': {str(home)!r}}}), kubeconfig={str(kc)!r})\n"
+        f"r = rt.supervisor.start('restart the payments deployment in shop', Principal(), {thread!r})\n"
+        "print('PENDING' if r['approval'] else 'NONE', flush=True)\n"
+        "import os; os._exit(9)  # killed while the approval is pending\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "PENDING" in out.stdout, out.stderr
+    before = _deploy(server, "payments")["spec"]["template"]["metadata"].get("annotations") or {}
+    rt = Runtime(settings_mod.load({"KUBESAGE_HOME": str(home)}), kubeconfig=str(kc))
+    try:
+        pending = rt.supervisor.pending_approval(thread)
+        assert pending and pending["action"] == "patch Deployment shop/payments"
+        done = rt.supervisor.resume(thread, "approve")
+        assert done["outcomes"][0]["status"] == "applied"
+    finally:
+        rt.close()
+    after = _deploy(server, "payments")["spec"]["template"]["metadata"].get("annotations") or {}
+    assert "kubectl.kubernetes.io/restartedAt" in after and after != before
+
+
+def test_cli_ask_json_and_non_interactive_mutation(shop, tmp_path):
+    _, kc = shop
+    env = {"KUBESAGE_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent)}
+    out = subprocess.run([sys.executable, "-m", "kubesage.cli", "ask", "--kubeconfig", str(kc), "--json",
+                          "can ci-bot delete secrets in shop?"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["route"]["agents"] == ["rbac"] and data["answer"].startswith("Yes")
+    out = subprocess.run([sys.executable, "-m", "kubesage.cli", "ask", "--kubeconfig", str(kc),
+                          "scale web in shop to 2"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Not applied" in out.stdout and "replicas: 2" in out.stdout
