@@ -1,1 +1,53 @@
-"""kubesage room: policies."""
+"""kubesage room: policies — AWS IAM policy model, parser, evaluator, Z3 encoding, verification, fault
+localization, repair, synthesis and summary. Imports only z3 and the standard library.
+
+Public surface (everything else is internal):
+- `parse_policy`, `parse_spec`, `policy_to_json`, `dumps_policy`, `PolicyError`
+- `evaluate`, `decide`, `Decision`, `Request`
+- `check` (policy vs spec), `difference` / `contains` / `equivalent` (two policies), `prove_bound`
+- `localize`, `repair`, `synthesize`, `summarize`
+
+AMBIGUITIES lists where AWS's documentation leaves room and `@cloud-copilot/iam-simulate` (the independent
+simulator of the differential tests) decides differently from kubesage. kubesage follows the AWS
+documentation; the evaluator can be asked to decide each the simulator's way (`decide(..., compat={...})`),
+and the differential suite checks that every disagreement is explained by one of these, and nothing else.
+
+Constructs the generators avoid because the simulator is known to mis-handle them (not AWS ambiguities):
+IPv4 `/0` blocks (it treats them as /32), epoch-seconds dates mixed with ISO dates (it compares seconds to
+milliseconds), wildcards inside the resource-type prefix of an ARN (`u*/bob`), case variations in ARN
+partition/service/region/account (it compares those case-insensitively), `"*"` as an `Arn*` condition value,
+ARNs with fewer than six segments in Resource (it pads them with `*`), account principals in resource
+policies (it requires the account's identity policy to allow too; kubesage evaluates one policy at a time
+and reads an account principal as "any principal of that account").
+"""
+
+from __future__ import annotations
+
+AMBIGUITIES: dict[str, str] = {
+    "A1": "ForAnyValue:…IfExists on an absent key. AWS: '…IfExists: if the key is not present, evaluate the "
+          "condition element as true' — kubesage: true; iam-simulate: false (it ignores IfExists under "
+          "ForAnyValue).",
+    "A2": "A negated String/Arn operator whose value holds a policy variable that cannot be resolved (absent "
+          "or multivalued key, no default). AWS (policy variables, 'no value'): 'inverted condition operators "
+          "like StringNotEquals … do match against a null value' — kubesage: the value matches nothing, so "
+          "the negated test holds; iam-simulate: the condition is false.",
+    "A3": "NotResource with a policy variable that cannot be resolved. AWS: such a resource 'will not match "
+          "any resource' — kubesage: so NotResource excludes nothing through it and the statement applies; "
+          "iam-simulate: the statement does not apply.",
+    "A4": "NotIpAddress with a bare address (no /prefix) of the other IP version than the request. kubesage: "
+          "a bare address is a /32 (/128) block (AWS: 'IAM uses the default prefix value of /32'), so the "
+          "address is outside it and NotIpAddress holds; iam-simulate: false (it compares bare addresses as "
+          "strings with an operator-precedence slip), although it agrees for the written /32 form.",
+}
+
+from policies.errors import PolicyError, SpecError, UnsupportedError  # noqa: E402
+from policies.evaluator import Decision, decide, evaluate, is_allowed  # noqa: E402
+from policies.model import Policy, Request, Spec, SpecCase, Statement  # noqa: E402
+from policies.parser import dumps_policy, parse_policy, parse_request, parse_spec, policy_to_json  # noqa: E402
+from policies.verify import check, contains, difference, equivalent, prove_bound  # noqa: E402
+
+__all__ = [
+    "AMBIGUITIES", "Decision", "Policy", "PolicyError", "Request", "Spec", "SpecCase", "SpecError", "Statement",
+    "UnsupportedError", "check", "contains", "decide", "difference", "dumps_policy", "equivalent", "evaluate",
+    "is_allowed", "parse_policy", "parse_request", "parse_spec", "policy_to_json", "prove_bound",
+]

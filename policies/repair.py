@@ -1,0 +1,349 @@
+"""Repair: the fewest edits that make a policy decide every spec request as expected, proven by Z3 to
+allow nothing beyond (the original policy's allows ∪ the spec's expect-allow requests).
+
+How: localize the faulty statements, generate single edits for the failing requests (narrow or widen an
+Action/Resource/Principal, add, drop or adjust a condition, flip an Effect, remove a statement, add an exact
+Allow or Deny, split a Deny), check every candidate concretely against the spec (microseconds), and prove the
+cheapest passing ones with Z3. When no single edit passes, a beam search applies edits that reduce the
+failures and continues from there. An added exact Allow is pinned, counterexample by counterexample, to the
+context of the request it serves when the proof shows it would open more than that request. A last-resort
+exact patch (Deny what must be denied, split what denies too much, Allow exactly what must be allowed)
+makes the search complete for every consistent spec.
+
+An LLM may propose candidates (`extra_candidates`); they go through the same check and proof.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.edits import (
+    Candidate,
+    Edit,
+    canonical_action,
+    carve_out,
+    add_exact_allows,
+    exact_for,
+    generate,
+    new_sid,
+    pin_conditions,
+    put_condition,
+    unpin_options,
+    with_added,
+)
+from policies.patterns import glob_escape
+from policies.screen import Screen
+from policies.evaluator import condition_holds, decide, statement_applies
+from policies.localize import localize
+from policies.model import Policy, Principal, Request, Spec
+from policies.parser import dumps_policy, policy_to_json
+from policies.verify import BoundProof, Violation, check, prove_bound
+
+
+@dataclass
+class RepairResult:
+    status: str                          # "holds" | "repaired" | "failed"
+    original: Policy
+    policy: Policy | None = None
+    edits: list[Edit] = field(default_factory=list)
+    proof: BoundProof | None = None
+    violations: list[Violation] = field(default_factory=list)   # of the original policy
+    seconds: float = 0.0
+    candidates: int = 0
+    proofs: int = 0
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("holds", "repaired")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "violations": [v.describe() for v in self.violations],
+            "edits": [e.to_json() for e in self.edits],
+            "changes": len(self.edits),
+            "policy": policy_to_json(self.policy) if self.policy is not None else None,
+            "proof": self.proof.summary() if self.proof else None,
+            "seconds": round(self.seconds, 3),
+            "candidates_checked": self.candidates,
+            "proofs_attempted": self.proofs,
+            "message": self.message,
+        }
+
+
+def _failing(policy: Policy, spec: Spec) -> int:
+    return sum(decide(policy, c.request).allowed != c.expect_allow for c in spec.cases)
+
+
+def _pin(original: Policy, cand: Candidate, spec: Spec, timeout_ms: int,
+         screen: Screen | None = None) -> tuple[BoundProof, Candidate, int]:
+    """Prove the bound. Where an added exact Allow opens more than its request, pin it to that request's
+    context; where a split Deny lets a request through in more contexts than the spec's, deny the other
+    contexts again. One key per counterexample, until Z3 proves the bound or nothing is left to pin."""
+    policy = cand.policy
+    edits = list(cand.edits)
+    tries = 0
+    keys = sorted(original.context_keys() | policy.context_keys())
+    pinnable = any(e.pin_request is not None or e.carved for e in edits)
+    limit = (len(keys) + 1) * (1 + sum(1 for e in edits if e.pin_request is not None)
+                               + sum(len(e.carved) for e in edits)) + 2
+    while True:
+        tries += 1
+        x_concrete = screen.counterexample(policy) if screen is not None else None
+        if x_concrete is not None:
+            proof = BoundProof(False, counterexample=x_concrete)
+        else:
+            proof = prove_bound(original, policy, spec, timeout_ms)
+        if proof.proven or proof.unknown or not pinnable or tries > limit:
+            return proof, Candidate(policy, tuple(edits)), tries
+        x = proof.counterexample
+        assert x is not None
+        step = _pin_allow(policy, spec, edits, x, keys) or _pin_carve(policy, spec, edits, x, keys)
+        if step is None:
+            return proof, Candidate(policy, tuple(edits)), tries
+        policy, edits = step
+
+
+def _pin_allow(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: list[str]):
+    by_sid = {e.text.split(":")[0].split()[-1]: e for e in edits if e.pin_request is not None}
+    for idx, st in enumerate(policy.statements):
+        e = by_sid.get(st.sid or "")
+        if e is None or not statement_applies(st, x, policy):
+            continue
+        r = e.pin_request
+        assert r is not None
+        for k in keys:
+            if _same_value(x.get(k), r.get(k)):
+                continue
+            new_st = st
+            added = []
+            for c in pin_conditions(policy, spec, k, r):
+                if c not in new_st.conditions:
+                    new_st, added = put_condition(new_st, c), added + [c]
+            if not added or statement_applies(new_st, x, policy) or not statement_applies(new_st, r, policy):
+                continue
+            sts = list(policy.statements)
+            sts[idx] = new_st
+            when = " and ".join(c.describe() for c in added)
+            new_edit = Edit(e.kind, e.text + f" when {when}", e.statement, e.cost, e.pin_request)
+            return policy.with_statements(sts), [new_edit if y is e else y for y in edits]
+    return None
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        sa = set(a) if isinstance(a, tuple) else {a} if a is not None else None
+        sb = set(b) if isinstance(b, tuple) else {b} if b is not None else None
+        return sa == sb
+    return a == b
+
+
+def _pin_carve(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: list[str]):
+    for e in edits:
+        if not e.carved or e.deny is None:
+            continue
+        for r in e.carved:
+            if r.action.lower() != x.action.lower() or r.resource != x.resource:
+                continue
+            if policy.uses_principal() and x.principal != r.principal:
+                here = sorted({q.principal for q in e.carved if q.principal and q.action.lower() == r.action.lower()
+                               and q.resource == r.resource})
+                if here:
+                    d = e.deny
+                    again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False,
+                                    action_list=False, resources=(glob_escape(r.resource),), not_resource=False,
+                                    resource_list=False, sid=new_sid(policy, "Deny"), not_principal=True,
+                                    principal=Principal(tuple(("AWS", q) for q in here), shapes=(("AWS", len(here) > 1),)))
+                    if statement_applies(again, x, policy) and not statement_applies(again, r, policy):
+                        new_edit = Edit(e.kind, e.text + f", still denying it to principals other than {', '.join(here)}",
+                                        e.statement, e.cost + 1, carved=e.carved, deny=e.deny)
+                        return with_added(policy, again), [new_edit if y is e else y for y in edits]
+            for k in keys:
+                if _same_value(x.get(k), r.get(k)):
+                    continue
+                for c in unpin_options(policy, spec, k, r):
+                    if not condition_holds(c, x, policy) or condition_holds(c, r, policy):
+                        continue
+                    d = e.deny
+                    base = d.conditions if not any(b.op.name == c.op.name and b.lkey == c.lkey
+                                                   for b in d.conditions) else ()
+                    again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False,
+                                    action_list=False, resources=(glob_escape(r.resource),), not_resource=False,
+                                    resource_list=False, conditions=base + (c,), sid=new_sid(policy, "Deny"))
+                    if not statement_applies(again, x, policy):
+                        again = again.with_(conditions=(c,))
+                    new_edit = Edit(e.kind, e.text + f", still denying it when {c.describe()}", e.statement,
+                                    e.cost + 1, carved=e.carved, deny=e.deny)
+                    return with_added(policy, again), [new_edit if y is e else y for y in edits]
+    return None
+
+
+def _merge_added(original: Policy, cand: Candidate, proof: BoundProof, spec: Spec, screen: Screen,
+                 timeout_ms: int, max_tries: int = 12) -> tuple[Candidate, BoundProof]:
+    """Merge the exact statements a repair added (same effect, conditions and principal: one Action list
+    when the resources agree, one Resource list when the actions agree), each merge re-proven."""
+    policy, edits = cand.policy, list(cand.edits)
+    tries = 0
+    merged_any = True
+    while merged_any and tries < max_tries:
+        merged_any = False
+        sts = list(policy.statements)
+        added = [i for i, s in enumerate(sts) if (s.sid or "").startswith("Kubesage")]
+        for a_i in added:
+            for b_i in added:
+                if b_i <= a_i:
+                    continue
+                a, b = sts[a_i], sts[b_i]
+                if (a.effect, a.conditions, a.principal, a.not_action, a.not_resource) != (
+                        b.effect, b.conditions, b.principal, b.not_action, b.not_resource):
+                    continue
+                if a.resources == b.resources:
+                    acts = tuple(sorted(set(a.actions) | set(b.actions)))
+                    m = a.with_(actions=acts, action_list=len(acts) > 1)
+                elif a.actions == b.actions and a.resources is not None and b.resources is not None:
+                    res = tuple(sorted(set(a.resources) | set(b.resources)))
+                    m = a.with_(resources=res, resource_list=len(res) > 1)
+                else:
+                    continue
+                tries += 1
+                new = policy.with_statements(sts[:a_i] + [m] + sts[a_i + 1:b_i] + sts[b_i + 1:])
+                if _failing(new, spec) or screen.counterexample(new) is not None:
+                    continue
+                p2 = prove_bound(original, new, spec, timeout_ms)
+                if not p2.proven:
+                    continue
+                gone = {a.sid, b.sid}
+                keep = [e for e in edits if not any(f" {sid}:" in e.text for sid in gone if sid)]
+                merged_edit = Edit("add-statement", f"add statement {m.sid}: {m.effect} "
+                                   f"{', '.join(m.actions)} on {', '.join(m.resources or ['*'])}"
+                                   + ((" when " + " and ".join(c.describe() for c in m.conditions)) if m.conditions else ""),
+                                   None, 2)
+                policy, edits, proof, merged_any = new, keep + [merged_edit], p2, True
+                break
+            if merged_any:
+                break
+    return Candidate(policy, tuple(edits)), proof
+
+
+def _exact_patch(policy: Policy, spec: Spec, principal: bool) -> Candidate:
+    """Deny exactly the wrongly allowed requests, split the Denies that block expect-allow requests, and
+    Allow exactly the expect-allow requests still denied."""
+    edits: list[Edit] = []
+    loc = localize(policy, spec)
+    for f in loc.failures:
+        if f.kind != "over":
+            continue
+        r = f.case.request
+        if decide(policy, r).allowed is False:
+            continue
+        deny = exact_for(policy, spec, r, principal, "Deny")
+        when = (" when " + " and ".join(c.describe() for c in deny.conditions)) if deny.conditions else ""
+        policy = with_added(policy, deny)
+        edits.append(Edit("add-statement", f"add statement {deny.sid}: Deny {r.action} on {r.resource}{when}", None, 2))
+    loc = localize(policy, spec)
+    blocked: dict[int, list[Request]] = {}
+    for f in loc.failures:
+        if f.kind == "denied":
+            for i in f.evaluation.applying("Deny"):
+                blocked.setdefault(i, []).append(f.case.request)
+    for i in sorted(blocked, reverse=True):
+        variants = list(carve_out(policy, spec, i, blocked[i]))
+        if not variants:
+            continue
+        sts, text = variants[0]
+        deny = policy.statements[i]
+        policy = policy.with_statements(list(policy.statements[:i]) + sts + list(policy.statements[i + 1:]))
+        edits.append(Edit("carve-out", text, i, len(sts), carved=tuple(blocked[i]), deny=deny))
+    loc = localize(policy, spec)
+    missing = [f.case.request for f in loc.failures if f.kind == "missing"]
+    policy, added = add_exact_allows(policy, spec, missing, principal)
+    return Candidate(policy, tuple(edits + added))
+
+
+def repair(policy: Policy, spec: Spec, *, max_depth: int = 3, beam: int = 6, time_budget: float = 30.0,
+           max_proofs: int = 60, timeout_ms: int = 20_000,
+           extra_candidates: list[Policy] | None = None) -> RepairResult:
+    """Repair `policy` against `spec`; see the module docstring."""
+    t0 = time.perf_counter()
+    base = check(policy, spec, use_z3=False)
+    result = RepairResult("failed", policy, violations=base.violations)
+    if base.holds:
+        result.status, result.policy, result.message = "holds", policy, "the policy already meets the spec"
+        result.seconds = time.perf_counter() - t0
+        return result
+    principal = policy.uses_principal()
+    seen = {dumps_policy(policy)}
+    # candidates are screened concretely before Z3 (see policies.screen): cheaper than a proof that fails
+    screen = Screen(policy, spec)
+
+    def attempt(cands: list[Candidate], last: bool = False) -> bool:
+        for cand in cands:
+            if not last and (result.proofs >= max_proofs or time.perf_counter() - t0 > time_budget):
+                return False
+            proof, final, tries = _pin(policy, cand, spec, timeout_ms, screen)
+            result.proofs += tries
+            if proof.proven and _failing(final.policy, spec) == 0:
+                final, proof = _merge_added(policy, final, proof, spec, screen, timeout_ms)
+                result.status, result.policy, result.edits, result.proof = "repaired", final.policy, list(final.edits), proof
+                return True
+        return False
+
+    if extra_candidates:
+        extra = [Candidate(p, (Edit("proposed", "candidate proposed by the model", None, 1),))
+                 for p in extra_candidates]
+        result.candidates += len(extra)
+        if attempt([c for c in extra if _failing(c.policy, spec) == 0]):
+            result.seconds = time.perf_counter() - t0
+            return result
+
+    frontier = [(len(base.violations), Candidate(policy, ()))]
+    for _depth in range(max_depth):
+        level: list[tuple[int, int, int, Candidate]] = []
+        for parent_fail, state in frontier:
+            loc = localize(state.policy, spec)
+            for n, cand in enumerate(generate(state.policy, spec, loc, principal)):
+                key = dumps_policy(cand.policy)
+                if key in seen:
+                    continue
+                seen.add(key)
+                full = Candidate(cand.policy, state.edits + cand.edits)
+                nfail = _failing(full.policy, spec)
+                result.candidates += 1
+                if nfail < parent_fail:
+                    level.append((nfail, full.cost, len(level), full))
+            if time.perf_counter() - t0 > time_budget:
+                break
+        level.sort(key=lambda x: (x[0], x[1], x[2]))
+        passing = [c for nfail, _, _, c in level if nfail == 0]
+        if attempt(passing):
+            result.seconds = time.perf_counter() - t0
+            return result
+        frontier = [(nfail, c) for nfail, _, _, c in level if nfail > 0][:beam]
+        if not frontier or time.perf_counter() - t0 > time_budget:
+            break
+    # last resort: the exact patch
+    patch = _exact_patch(policy, spec, principal)
+    result.candidates += 1
+    if _failing(patch.policy, spec) == 0:
+        attempt([patch], last=True)
+    if result.status != "repaired":
+        result.message = ("no repair found: " + ("the spec contradicts itself (two requests that the policies "
+                          "cannot tell apart expect different decisions)" if _contradictory(spec, policy)
+                          else "no candidate both met the spec and was proven no more permissive"))
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _contradictory(spec: Spec, policy: Policy) -> bool:
+    keys = policy.context_keys() | spec.context_keys()
+    seen: dict[tuple, bool] = {}
+    for c in spec.cases:
+        r = c.request
+        sig = (r.action.lower(), r.resource, r.principal, tuple((k, r.get(k)) for k in sorted(keys)))
+        if sig in seen and seen[sig] != c.expect_allow:
+            return True
+        seen[sig] = c.expect_allow
+    return False
