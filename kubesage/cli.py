@@ -72,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(f"kubesage.cli_{room}")
         except ModuleNotFoundError as e:
-            if e.name != f"kubesage.cli_{room}":
-                raise
+            if e.name == f"kubesage.cli_{room}":
+                continue  # that room has no commands yet
+            print(f"warning: the `{room}` commands are unavailable: {e}", file=sys.stderr)
+            continue
+        except ImportError as e:
+            print(f"warning: the `{room}` commands are unavailable: {e}", file=sys.stderr)
             continue
         module.register(sub)
     return p

@@ -1,8 +1,9 @@
 """`make demo`: the main job on the embedded default.
 
 Until the agents land, the demo starts the sandbox cluster with the `demo-shop` scenario (clock 20x), then
-drives it with the real kubectl the way a person would: look around, find what is broken, fix two faults,
-deploy an app and reach it over its Service.
+drives it with the real kubectl the way a person would (look around, see what is broken, deploy an app and
+reach it over its Service), then asks kubesage's agents plain-language questions about the faults and
+approves the changes they propose.
 """
 
 from __future__ import annotations
@@ -47,10 +48,6 @@ STEPS: list[tuple[str, list[str], str | None]] = [
     ("Who is eating the CPU", ["top", "pods", "-n", "shop", "--sort-by=cpu"], None),
     ("Can the orders app read its config?", ["auth", "can-i", "list", "configmaps", "-n", "shop",
                                               "--as", "system:serviceaccount:shop:orders"], None),
-    ("Fix the image tag typo", ["set", "image", "deploy/catalog", "catalog=nginx:1.27", "-n", "shop"], None),
-    ("...and watch it heal", ["rollout", "status", "deploy/catalog", "-n", "shop", "--timeout=60s"], None),
-    ("Fix the Service selector", ["patch", "service", "orders", "-n", "shop", "-p",
-                                  '{"spec":{"selector":{"app":"orders"}}}'], None),
     ("Deploy an app of your own (multi-document manifest)", ["apply", "-n", "shop", "-f", "-"], APP),
     ("Apply again: nothing changes", ["apply", "-n", "shop", "-f", "-"], APP),
     ("Wait for it", ["rollout", "status", "deploy/hello", "-n", "shop", "--timeout=60s"], None),
@@ -58,6 +55,51 @@ STEPS: list[tuple[str, list[str], str | None]] = [
                                                    "http://hello.shop.svc.cluster.local"], None),
     ("Explain a field", ["explain", "deployment.spec.strategy.rollingUpdate"], None),
 ]
+
+
+QUESTIONS = [
+    "why is checkout crashing in shop?",
+    "what's wrong with payments?",
+    "why is the orders service not getting traffic?",
+    "which pods use the most cpu in shop?",
+    "can ci-bot delete secrets in shop?",
+    "can the orders service account list configmaps in shop?",
+    "scale web in shop to 4 replicas",
+]
+
+
+def _ask_agents(kubeconfig: Path, home: Path) -> int:
+    """Part two: plain-language questions to the supervisor; changes are shown with their diff and approved."""
+    from kubesage import settings
+    from kubesage.runtime import Runtime
+    from tools.kube import Principal
+
+    rt = Runtime(settings.load({"KUBESAGE_HOME": str(home)}), kubeconfig=str(kubeconfig))
+    failures = 0
+    try:
+        for i, q in enumerate(QUESTIONS):
+            t = time.perf_counter()
+            try:
+                r = rt.supervisor.start(q, Principal(), f"demo-{i}")
+            except Exception as e:  # noqa: BLE001 - the demo reports and goes on
+                print(f"## {q}\nerror: {e}\n")
+                failures += 1
+                continue
+            route = r["route"] or {}
+            print(f"## You: {q}\n(route: {', '.join(route.get('agents', []))} by {route.get('method')}, "
+                  f"{(time.perf_counter() - t) * 1000:.0f} ms)")
+            print(r["answer"])
+            while r.get("approval"):
+                a = r["approval"]
+                print(f"\n  Proposed change: {a['action']} — {a.get('why', '')}")
+                print("\n".join("    " + line for line in (a.get("diff") or a.get("dry_run_error") or "").splitlines()[:20]))
+                print("  [demo] approving")
+                r = rt.supervisor.resume(r["thread_id"], "approve")
+                print("  " + (r["answer"] or "").splitlines()[-1])
+            print()
+    finally:
+        rt.close()
+    return failures
 
 
 def main() -> int:
@@ -80,6 +122,8 @@ def main() -> int:
             # once: those are answers, not failures.
             if proc.returncode != 0 and args[:2] != ["auth", "can-i"]:
                 failures += 1
+        print("=" * 100 + "\nPart two: ask kubesage\n")
+        failures += _ask_agents(kubeconfig, Path(tmp) / "home")
         print("demo finished" + (f" with {failures} failed step(s)" if failures else ": every step succeeded"))
         return 1 if failures else 0
 
