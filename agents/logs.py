@@ -23,15 +23,22 @@ def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
         return Mutation("create", man.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""), body=man, why=why)
     if fix.get("kind") and fix.get("name") and "patch" in fix:
         return Mutation("patch", fix["kind"], fix.get("namespace", ""), fix["name"],
-                        patch_type=fix.get("patch_type", "strategic"), body=fix["patch"], why=why,
-                        restart=bool(fix.get("restart")))
+                        patch_type=fix.get("patch_type", "strategic"), body=fix["patch"], why=why)
     return None
 
 
-def run(ctx: AgentContext) -> AgentResult:
-    from tools.diagnose.snapshot import snapshot_from_client
+def _restart(r: dict[str, Any]) -> Mutation:
+    from datetime import UTC, datetime
 
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Mutation("patch", r["kind"], r.get("namespace", ""), r["name"], body={"spec": {"template": {"metadata": {
+        "annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}},
+        why="rollout restart, so the pods start again with the change")
+
+
+def run(ctx: AgentContext) -> AgentResult:
     from tools.diagnose import run_all
+    from tools.diagnose.snapshot import snapshot_from_client
 
     ns = ctx.namespace
     try:
@@ -59,6 +66,9 @@ def run(ctx: AgentContext) -> AgentResult:
         m = _mutation(getattr(f, "fix", None), f.suggested_fix or f.summary)
         if m is not None and (target or len(muts) < 1):
             muts.append(m)
+            r = getattr(f, "restart", None)
+            if isinstance(r, dict) and r.get("kind") and r.get("name"):
+                muts.append(_restart(r))
     answer = f"Diagnosis of {where}:\n" + "\n".join(lines)
     if evidence:
         answer += "\nEvidence:\n" + "\n".join(f"  - {e}" for e in evidence[:10])

@@ -25,16 +25,20 @@ import hashlib
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import yaml
 
 from memory.guards import normalize
+
+if TYPE_CHECKING:
+    from memory.embeddings import Embedder
 
 LABELS: tuple[str, ...] = ("logs", "metrics", "rbac", "scaling", "iam", "resources", "serving", "toolsmith")
 EXEMPLARS_PATH = Path(__file__).with_name("exemplars.yaml")
@@ -55,7 +59,8 @@ class Route:
     method: what decided: "rule", "embedding" or "llm" (for several parts, the weakest: llm < embedding < rule).
     parts: (sub-request text, agent) for each part, in order; a single-intent request has one part, its whole
         text.
-    scores: the whole request's per-label scores (for tracing and for an LLM's candidate list).
+    scores: the whole request's per-label scores, best first (for tracing and for an LLM's candidate list); empty
+        when a rule decided before anything was embedded.
     ms: time spent routing, in milliseconds.
     """
 
@@ -95,11 +100,10 @@ def load_exemplars(path: Path | str = EXEMPLARS_PATH) -> dict[str, list[str]]:
 # chat shorthand, as whole words (after lower-casing)
 _SHORTHAND = {
     "pls": "please", "plz": "please", "pleas": "please", "w/": "with", "w/o": "without", "u": "you", "r": "are",
-    "y": "why", "wat": "what", "wut": "what", "wot": "what", "cn": "can", "n": "and", "im": "i am", "thx": "thanks",
+    "y": "why", "wy": "why", "wat": "what", "wut": "what", "wot": "what", "cn": "can", "n": "and", "im": "i am", "thx": "thanks",
     "ur": "your", "b4": "before", "asap": "", "rn": "right now", "bc": "because", "abt": "about", "smth": "something",
-    "in2": "into", "2day": "today", "msg": "message", "info": "information", "deploy": "deployment",
-    "deploys": "deployments", "img": "image", "imgs": "images", "mem": "memory", "repl": "replicas",
-    "perms": "permissions", "perm": "permission", "cfg": "config", "env": "environment variable", "logz": "logs",
+    "in2": "into", "2day": "today", "msg": "message", "img": "image", "imgs": "images", "mem": "memory",
+    "perms": "permissions", "perm": "permission", "cfg": "config", "logz": "logs",
 }
 _SHORTHAND_RE = re.compile(r"(?<![\w/@.:-])(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
                            + r")(?![\w/@.:-])")
@@ -245,9 +249,11 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 
 
 def rule_route(text: str) -> str | None:
-    """The label a deterministic rule gives `text` (already lower-cased or not), or None when no rule fires or
-    rules for different labels fire (then the text is ambiguous or multi-intent, and the embeddings decide).
-    Rules are ordered: iam is checked first, so "can alice read the reports bucket" is iam, not rbac."""
+    """The label a deterministic rule gives `text`, or None when no rule fires or rules for different labels
+    fire (then the text is ambiguous or multi-intent, and the embeddings decide). One exception: when only the
+    iam and rbac rules fire, iam wins ("can alice read the reports bucket" is an AWS question phrased like can-i).
+
+    Measured: on the 350 exemplars the rules decide 53, all right; on the routing set 47 of 267, all right."""
     fired = [label for label, pattern in _RULES if pattern.search(text)]
     if not fired:
         return None
@@ -260,8 +266,11 @@ def rule_route(text: str) -> str | None:
 
 _BOUNDARY = re.compile(
     r"\s*(?:;|\?(?=\s)|!(?=\s)|\.(?=\s)|&|,?\s+and\s+then\b|,?\s+and\s+also\b|,?\s+and\s+after\s+that\b"
-    r"|,?\s+after\s+that\b|,?\s+then\b|,?\s+also\b|,?\s+plus\b|,?\s+and\b|\s+n\b|,)\s*", re.I)
+    r"|,?\s+after\s+that\b|,?\s+then\b|,?\s+also\b|,?\s+plus\b|,?\s+and\b|\s+n\b)\s*", re.I)
 _LEADING = re.compile(r"^(?:(?:(?:and|then|also|plus|after that|afterwards|finally|next|n)\b|,)\s*)+", re.I)
+_WEAK = re.compile(r"\s*(?:,?\s+and|\s+n|,?\s+plus)\s*", re.I)
+_QUESTION_WORDS = frozenset("""what whats what's why who whos who's which where when how is are was were can could
+does do did will would should has have may tell show give let please""".split())
 _MIN_PART_WORDS = 2
 
 
@@ -269,22 +278,38 @@ def _clean_part(text: str) -> str:
     return _LEADING.sub("", text.strip(" ,;?!.&")).strip(" ,;?!.&")
 
 
-def split_points(text: str) -> list[tuple[str, str]]:
+def split_points(text: str, starters: frozenset[str] | None = None) -> list[tuple[str, str]]:
     """Every way to cut `text` in two at one conjunction or punctuation mark: [(left, right), ...], each side
-    stripped of connectives and holding at least two words."""
+    stripped of connectives and holding at least two words.
+
+    With `starters` (words a request begins with: "show", "why", "scale"…), a cut at a bare "and"/"n"/"plus"
+    is kept only when the right side begins with one of them: "the old and new policy" joins two nouns, "scale
+    web and show its cpu" joins two requests. Cuts at ";", "?", "then", "also" need no such check."""
     out: list[tuple[str, str]] = []
     for m in _BOUNDARY.finditer(text):
         if m.start() == 0 or m.end() >= len(text):
             continue
         left, right = _clean_part(text[:m.start()]), _clean_part(text[m.end():])
-        if len(left.split()) >= _MIN_PART_WORDS and len(right.split()) >= _MIN_PART_WORDS:
-            out.append((left, right))
+        if len(left.split()) < _MIN_PART_WORDS or len(right.split()) < _MIN_PART_WORDS:
+            continue
+        if starters is not None and _WEAK.fullmatch(m.group(0)):
+            first = re.sub(r"[^a-z']", "", right.split()[0].lower())
+            if first not in starters:
+                continue
+        out.append((left, right))
     return list(dict.fromkeys(out))
+
+
+def _starters(texts: Sequence[str]) -> frozenset[str]:
+    """The first words of the exemplars, plus question words and auxiliaries: how requests begin."""
+    words = {re.sub(r"[^a-z']", "", t.split()[0].lower()) for t in texts if t.split()}
+    return frozenset(words | _QUESTION_WORDS)
 
 
 # -- the embedding router ---------------------------------------------------------------------------------------
 
-_matrix_cache: dict[tuple[int, str, str], np.ndarray] = {}
+# embedder -> {exemplar digest: matrix}; weak, so a discarded embedder takes its matrices with it
+_matrix_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _matrix_lock = threading.Lock()
 
 
@@ -311,8 +336,9 @@ class EmbeddingRouter:
     rules: apply the deterministic rules first.
     """
 
-    def __init__(self, embedder=None, exemplars: Mapping[str, Sequence[str]] | None = None, *, k: int = 3,
-                 temperature: float = 0.02, split_margin: float = 0.04, split_score: float = 0.45,
+    def __init__(self, embedder: Embedder | None = None, exemplars: Mapping[str, Sequence[str]] | None = None, *,
+                 k: int = 4,
+                 temperature: float = 0.02, split_margin: float = 0.005, split_score: float = 0.2,
                  typos: bool = True, rules: bool = True) -> None:
         if embedder is None:
             from memory.embeddings import shared_embedder
@@ -330,6 +356,7 @@ class EmbeddingRouter:
         self.split_margin, self.split_score = split_margin, split_score
         self.use_rules = rules
         self._speller = _Speller(_words(self.texts)) if typos else None
+        self.starters = _starters(self.texts)
         self._matrix: np.ndarray | None = None
 
     # the exemplar matrix is embedded once per (embedder, exemplar set) and shared by every router in the process
@@ -337,18 +364,33 @@ class EmbeddingRouter:
     def matrix(self) -> np.ndarray:
         if self._matrix is None:
             digest = hashlib.sha256("\x00".join(self.texts).encode()).hexdigest()
-            key = (id(self.embedder), getattr(self.embedder, "name", type(self.embedder).__name__), digest)
             with _matrix_lock:
-                m = _matrix_cache.get(key)
+                try:
+                    per_embedder = _matrix_cache.setdefault(self.embedder, {})
+                except TypeError:  # an embedder that cannot be weakly referenced: no sharing
+                    per_embedder = {}
+                m = per_embedder.get(digest)
                 if m is None:
-                    prepped = [self.prepare(t) for t in self.texts]
-                    m = np.concatenate([self.embedder.embed(prepped[i:i + 64]) for i in range(0, len(prepped), 64)])
-                    _matrix_cache[key] = m = np.ascontiguousarray(m, dtype=np.float32)
+                    m = self._embed_exemplars()
+                    per_embedder[digest] = m
             self._matrix = m
         return self._matrix
 
+    def _embed_exemplars(self, batch: int = 32) -> np.ndarray:
+        # batches of similar length: the embedder pads each batch to its longest text
+        prepped = [self.prepare(t) for t in self.texts]
+        order = sorted(range(len(prepped)), key=lambda i: len(prepped[i]))
+        m = np.empty((len(prepped), 0), dtype=np.float32)
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
+            vecs = self.embedder.embed([prepped[j] for j in idx])
+            if m.shape[1] == 0:
+                m = np.zeros((len(prepped), vecs.shape[1]), dtype=np.float32)
+            m[idx] = vecs
+        return m
+
     def warm(self) -> EmbeddingRouter:
-        """Embed the exemplars now (otherwise the first query pays ~0.5 s)."""
+        """Embed the exemplars now (otherwise the first query pays for it: ~1.3 s for 350 on 2 CPU cores)."""
         _ = self.matrix
         return self
 
@@ -397,7 +439,11 @@ class EmbeddingRouter:
         """Route `text`; with `split`, try every two-way cut and keep the most confident one whose halves go to
         different agents."""
         t0 = time.perf_counter()
-        cuts = split_points(" ".join(text.split())) if split else []
+        cuts = split_points(" ".join(text.split()), self.starters) if split else []
+        if not cuts and self.use_rules:
+            rule = rule_route(self.prepare(text))
+            if rule is not None:  # decided without embedding anything
+                return Route([rule], 1.0, 1.0, "rule", [(text, rule)], {}, (time.perf_counter() - t0) * 1000)
         texts = [text] + [p for cut in cuts for p in cut]
         ds = self.decide_many(texts)
         whole = ds[0]
@@ -418,6 +464,37 @@ class EmbeddingRouter:
                      whole.scores, (time.perf_counter() - t0) * 1000)
 
 
+# -- the LLM tie-breaker's request ------------------------------------------------------------------------------
+
+LABEL_DESCRIPTIONS: dict[str, str] = {
+    "logs": "diagnose a failing workload: why a pod or deployment crashes, restarts, fails or is pending; its "
+            "errors, events and logs",
+    "metrics": "numbers: CPU and memory usage, top consumers, saturation, trends over time, PromQL",
+    "rbac": "Kubernetes permissions: can a user, group or service account do something, who can, why, "
+            "least-privilege Roles, over-broad grants",
+    "scaling": "replica counts: scale, HPA autoscaling, rollout status, undo or restart, whether N replicas fit",
+    "iam": "AWS IAM: policies, S3 buckets, AWS roles and users; check, repair, explain or compare a policy",
+    "resources": "read, create, change or delete Kubernetes objects: pods, deployments, services, configmaps, "
+                 "images, limits, probes, labels; what changed; fix an object",
+    "serving": "LLM model servers on the cluster: vLLM, llama.cpp, LoRA adapters, KV cache, model replicas",
+    "toolsmith": "an ad-hoc query over many objects with filters no fixed tool covers (age, absence, joins, "
+                 "counts), e.g. configmaps no pod references",
+}
+
+
+def llm_route_request(text: str, candidates: Sequence[str]) -> tuple[list[dict[str, str]], dict]:
+    """The chat messages and JSON schema for an LLM router choosing among `candidates` (for the gateway)."""
+    lines = "\n".join(f"- {c}: {LABEL_DESCRIPTIONS[c]}" for c in candidates)
+    messages = [
+        {"role": "system", "content": "You route requests to the one agent that should handle them."},
+        {"role": "user", "content": f"Agents:\n{lines}\n\nRequest: {text}\n\nWhich agent should handle the "
+                                    'request? Answer as JSON: {"agent": NAME}.'},
+    ]
+    schema = {"type": "object", "properties": {"agent": {"type": "string", "enum": list(candidates)}},
+              "required": ["agent"], "additionalProperties": False}
+    return messages, schema
+
+
 # -- the router the supervisor uses -----------------------------------------------------------------------------
 
 class Router:
@@ -428,16 +505,28 @@ class Router:
         candidates, None, or an exception keeps the embedding decision.
     min_margin: below this margin (cosine units) a single-intent embedding decision goes to `llm_route`.
     candidates: how many of the best labels the LLM may choose among.
+
+    Measured on evals/sets/routing.yaml: about 1 query in 12 has a margin below 0.02, and the embedding router is
+    still right on about 70% of those; the right label is in its top two for all of them (hence two candidates).
+    The bundled SmolLM2-135M, asked to choose between those two (`llm_route_request`, grammar-constrained), was
+    right on 15 of 21 queries under 0.02 where the embedding router was right on 16, at ~5.7 s a call on 2 CPU
+    cores: wire `llm_route` to a model that beats that (a cloud tier), or leave it out.
     """
 
     def __init__(self, embedding_router: EmbeddingRouter | None = None, llm_route: LLMRoute | None = None,
-                 min_margin: float = 0.02, candidates: int = 3) -> None:
+                 min_margin: float = 0.02, candidates: int = 2) -> None:
         self.embedding = embedding_router or EmbeddingRouter()
         self.llm_route = llm_route
         self.min_margin = min_margin
         self.candidates = candidates
 
+    def _probability(self, scores: Mapping[str, float], label: str) -> float:
+        s = np.array(list(scores.values()), dtype=np.float64)
+        p = np.exp((s - s.max()) / self.embedding.temperature)
+        return float(p[list(scores).index(label)] / p.sum())
+
     def route(self, text: str) -> Route:
+        """Route `text` (see `EmbeddingRouter.route`); a low-margin single-intent decision goes to `llm_route`."""
         t0 = time.perf_counter()
         r = self.embedding.route(text)
         if (self.llm_route is not None and r.method == "embedding" and len(r.agents) == 1
@@ -448,7 +537,6 @@ class Router:
             except Exception:  # noqa: BLE001 - a failing tie-breaker must not fail the request
                 choice = None
             if choice in cands:
-                r = Route([choice], r.confidence if choice == r.agent else 0.0, r.margin, "llm", [(text, choice)],
-                          r.scores)
+                r = Route([choice], self._probability(r.scores, choice), r.margin, "llm", [(text, choice)], r.scores)
         r.ms = (time.perf_counter() - t0) * 1000
         return r

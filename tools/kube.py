@@ -84,7 +84,6 @@ class Mutation:
     why: str = ""
     diff: str = ""
     dry_run_error: str = ""
-    restart: bool = False  # roll the workload after the change (e.g. a ConfigMap read at start)
 
     def describe(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
@@ -93,12 +92,12 @@ class Mutation:
     def to_dict(self) -> dict[str, Any]:
         return {"verb": self.verb, "kind": self.kind, "namespace": self.namespace, "name": self.name,
                 "patch_type": self.patch_type, "body": self.body, "why": self.why, "diff": self.diff,
-                "dry_run_error": self.dry_run_error, "restart": self.restart}
+                "dry_run_error": self.dry_run_error}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Mutation:
         return cls(**{k: d.get(k) for k in ("verb", "kind", "namespace", "name", "patch_type", "body", "why",
-                                             "diff", "dry_run_error", "restart") if k in d})
+                                             "diff", "dry_run_error") if k in d})
 
 
 @dataclass
@@ -240,11 +239,7 @@ class Kube:
     def execute(self, m: Mutation) -> dict[str, Any]:
         if self.read_only:
             raise KubeError(403, "ReadOnly", "kubesage is in read-only mode: no changes are made")
-        result = self._apply(m, dry_run=False)
-        if m.restart and m.verb != "delete":
-            self.restart(m.kind if m.kind in ("Deployment", "StatefulSet", "DaemonSet") else "Deployment",
-                         m.namespace, (m.body or {}).get("_restart", m.name) if isinstance(m.body, dict) else m.name)
-        return result
+        return self._apply(m, dry_run=False)
 
     def restart(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
         from datetime import UTC, datetime
@@ -256,7 +251,7 @@ class Kube:
     def _apply(self, m: Mutation, dry_run: bool) -> dict[str, Any]:
         q = [("dryRun", "All")] if dry_run else []
         q.append(("fieldManager", "kubesage"))
-        body = {k: v for k, v in m.body.items() if k != "_restart"} if isinstance(m.body, dict) else m.body
+        body = m.body
         if m.verb == "create":
             return self.request("POST", self._path(m.kind, m.namespace), body, q)
         if m.verb == "delete":
