@@ -95,7 +95,8 @@ def _ask_agents(kubeconfig: Path, home: Path) -> int:
                 print("\n".join("    " + line for line in (a.get("diff") or a.get("dry_run_error") or "").splitlines()[:20]))
                 print("  [demo] approving")
                 r = rt.supervisor.resume(r["thread_id"], "approve")
-                print("  " + (r["answer"] or "").splitlines()[-1])
+                last = (r.get("outcomes") or [{}])[-1]
+                print(f"  -> {last.get('status', '?')}: {last.get('action', '')} {last.get('error') or ''}".rstrip())
             print()
     finally:
         rt.close()
