@@ -75,10 +75,26 @@ class Runtime:
 
             self.settings.home.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.settings.home / "checkpoints.sqlite", check_same_thread=False)
-            self._supervisor = Supervisor(kube_for=self.kube, router=Router(), audit=AuditLog(self.settings.home / "audit.log"),
+            self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=self._llm_route),
+                                          audit=AuditLog(self.settings.home / "audit.log"),
                                           checkpointer=SqliteSaver(conn), llm=self.llm,
                                           default_namespace=None, read_only=self.read_only)
         return self._supervisor
+
+    def gateway_model(self) -> Any:
+        """The gateway as a chat model (bundled local model first; a cloud tier only when configured); built on
+        first use, because loading the local model costs a second."""
+        if self.llm is None:
+            from llm.factory import create_chat_model, create_gateway
+
+            self.llm = create_chat_model(create_gateway(home=self.settings.home))
+        return self.llm
+
+    def _llm_route(self, text: str, candidates: list[str]) -> str | None:
+        """Low-margin routing decisions go to the gateway (category `routing`, JSON-schema constrained)."""
+        from llm.routing import make_llm_route
+
+        return make_llm_route(self.gateway_model())(text, candidates)
 
     def close(self) -> None:
         if self.sandbox is not None:
