@@ -337,8 +337,7 @@ class EmbeddingRouter:
     """
 
     def __init__(self, embedder: Embedder | None = None, exemplars: Mapping[str, Sequence[str]] | None = None, *,
-                 k: int = 4,
-                 temperature: float = 0.02, split_margin: float = 0.005, split_score: float = 0.2,
+                 k: int = 4, temperature: float = 0.02, split_margin: float = 0.005, split_score: float = 0.2,
                  typos: bool = True, rules: bool = True) -> None:
         if embedder is None:
             from memory.embeddings import shared_embedder
@@ -506,11 +505,11 @@ class Router:
     min_margin: below this margin (cosine units) a single-intent embedding decision goes to `llm_route`.
     candidates: how many of the best labels the LLM may choose among.
 
-    Measured on evals/sets/routing.yaml: about 1 query in 12 has a margin below 0.02, and the embedding router is
-    still right on about 70% of those; the right label is in its top two for all of them (hence two candidates).
-    The bundled SmolLM2-135M, asked to choose between those two (`llm_route_request`, grammar-constrained), was
-    right on 15 of 21 queries under 0.02 where the embedding router was right on 16, at ~5.7 s a call on 2 CPU
-    cores: wire `llm_route` to a model that beats that (a cloud tier), or leave it out.
+    Measured on the one-intent queries of evals/sets/routing.yaml: 20 of 229 have a margin below 0.02; the
+    embedding router is right on 16 of them and has the right label in its top two on 19 (hence two candidates).
+    Choosing between those two (`llm_route_request`, grammar-constrained), the bundled SmolLM2-135M was right on
+    15 (4.2 s a call on 2 CPU cores) and Gemma 3 270M on 16 (0.8 s): no gain. Wire `llm_route` to a model that
+    does better (a cloud tier), or leave it out.
     """
 
     def __init__(self, embedding_router: EmbeddingRouter | None = None, llm_route: LLMRoute | None = None,

@@ -75,7 +75,12 @@ class Runtime:
 
             self.settings.home.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.settings.home / "checkpoints.sqlite", check_same_thread=False)
-            self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=self._llm_route),
+            # Low-margin ties go to the gateway only when a cloud tier is configured: measured on the routing set,
+            # the bundled 135M/270M models add seconds and get no more of those ties right than the embeddings.
+            import os
+
+            tie_break = self._llm_route if os.environ.get("KUBESAGE_LLM_CLOUD_BASE_URL") else None
+            self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=tie_break),
                                           audit=AuditLog(self.settings.home / "audit.log"),
                                           checkpointer=SqliteSaver(conn), llm=self.llm,
                                           default_namespace=None, read_only=self.read_only)
@@ -92,9 +97,10 @@ class Runtime:
 
     def _llm_route(self, text: str, candidates: list[str]) -> str | None:
         """Low-margin routing decisions go to the gateway (category `routing`, JSON-schema constrained)."""
+        from agents.router import LABEL_DESCRIPTIONS
         from llm.routing import make_llm_route
 
-        return make_llm_route(self.gateway_model())(text, candidates)
+        return make_llm_route(self.gateway_model(), descriptions=LABEL_DESCRIPTIONS)(text, candidates)
 
     def close(self) -> None:
         if self.sandbox is not None:
