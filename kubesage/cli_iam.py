@@ -135,7 +135,7 @@ def _repair(args: argparse.Namespace) -> int:
         return 1
     if args.out:
         Path(args.out).write_text(dumps_policy(result.policy) + "\n")
-    lines = [f"repaired with {sum(e.cost for e in result.edits)} change(s) in {result.seconds:.2f} s "
+    lines = [f"repaired with {len(result.edits)} change(s) in {result.seconds:.2f} s "
              f"({result.candidates} candidates checked, {result.proofs} proofs):"]
     lines += ["  - " + e.text for e in result.edits]
     lines.append("violations fixed:")

@@ -5,12 +5,23 @@ Public surface (everything else is internal):
 - `parse_policy`, `parse_spec`, `policy_to_json`, `dumps_policy`, `PolicyError`
 - `evaluate`, `decide`, `Decision`, `Request`
 - `check` (policy vs spec), `difference` / `contains` / `equivalent` (two policies), `prove_bound`
-- `localize`, `repair`, `synthesize`, `summarize`
+- `policies.localize.localize`, `policies.repair.repair`, `policies.synthesize.synthesize`,
+  `policies.summary.summarize` (import them from their modules)
 
 AMBIGUITIES lists where AWS's documentation leaves room and `@cloud-copilot/iam-simulate` (the independent
 simulator of the differential tests) decides differently from kubesage. kubesage follows the AWS
 documentation; the evaluator can be asked to decide each the simulator's way (`decide(..., compat={...})`),
 and the differential suite checks that every disagreement is explained by one of these, and nothing else.
+
+What the Z3 encoding does not model exactly (the evaluator still decides these):
+- a case-insensitive operator or a `?` wildcard next to a policy variable, and a Bool value mixing text and
+  a variable: proofs about such policies raise `UnsupportedError` instead of approximating;
+- a request resource that starts with "arn:" but has fewer than six segments lies outside the model;
+- typed views of one context key (string, number, date, IP) are separate variables, linked only for the
+  literal values the spec and policies mention: "no request does X" proofs stay sound, and every
+  counterexample is re-checked with the evaluator;
+- for the repair bound, a single value and a one-element list of the same key count as the same request
+  (AWS never gives one key both shapes).
 
 Constructs the generators avoid because the simulator is known to mis-handle them (not AWS ambiguities):
 IPv4 `/0` blocks (it treats them as /32), epoch-seconds dates mixed with ISO dates (it compares seconds to
@@ -33,7 +44,7 @@ AMBIGUITIES: dict[str, str] = {
           "the negated test holds; iam-simulate: the condition is false.",
     "A3": "NotResource with a policy variable that cannot be resolved. AWS: such a resource 'will not match "
           "any resource' — kubesage: so NotResource excludes nothing through it and the statement applies; "
-          "iam-simulate: the statement does not apply.",
+          "iam-simulate: the statement does not apply (except for a wildcard-only action's `*` resource).",
     "A4": "NotIpAddress with a bare address (no /prefix) of the other IP version than the request. kubesage: "
           "a bare address is a /32 (/128) block (AWS: 'IAM uses the default prefix value of /32'), so the "
           "address is outside it and NotIpAddress holds; iam-simulate: false (it compares bare addresses as "

@@ -191,7 +191,7 @@ def build(patterns: tuple[Pattern, ...], max_states: int = 20000) -> Atoms:
     """All non-empty regions of the patterns, each with its shortest witness."""
     mentioned: set[str] = set()
     for p in patterns:
-        for (neg, chars), _ in p.elements:
+        for (_neg, chars), _ in p.elements:
             mentioned |= chars
     other = next((c for c in _PREFERRED_OTHER if c not in mentioned), None)
     if other is None:
@@ -203,14 +203,14 @@ def build(patterns: tuple[Pattern, ...], max_states: int = 20000) -> Atoms:
     while queue:
         state = queue.popleft()
         witness = seen[state]
-        vec = tuple(len(p.elements) in s for p, s in zip(patterns, state))
+        vec = tuple(len(p.elements) in s for p, s in zip(patterns, state, strict=False))
         if vec not in vectors:
             vectors[vec] = witness
         relevant: set[str] = set()
-        for p, s in zip(patterns, state):
+        for p, s in zip(patterns, state, strict=False):
             relevant |= _relevant(p, s)
         for ch in sorted(relevant) + [other]:
-            nxt = tuple(_step(p, s, ch) for p, s in zip(patterns, state))
+            nxt = tuple(_step(p, s, ch) for p, s in zip(patterns, state, strict=False))
             if nxt not in seen:
                 if len(seen) >= max_states:
                     raise TooBig(f"{len(seen)} states")

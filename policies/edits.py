@@ -587,8 +587,15 @@ def pin_conditions(policy: Policy, spec: Spec, lkey: str, request: Request) -> l
         out = [cond_of("Null", name, ["false"])]
         out.append(cond_of("ForAllValues:StringEquals", name, vals) if vals
                    else cond_of("ForAllValues:StringNotLike", name, ["*"]))
-        for op, x in zip(("ForAnyValue:StringEquals", "ForAnyValue:StringLike"), vals):
-            out.append(cond_of(op, name, [x if op.endswith("Equals") else glob_escape(x)]))
+        # "contains x" once per value: each needs its own operator name (JSON allows one per key), and these
+        # all test exact equality of one value (Like and Arn with every wildcard escaped)
+        contains = ("ForAnyValue:StringEquals", "ForAnyValue:StringLike", "ForAnyValue:StringEqualsIfExists",
+                    "ForAnyValue:StringLikeIfExists", "ForAnyValue:ArnEquals", "ForAnyValue:ArnLike",
+                    "ForAnyValue:ArnEqualsIfExists", "ForAnyValue:ArnLikeIfExists", "ForAnyValue:BinaryEquals",
+                    "ForAnyValue:BinaryEqualsIfExists")
+        for op, x in zip(contains, vals, strict=False):
+            literal = ("String" in op and "Like" not in op) or "Binary" in op
+            out.append(cond_of(op, name, [x if literal else glob_escape(x)]))
         return out
     fam = _family_of_key(policy, lkey)
     if fam == "Ip" and parse_ip(v):
@@ -643,79 +650,174 @@ def unpin_options(policy: Policy, spec: Spec, lkey: str, request: Request) -> li
     return out
 
 
+def _same(a, b) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        sa = set(a) if isinstance(a, tuple) else {a} if a is not None else None
+        sb = set(b) if isinstance(b, tuple) else {b} if b is not None else None
+        return sa == sb
+    return a == b
+
+
+_NOT_OP = {"Ip": "NotIpAddress", "Numeric": "NumericNotEquals", "Date": "DateNotEquals", "Arn": "ArnNotEquals"}
+
+
+def _apart(policy: Policy, k: str, x: Request, e: Request) -> tuple[str, list[str]] | None:
+    """One (operator, values) on key k that holds for `x` and fails for `e` (they differ on k)."""
+    xv, ev = x.get(k), e.get(k)
+    fam = _family_of_key(policy, k)
+    if xv is None:
+        return "Null", ["true"]
+    if ev is None:
+        return "Null", ["false"]
+    if isinstance(xv, str):
+        if not isinstance(ev, str):
+            return "StringLike", ["*"]          # a single-valued test is false on a list
+        op = _NOT_OP.get(fam or "", "StringNotEquals")
+        if op == "NotIpAddress":
+            ip = parse_ip(ev)
+            return ("NotIpAddress", [format_ip(*ip) + ("/32" if ip[0] == 4 else "/128")]) if ip else \
+                ("StringNotEquals", [ev])
+        if op in ("NumericNotEquals", "DateNotEquals"):
+            ok = (parse_number if op == "NumericNotEquals" else parse_date)(ev) is not None
+            return (op, [ev]) if ok else ("StringNotEquals", [ev])
+        return op, [glob_escape(ev) if op == "ArnNotEquals" else ev]
+    xs = set(xv)
+    if isinstance(ev, str):
+        return ("ForAnyValue:StringNotEquals" if ev in xs else "ForAllValues:StringNotEquals"), [ev]
+    extra, missing = sorted(xs - set(ev)), sorted(set(ev) - xs)
+    if extra:
+        return "ForAnyValue:StringNotEquals", sorted(ev) or ["<none>"]
+    if missing:
+        return "ForAllValues:StringNotEquals", missing[:1]
+    return None
+
+
+def separate_from(policy: Policy, spec: Spec, x: Request, group: list[Request]) -> list[Condition] | None:
+    """Conditions that all hold for `x` while each request of `group` fails at least one: what a Deny needs
+    to deny `x` (and its like) but none of `group`. None when some member cannot be told apart from `x`.
+    Greedy: one key per member, values merged per operator (merging only makes a negated test stricter,
+    so members already excluded stay excluded); every step is checked concretely."""
+    read = keys_read(policy)
+    keys = sorted(set(x.context) | {k for e in group for k in e.context} | read, key=lambda k: (k not in read, k))
+    by_op: dict[tuple[str, str], list[str]] = {}
+
+    def build(table: dict[tuple[str, str], list[str]]) -> list[Condition]:
+        return [cond_of(op, _display_key(policy, spec, k), vals) for (op, k), vals in table.items()]
+
+    for e in group:
+        placed = False
+        for k in [k for k in keys if not _same(x.get(k), e.get(k))]:
+            got = _apart(policy, k, x, e)
+            if got is None:
+                continue
+            op, vals = got
+            trial = {key: list(v) for key, v in by_op.items()}
+            merged = trial.setdefault((op, k), [])
+            merged += [v for v in vals if v not in merged]
+            conds = build(trial)
+            if all(condition_holds(c, x, policy) for c in conds) and not all(
+                    condition_holds(c, e, policy) for c in conds):
+                by_op, placed = trial, True
+                break
+        if not placed:
+            return None
+    return build(by_op)
+
+
 def unpin_conditions(policy: Policy, spec: Spec, lkey: str, request: Request) -> Condition | None:
     out = unpin_options(policy, spec, lkey, request)
     return out[0] if out else None
 
 
+def _has_wild(text: str) -> bool:
+    return "*" in text or "?" in text or "${" in text
+
+
 def carve_out(policy: Policy, spec: Spec, i: int, requests: list[Request]) -> Iterator[tuple[list[Statement], str]]:
     """Replace Deny statement i by statements that deny what it denied except these requests' (action,
-    resource) pairs. Where IAM cannot subtract (a wildcard Action list minus one action), the variants
-    either deny a little more (safe: never more permissive) or a little less (kept only if Z3 proves it)."""
+    resource) pairs. Literal patterns subtract exactly; where IAM cannot subtract (a wildcard minus one
+    value) the variants either deny a little more (safe: never more permissive, but it may deny something
+    the spec allows, which the spec check catches) or a little less (kept only if Z3 proves it)."""
     d = policy.statements[i]
     res_set = sorted({r.resource for r in requests})
     esc = [glob_escape(x) for x in res_set]
     lab = label(policy, i)
     spec_keep = [c.request for c in spec.cases if not c.expect_allow and statement_applies(d, c.request, policy)]
-    # D1: everything except those resources
-    d1_variants: list[Statement] = []
-    if d.resources is None or d.resources == ("*",) or d.not_resource:
-        base = list(d.resources or ()) if d.not_resource else []
-        d1_variants.append(d.with_(resources=tuple(base + esc), not_resource=True, resource_list=True))
+    # D1: what D denied on other resources
+    d1_variants: list[tuple[Statement | None, str]] = []
+    if d.not_resource:
+        d1_variants.append((d.with_(resources=tuple(list(d.resources or ()) + esc), resource_list=True), "exact"))
     else:
-        kept = [p for p in d.resources if not any(resource_matches((p,), x, r, policy) for x, r in
-                                                  zip(res_set, requests))]
-        extra = sorted({glob_escape(q.resource) for q in spec_keep if q.resource not in res_set})
-        if kept or extra:
-            d1_variants.append(d.with_(resources=tuple(kept + extra), resource_list=True))
-        d1_variants.append(d.with_(resources=tuple(esc), not_resource=True, resource_list=True))
-    for d1 in d1_variants:
-        d2s_over: list[Statement] = []
-        d2s_under: list[Statement] = []
-        for res in res_set:
-            acts = sorted({canonical_action(r.action, spec) for r in requests if r.resource == res})
-            allowed_here = sorted({canonical_action(c.request.action, spec) for c in spec.cases
-                                   if c.expect_allow and c.request.resource == res})
-            if d.not_action:
-                d2 = d.with_(actions=tuple(list(d.actions) + acts), resources=(glob_escape(res),),
-                             not_resource=False, resource_list=False, sid=None)
-                d2s_over.append(d2)
-                d2s_under.append(d2)
+        pats = list(d.resources) if d.resources is not None else ["*"]
+        hits = [pt for pt in pats if any(resource_matches((pt,), x, r, policy)
+                                         for x, r in zip(res_set, requests, strict=False))]
+        kept = [pt for pt in pats if pt not in hits]
+        if not any(_has_wild(pt) for pt in hits):
+            d1_variants.append((d.with_(resources=tuple(kept), resource_list=True) if kept else None, "exact"))
+        else:
+            every = "*" in hits
+            d1_variants.append((d.with_(resources=tuple(esc), not_resource=True, resource_list=True),
+                                "exact" if every else "over"))
+            extra = sorted({glob_escape(q.resource) for q in spec_keep if q.resource not in res_set})
+            under = kept + [x for x in extra if x not in kept]
+            if not every:
+                d1_variants.append((d.with_(resources=tuple(under), resource_list=True) if under else None, "under"))
+    # D2: what D denied on those resources, other actions
+    d2_variants: dict[str, list[Statement]] = {"exact": [], "over": [], "under": []}
+    for res in res_set:
+        acts = sorted({canonical_action(r.action, spec) for r in requests if r.resource == res})
+        base = dict(resources=(glob_escape(res),), not_resource=False, resource_list=False, sid=None)
+        if d.not_action:
+            d2 = d.with_(actions=tuple(list(d.actions) + acts), **base)
+            for v in d2_variants.values():
+                v.append(d2)
+            continue
+        hits = [a for a in d.actions if any(action_matches((a,), x) for x in acts)]
+        kept_acts = [a for a in d.actions if a not in hits]
+        if not any(_has_wild(a) for a in hits):
+            for v in d2_variants.values():
+                if kept_acts:
+                    v.append(d.with_(actions=tuple(kept_acts), **base))
+            continue
+        allowed_here = sorted({canonical_action(c.request.action, spec) for c in spec.cases
+                               if c.expect_allow and c.request.resource == res})
+        over = d.with_(actions=tuple(sorted(set(acts) | set(allowed_here))), not_action=True, **base)
+        under_acts = kept_acts + sorted({canonical_action(q.action, spec) for q in spec_keep if q.resource == res
+                                         and not any(action_matches((a,), q.action) for a in kept_acts)})
+        d2_variants["exact"].append(over if "*" in hits else over)
+        d2_variants["over"].append(over)
+        if under_acts:
+            d2_variants["under"].append(d.with_(actions=tuple(under_acts), **base))
+    # D3: keep denying the spec's expect-deny requests on the same action and resource in other contexts
+    d3s: list[Statement] = []
+    for q in spec_keep:
+        group = [r for r in requests if r.action.lower() == q.action.lower() and r.resource == q.resource]
+        if not group:
+            continue
+        conds = separate_from(policy, spec, q, group)
+        if conds is None:
+            continue
+        d3 = d.with_(actions=(canonical_action(q.action, spec),), not_action=False, action_list=False,
+                     resources=(glob_escape(q.resource),), not_resource=False, resource_list=False,
+                     conditions=tuple(conds), sid=None)
+        if d3 not in d3s:
+            d3s.append(d3)
+    what = ", ".join(sorted({f"{canonical_action(r.action, spec)} on {r.resource}" for r in requests}))
+    seen: list[list[Statement]] = []
+    for d1, kind1 in d1_variants:
+        for kind2 in ("exact", "over", "under"):
+            sts = ([d1] if d1 is not None else []) + d2_variants[kind2] + d3s
+            if sts in seen:
                 continue
-            d2s_over.append(d.with_(actions=tuple(sorted(set(acts) | set(allowed_here))), not_action=True,
-                                    resources=(glob_escape(res),), not_resource=False, resource_list=False,
-                                    sid=None))
-            kept_acts = [a for a in d.actions if not any(action_matches((a,), x) for x in acts)]
-            kept_acts += sorted({canonical_action(q.action, spec) for q in spec_keep if q.resource == res
-                                 and not any(action_matches((a,), q.action) for a in kept_acts)})
-            if kept_acts:
-                d2s_under.append(d.with_(actions=tuple(kept_acts), resources=(glob_escape(res),),
-                                         not_resource=False, resource_list=False, sid=None))
-        # keep denying the spec's expect-deny requests on the same action and resource in other contexts
-        d3s: list[Statement] = []
-        for q in spec_keep:
-            for r in requests:
-                if r.action.lower() != q.action.lower() or r.resource != q.resource:
-                    continue
-                for k in sorted(set(q.context) | set(r.context)):
-                    if q.get(k) == r.get(k):
-                        continue
-                    c = unpin_conditions(policy, spec, k, r)
-                    if c is None or not condition_holds(c, q, policy):
-                        continue
-                    d3 = d.with_(actions=(canonical_action(r.action, spec),), not_action=False, action_list=False,
-                                 resources=(glob_escape(r.resource),), not_resource=False, resource_list=False,
-                                 conditions=(c,), sid=None)
-                    if d3 not in d3s:
-                        d3s.append(d3)
-                    break
-        for variant, d2s in (("denying a little more", d2s_over), ("", d2s_under)):
-            sts = [d1] + d2s + d3s
-            for k, s in enumerate(sts[1:], 1):
-                sts[k] = s.with_(sid=(d.sid + f"Split{k}") if d.sid else None)
-            what = ", ".join(sorted({f"{canonical_action(r.action, spec)} on {r.resource}" for r in requests}))
-            text = f"split {lab} so that it no longer denies {what}" + (f" ({variant})" if variant else "")
-            yield sts, text
+            if not sts:     # everything D denied is let through: the split removes it
+                seen.append(sts)
+                yield [], f"remove {lab} (everything it denies is what the spec allows)"
+                continue
+            seen.append(sts)
+            named = [s.with_(sid=(d.sid + (f"Split{k}" if k else "")) if d.sid else None) for k, s in enumerate(sts)]
+            note = {"exact": "", "over": " (denying a little more)", "under": " (denying a little less)"}
+            kind = "under" if "under" in (kind1, kind2) else "over" if "over" in (kind1, kind2) else "exact"
+            yield named, f"split {lab} so that it no longer denies {what}" + note[kind]
 
 
 def generate(policy: Policy, spec: Spec, loc: Localization, principal: bool) -> Iterator[Candidate]:

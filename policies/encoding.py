@@ -30,7 +30,7 @@ import z3
 from policies.atoms import Atoms, TooBig, build, compile_arn, compile_glob, compile_literal
 from policies.errors import UnsupportedError
 from policies.evaluator import _account_prefixes, role_session_prefix
-from policies.model import Condition, Policy, Principal, Request, Spec, Statement
+from policies.model import Condition, Policy, Principal, Request, Statement
 from policies.patterns import (
     STAR,
     Lit,
@@ -101,6 +101,7 @@ class KeyInfo:
     """What the policies (and spec) need to know about one context key."""
 
     views: set[str] = field(default_factory=set)   # str, arn, num, date, ip
+    known: set[str] = field(default_factory=set)   # literal values seen (spec, string conditions)
     set_conditions: int = 0
     spec_values: set[str] = field(default_factory=set)
     spec_lists: int = 0
@@ -156,6 +157,7 @@ class Universe:
                 u.key_names.setdefault(k, r.key_names.get(k, k))
                 info = u.keys[k]
                 vals = v if isinstance(v, tuple) else (v,)
+                info.known.update(vals)
                 if isinstance(v, tuple):
                     info.spec_lists += 1
                     info.spec_values.update(v)
@@ -182,6 +184,8 @@ class Universe:
                     info.views.add("arn")
                 if c.op.set_op:
                     info.set_conditions += 1
+                if c.op.family in ("String", "Binary") and c.op.compare != "eq_ci":
+                    info.known.update(v for v in c.values if not any(ch in v for ch in "*?$"))
         # walk the encoder in collect mode: it records every pattern test and every variable link
         Encoder(SymbolicRequest(self, collect=True)).allows(policy)
 
@@ -240,7 +244,7 @@ class StrVar:
         parts = split_arn(text)
         if parts is None:
             return z3.And(z3.Not(self.arn_ok), self.s == z3.StringVal(text))
-        pins = [self.arn_ok] + [c == z3.StringVal(x) for c, x in zip(self.comps, parts)]
+        pins = [self.arn_ok] + [c == z3.StringVal(x) for c, x in zip(self.comps, parts, strict=False)]
         if self.space.raw:  # the whole string is tied to the segments only then
             pins.append(self.s == z3.StringVal(text))
         return z3.And(pins)
@@ -318,10 +322,15 @@ class SymbolicRequest:
         for kv in self.keys.values():
             n = len(kv.slots)
             out.append(z3.Implies(kv.multi, z3.And(kv.count >= 0, kv.count <= n)))
+            typed = kv.info.views & {"num", "date", "ip"}
             for s in kv.slots:
                 out += s.str.domain()
                 if "ip" in s.views:
                     out.append(z3.Not(z3.And(s.v4, s.v6)))
+                # views are not linked in general; for the literal values seen, the string fixes the others
+                if typed and s.has_str:
+                    for w in sorted(kv.info.known):
+                        out.append(z3.Implies(s.str.equals(w), _typed_is(s, w)))
         return out
 
     # -- pinning to a concrete request (modulo what the universe can see) ------------------------------
@@ -406,9 +415,11 @@ def _render_slot(model: z3.ModelRef, s: Slot) -> str:
 
 
 def _slot_is(s: Slot, value: str) -> z3.BoolRef:
+    return z3.And(s.str.equals(value), _typed_is(s, value)) if s.has_str else _typed_is(s, value)
+
+
+def _typed_is(s: Slot, value: str) -> z3.BoolRef:
     parts = []
-    if s.has_str:
-        parts.append(s.str.equals(value))
     if "num" in s.views:
         n = parse_number(value)
         parts.append(z3.And(s.num_ok, s.num == _real(n)) if n is not None else z3.Not(s.num_ok))
@@ -503,11 +514,11 @@ class Encoder:
                     if isinstance(t, Var):
                         self._var(t)
                 return z3.BoolVal(True)
-            return z3.And([sv.arn_ok] + [self.glob(p, c) for p, c in zip(parts[1:], sv.comps[1:])])
+            return z3.And([sv.arn_ok] + [self.glob(p, c) for p, c in zip(parts[1:], sv.comps[1:], strict=False)])
         f = sv.test(("arn", tokens))
         if f is not None:
             return f
-        return z3.And([sv.arn_ok] + [self.glob(p, c) for p, c in zip(parts[1:], sv.comps[1:])])
+        return z3.And([sv.arn_ok] + [self.glob(p, c) for p, c in zip(parts[1:], sv.comps[1:], strict=False)])
 
     def glob(self, tokens: Tokens, s: z3.ExprRef, ignore_case: bool = False) -> z3.BoolRef:
         """String-theory encoding of a wildcard test (used only where variables tie strings together)."""
@@ -697,9 +708,3 @@ class Encoder:
     def denies_explicitly(self, policy: Policy) -> z3.BoolRef:
         deny = [self.statement(s, policy) for s in policy.statements if not s.allow]
         return z3.Or(deny) if deny else z3.BoolVal(False)
-
-
-def universe_for(policies: list[Policy], spec: Spec | None = None,
-                 requests: list[Request] | None = None) -> Universe:
-    reqs = list(requests or []) + ([c.request for c in spec.cases] if spec else [])
-    return Universe.of(policies, reqs)

@@ -27,7 +27,7 @@ from policies.patterns import Tokens, Var, match_arn, match_tokens, resolve, spl
 from policies.values import ip_in_cidr, parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     ALLOW = "allow"
     EXPLICIT_DENY = "explicit-deny"
     IMPLICIT_DENY = "implicit-deny"
@@ -235,7 +235,8 @@ def statement_applies(st: Statement, request: Request, policy: Policy,
     if st.resources is not None:
         if resource_matches(st.resources, request.resource, request, policy) == st.not_resource:
             return False
-        if st.not_resource and "A3" in compat and any(_unresolvable(r, policy, request) for r in st.resources):
+        if st.not_resource and "A3" in compat and request.resource != "*" and any(
+                _unresolvable(r, policy, request) for r in st.resources):
             return False
     if st.principal is not None and (
             principal_matches(st.principal, request.principal) == st.not_principal):

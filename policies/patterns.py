@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Var:
     name: str = field(default="", compare=False)
 
 
-Token = Union[Lit, Star, QMark, Var]
+Token = Lit | Star | QMark | Var
 Tokens = tuple[Token, ...]
 
 STAR = Star()
@@ -202,7 +201,7 @@ def match_arn(tokens: Tokens, text: str, lookup=None) -> bool:
     text_parts = split_arn(text)
     if text_parts is None:
         return False
-    for pp, tp in zip(pattern_parts, text_parts):
+    for pp, tp in zip(pattern_parts, text_parts, strict=False):
         resolved = resolve(pp, lookup) if lookup else pp
         if resolved is None or not match_tokens(resolved, tp):
             return False

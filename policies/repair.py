@@ -22,23 +22,24 @@ from typing import Any
 from policies.edits import (
     Candidate,
     Edit,
+    add_exact_allows,
     canonical_action,
     carve_out,
-    add_exact_allows,
     exact_for,
     generate,
     new_sid,
     pin_conditions,
     put_condition,
-    unpin_options,
+    separate_from,
     with_added,
 )
-from policies.patterns import glob_escape
-from policies.screen import Screen
-from policies.evaluator import condition_holds, decide, statement_applies
+from policies.errors import UnsupportedError
+from policies.evaluator import decide, statement_applies
 from policies.localize import localize
 from policies.model import Policy, Principal, Request, Spec
 from policies.parser import dumps_policy, policy_to_json
+from policies.patterns import glob_escape
+from policies.screen import Screen
 from policies.verify import BoundProof, Violation, check, prove_bound
 
 
@@ -97,10 +98,11 @@ def _pin(original: Policy, cand: Candidate, spec: Spec, timeout_ms: int,
             proof = BoundProof(False, counterexample=x_concrete)
         else:
             proof = prove_bound(original, policy, spec, timeout_ms)
-        if proof.proven or proof.unknown or not pinnable or tries > limit:
+        if proof.proven or proof.unknown or not pinnable or tries > max(limit, 40):
             return proof, Candidate(policy, tuple(edits)), tries
         x = proof.counterexample
         assert x is not None
+        keys = sorted(original.context_keys() | policy.context_keys())   # pins add keys as they go
         step = _pin_allow(policy, spec, edits, x, keys) or _pin_carve(policy, spec, edits, x, keys)
         if step is None:
             return proof, Candidate(policy, tuple(edits)), tries
@@ -161,23 +163,20 @@ def _pin_carve(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
                         new_edit = Edit(e.kind, e.text + f", still denying it to principals other than {', '.join(here)}",
                                         e.statement, e.cost + 1, carved=e.carved, deny=e.deny)
                         return with_added(policy, again), [new_edit if y is e else y for y in edits]
-            for k in keys:
-                if _same_value(x.get(k), r.get(k)):
-                    continue
-                for c in unpin_options(policy, spec, k, r):
-                    if not condition_holds(c, x, policy) or condition_holds(c, r, policy):
-                        continue
-                    d = e.deny
-                    base = d.conditions if not any(b.op.name == c.op.name and b.lkey == c.lkey
-                                                   for b in d.conditions) else ()
-                    again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False,
-                                    action_list=False, resources=(glob_escape(r.resource),), not_resource=False,
-                                    resource_list=False, conditions=base + (c,), sid=new_sid(policy, "Deny"))
-                    if not statement_applies(again, x, policy):
-                        again = again.with_(conditions=(c,))
-                    new_edit = Edit(e.kind, e.text + f", still denying it when {c.describe()}", e.statement,
-                                    e.cost + 1, carved=e.carved, deny=e.deny)
-                    return with_added(policy, again), [new_edit if y is e else y for y in edits]
+            group = [q for q in e.carved if q.action.lower() == x.action.lower() and q.resource == x.resource]
+            conds = separate_from(policy, spec, x, group)
+            if conds is None:
+                continue
+            d = e.deny
+            again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False, action_list=False,
+                            resources=(glob_escape(r.resource),), not_resource=False, resource_list=False,
+                            conditions=tuple(conds), sid=new_sid(policy, "Deny"))
+            if not statement_applies(again, x, policy):
+                continue
+            when = " and ".join(c.describe() for c in conds)
+            new_edit = Edit(e.kind, e.text + f", still denying it when {when}", e.statement, e.cost + 1,
+                            carved=e.carved, deny=e.deny)
+            return with_added(policy, again), [new_edit if y is e else y for y in edits]
     return None
 
 
@@ -228,9 +227,18 @@ def _merge_added(original: Policy, cand: Candidate, proof: BoundProof, spec: Spe
     return Candidate(policy, tuple(edits)), proof
 
 
-def _exact_patch(policy: Policy, spec: Spec, principal: bool) -> Candidate:
+def _exact_patches(policy: Policy, spec: Spec, principal: bool, variants: int = 4) -> list[Candidate]:
     """Deny exactly the wrongly allowed requests, split the Denies that block expect-allow requests, and
-    Allow exactly the expect-allow requests still denied."""
+    Allow exactly the expect-allow requests still denied; one patch per way of splitting the Denies."""
+    out = []
+    for v in range(variants):
+        patch = _exact_patch(policy, spec, principal, v)
+        if patch is not None and patch not in out:
+            out.append(patch)
+    return out
+
+
+def _exact_patch(policy: Policy, spec: Spec, principal: bool, variant: int = 0) -> Candidate | None:
     edits: list[Edit] = []
     loc = localize(policy, spec)
     for f in loc.failures:
@@ -249,14 +257,19 @@ def _exact_patch(policy: Policy, spec: Spec, principal: bool) -> Candidate:
         if f.kind == "denied":
             for i in f.evaluation.applying("Deny"):
                 blocked.setdefault(i, []).append(f.case.request)
+    used_variant = False
     for i in sorted(blocked, reverse=True):
-        variants = list(carve_out(policy, spec, i, blocked[i]))
-        if not variants:
+        options = list(carve_out(policy, spec, i, blocked[i]))
+        if not options:
             continue
-        sts, text = variants[0]
+        k = min(variant, len(options) - 1)
+        used_variant = used_variant or k == variant
+        sts, text = options[k]
         deny = policy.statements[i]
         policy = policy.with_statements(list(policy.statements[:i]) + sts + list(policy.statements[i + 1:]))
         edits.append(Edit("carve-out", text, i, len(sts), carved=tuple(blocked[i]), deny=deny))
+    if variant and not used_variant:
+        return None
     loc = localize(policy, spec)
     missing = [f.case.request for f in loc.failures if f.kind == "missing"]
     policy, added = add_exact_allows(policy, spec, missing, principal)
@@ -267,6 +280,17 @@ def repair(policy: Policy, spec: Spec, *, max_depth: int = 3, beam: int = 6, tim
            max_proofs: int = 60, timeout_ms: int = 20_000,
            extra_candidates: list[Policy] | None = None) -> RepairResult:
     """Repair `policy` against `spec`; see the module docstring."""
+    try:
+        return _repair(policy, spec, max_depth=max_depth, beam=beam, time_budget=time_budget,
+                       max_proofs=max_proofs, timeout_ms=timeout_ms, extra_candidates=extra_candidates)
+    except UnsupportedError as e:
+        base = check(policy, spec, use_z3=False)
+        return RepairResult("failed", policy, violations=base.violations,
+                            message=f"no repair can be proven: {e.message}")
+
+
+def _repair(policy: Policy, spec: Spec, *, max_depth: int, beam: int, time_budget: float, max_proofs: int,
+            timeout_ms: int, extra_candidates: list[Policy] | None) -> RepairResult:
     t0 = time.perf_counter()
     base = check(policy, spec, use_z3=False)
     result = RepairResult("failed", policy, violations=base.violations)
@@ -304,7 +328,7 @@ def repair(policy: Policy, spec: Spec, *, max_depth: int = 3, beam: int = 6, tim
         level: list[tuple[int, int, int, Candidate]] = []
         for parent_fail, state in frontier:
             loc = localize(state.policy, spec)
-            for n, cand in enumerate(generate(state.policy, spec, loc, principal)):
+            for _n, cand in enumerate(generate(state.policy, spec, loc, principal)):
                 key = dumps_policy(cand.policy)
                 if key in seen:
                     continue
@@ -325,10 +349,10 @@ def repair(policy: Policy, spec: Spec, *, max_depth: int = 3, beam: int = 6, tim
         if not frontier or time.perf_counter() - t0 > time_budget:
             break
     # last resort: the exact patch
-    patch = _exact_patch(policy, spec, principal)
-    result.candidates += 1
-    if _failing(patch.policy, spec) == 0:
-        attempt([patch], last=True)
+    for patch in _exact_patches(policy, spec, principal):
+        result.candidates += 1
+        if _failing(patch.policy, spec) == 0 and attempt([patch], last=True):
+            break
     if result.status != "repaired":
         result.message = ("no repair found: " + ("the spec contradicts itself (two requests that the policies "
                           "cannot tell apart expect different decisions)" if _contradictory(spec, policy)
@@ -342,7 +366,8 @@ def _contradictory(spec: Spec, policy: Policy) -> bool:
     seen: dict[tuple, bool] = {}
     for c in spec.cases:
         r = c.request
-        sig = (r.action.lower(), r.resource, r.principal, tuple((k, r.get(k)) for k in sorted(keys)))
+        who = r.principal if policy.uses_principal() else None
+        sig = (r.action.lower(), r.resource, who, tuple((k, r.get(k)) for k in sorted(keys)))
         if sig in seen and seen[sig] != c.expect_allow:
             return True
         seen[sig] = c.expect_allow

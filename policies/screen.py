@@ -13,7 +13,7 @@ import random
 
 from policies.evaluator import decide
 from policies.model import Policy, Request, Spec
-from policies.patterns import STAR, Lit, QMark, Star, is_all, tokenize
+from policies.patterns import Lit, QMark, Star, is_all, tokenize
 from policies.verify import in_spec_class
 
 
@@ -77,5 +77,3 @@ class Screen:
                 return r
         return None
 
-
-__all__ = ["Screen", "STAR"]

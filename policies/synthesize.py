@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.edits import Candidate
 from policies.evaluator import decide
 from policies.model import Policy, Spec, Statement
 from policies.parser import policy_to_json
@@ -72,6 +71,7 @@ def synthesize(spec: Spec, *, merge: bool = True) -> SynthesisResult:
                                "the spec allows nothing: every policy without an Allow meets it")
     principal = spec.uses_principal()
     patch = _exact_patch(empty, spec, principal)
+    assert patch is not None
     proof, cand, _ = _pin(empty, patch, spec, 20_000)
     if not (proof.proven and _meets(cand.policy, spec)):
         return SynthesisResult(False, None, proof, time.perf_counter() - t0,
@@ -90,5 +90,3 @@ def synthesize(spec: Spec, *, merge: bool = True) -> SynthesisResult:
     return SynthesisResult(final.proven and _meets(policy, spec), policy, final, time.perf_counter() - t0,
                            "" if final.proven else "the merged policy could not be proven; this is a bug")
 
-
-__all__ = ["SynthesisResult", "synthesize", "Candidate"]

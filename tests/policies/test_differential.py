@@ -36,7 +36,7 @@ def test_evaluator_z3_and_simulator_agree(simulator_prefix):
     decisions = simulate(cases, simulator_prefix)
     compat = frozenset(AMBIGUITIES)
     explained = collections.Counter()
-    for case, theirs in zip(cases, decisions):
+    for case, theirs in zip(cases, decisions, strict=False):
         policy, request = parse_policy(case["policy"]), parse_request(case["request"])
         ours = decide(policy, request)
         assert z3_decisions(policy, [request]) == [ours.allowed], case
