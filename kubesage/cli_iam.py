@@ -103,6 +103,8 @@ def _guard(fn):
             return _fail(f"the solver gave up: {e}")
         except OSError as e:
             return _fail(str(e))
+        except Exception as e:  # noqa: BLE001 - a bug must still reach the person as one line
+            return _fail(f"internal error ({type(e).__name__}: {e}); please report it with the input files")
     return run
 
 
@@ -111,13 +113,23 @@ def _check(args: argparse.Namespace) -> int:
     from policies.verify import check
 
     policy, spec = _load(args, "policy", "spec")
+    from policies.localize import localize
+
     result = check(policy, spec)
     lines = [f"{len(spec.cases)} requests, {len(result.violations)} violation(s)"]
     lines += ["  " + v.describe() for v in result.violations]
+    suspects = localize(policy, spec).suspects if result.violations else []
+    if suspects:
+        lines.append("most suspicious statements:")
+        for s in suspects[:3]:
+            lines.append(f"  {policy.statements[s.index].label(s.index)} (score {s.score}): " + "; ".join(s.reasons[:2]))
     if result.holds:
-        lines.append("the policy meets the spec (evaluator and Z3 agree on every request)")
+        agree = " (evaluator and Z3 agree on every request)" if result.proved_by_z3 else ""
+        lines.append("the policy meets the spec" + agree)
     _emit(args, {"holds": result.holds, "violations": [v.describe() for v in result.violations],
-                 "decisions": [d.value for d in result.decisions]}, "\n".join(lines))
+                 "decisions": [d.value for d in result.decisions],
+                 "suspects": [{"statement": s.index, "score": s.score, "reasons": s.reasons} for s in suspects]},
+          "\n".join(lines))
     return 0 if result.holds else 1
 
 

@@ -41,7 +41,8 @@ AMBIGUITIES: dict[str, str] = {
     "A2": "A negated String/Arn operator whose value holds a policy variable that cannot be resolved (absent "
           "or multivalued key, no default). AWS (policy variables, 'no value'): 'inverted condition operators "
           "like StringNotEquals … do match against a null value' — kubesage: the value matches nothing, so "
-          "the negated test holds; iam-simulate: the condition is false.",
+          "the negated test holds; iam-simulate: the condition is false (for Arn operators only when the ARN "
+          "segments before the variable's segment match: it stops comparing at the first mismatch).",
     "A3": "NotResource with a policy variable that cannot be resolved. AWS: such a resource 'will not match "
           "any resource' — kubesage: so NotResource excludes nothing through it and the statement applies; "
           "iam-simulate: the statement does not apply (except for a wildcard-only action's `*` resource).",

@@ -23,7 +23,16 @@ import enum
 from dataclasses import dataclass, field
 
 from policies.model import Condition, Policy, Principal, Request, Statement
-from policies.patterns import Tokens, Var, match_arn, match_tokens, resolve, split_arn, tokenize
+from policies.patterns import (
+    Tokens,
+    Var,
+    match_arn,
+    match_tokens,
+    resolve,
+    split_arn,
+    split_arn_tokens,
+    tokenize,
+)
 from policies.values import ip_in_cidr, parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 
@@ -91,6 +100,26 @@ def resource_matches(patterns: tuple[str, ...], resource: str, request: Request,
     return False
 
 
+def _simulator_unresolved(fam: str, pv: str, value: str, policy: Policy, request: Request) -> bool:
+    """(Ambiguity A2, the simulator's reading) whether an unresolvable policy variable in `pv` makes the
+    value fail. For ARN operators the simulator compares segments in order and stops at the first mismatch,
+    so a variable only counts when every earlier segment matched."""
+    if not _unresolvable(pv, policy, request):
+        return False
+    if fam != "Arn":
+        return True
+    parts = split_arn_tokens(_tokens(pv, policy))
+    got = split_arn(value)
+    if parts is None or got is None:
+        return True
+    for pp, gp in zip(parts[1:], got[1:], strict=False):
+        if any(isinstance(t, Var) for t in pp):
+            return True
+        if not match_tokens(pp, gp):
+            return False
+    return True
+
+
 def _unresolvable(text: str, policy: Policy, request: Request) -> bool:
     toks = _tokens(text, policy)
     return any(isinstance(t, Var) for t in toks) and resolve(toks, request.single) is None
@@ -141,7 +170,8 @@ def _typed_single(cond: Condition, value: str, request: Request, policy: Policy,
     op = cond.op
     fam, cmp = op.family, op.compare
     if fam == "String" or fam == "Arn":
-        if op.negated and "A2" in compat and any(_unresolvable(pv, policy, request) for pv in cond.values):
+        if op.negated and "A2" in compat and any(_simulator_unresolved(fam, pv, value, policy, request)
+                                                 for pv in cond.values):
             return False
         hits = False
         for pv in cond.values:

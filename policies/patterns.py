@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -108,7 +109,7 @@ def variables(tokens: Tokens) -> list[Var]:
     return [t for t in tokens if isinstance(t, Var)]
 
 
-def resolve(tokens: Tokens, lookup) -> Tokens | None:
+def resolve(tokens: Tokens, lookup: Callable[[str], str | None]) -> Tokens | None:
     """Replace variables by their values (`lookup(key)` gives a str or None); `None` if one cannot resolve."""
     if not any(isinstance(t, Var) for t in tokens):
         return tokens
@@ -190,7 +191,7 @@ def is_all(tokens: Tokens) -> bool:
     return bool(tokens) and all(isinstance(t, Star) for t in tokens)
 
 
-def match_arn(tokens: Tokens, text: str, lookup=None) -> bool:
+def match_arn(tokens: Tokens, text: str, lookup: Callable[[str], str | None] | None = None) -> bool:
     """Match an ARN-or-plain pattern against a resource string, per segment when the pattern is an ARN."""
     if is_all(tokens):
         return True

@@ -8,7 +8,19 @@ cheapest passing ones with Z3. When no single edit passes, a beam search applies
 failures and continues from there. An added exact Allow is pinned, counterexample by counterexample, to the
 context of the request it serves when the proof shows it would open more than that request. A last-resort
 exact patch (Deny what must be denied, split what denies too much, Allow exactly what must be allowed)
-makes the search complete for every consistent spec.
+makes the search complete for every consistent spec it can express. Before each Z3 call, a concrete
+screen (`policies.screen`) tries requests next to the spec's and rejects a candidate it can show to be over-
+permissive; the Z3 proof stays the only way a candidate is accepted. Added exact statements are merged
+afterwards where the proof still holds, so the result reads like a policy a person would write.
+
+What "nothing beyond the spec" means: a request is covered by an expect-allow spec request when it agrees
+with it on action, resource, principal (when a policy has a Principal) and the value of every context key
+either policy reads. Widening a wildcard is therefore only accepted when everything it opens is the spec's;
+otherwise the repair allows exactly the spec's requests (pinned to their context) — least privilege.
+
+Known limit: a Deny whose wildcard covers an expect-allow request and also resources the policy allows
+elsewhere can only be split by denying a little more or a little less than before; when the first breaks the
+spec and the second is not proven, no repair is reported (the CLI says so, exit 1).
 
 An LLM may propose candidates (`extra_candidates`); they go through the same check and proof.
 """
@@ -130,7 +142,8 @@ def _pin_allow(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
             sts = list(policy.statements)
             sts[idx] = new_st
             when = " and ".join(c.describe() for c in added)
-            new_edit = Edit(e.kind, e.text + f" when {when}", e.statement, e.cost, e.pin_request)
+            glue = " and " if " when " in e.text else " when "
+            new_edit = Edit(e.kind, e.text + glue + when, e.statement, e.cost, e.pin_request)
             return policy.with_statements(sts), [new_edit if y is e else y for y in edits]
     return None
 

@@ -63,7 +63,7 @@ TOOLS = (
 )
 
 
-def iam_client(endpoint_url: str | None = None, region: str = "us-east-1", **kwargs: Any):
+def iam_client(endpoint_url: str | None = None, region: str = "us-east-1", **kwargs: Any) -> Any:
     """A boto3 IAM client (an `endpoint_url` points it at a local server such as moto)."""
     import boto3
 

@@ -110,3 +110,27 @@ def test_benchmark_sample_is_repaired_and_never_over_permissive(bench_items):
         assert res.status == "repaired", item["id"]
         assert check(res.policy, s).holds
         assert prove_bound(policy, res.policy, s).proven
+
+
+def test_screen_finds_concrete_counterexamples():
+    from policies.screen import Screen
+    from policies.verify import in_spec_class
+
+    p = parse_policy(pol(allow("s3:GetObject", "arn:aws:s3:::b/*")))
+    s = spec(r("s3:PutObject", "arn:aws:s3:::b/k", "allow"), r("s3:GetObject", "arn:aws:s3:::b/k", "allow"))
+    too_wide = parse_policy(pol(allow("s3:*", "arn:aws:s3:::b/*")))
+    x = Screen(p, s).counterexample(too_wide)
+    assert x is not None and decide(too_wide, x).allowed and not decide(p, x).allowed
+    assert not in_spec_class(x, s, [p, too_wide])
+    exact = parse_policy(pol(allow("s3:GetObject", "arn:aws:s3:::b/*"), allow("s3:PutObject", "arn:aws:s3:::b/k")))
+    assert Screen(p, s).counterexample(exact) is None and prove_bound(p, exact, s).proven
+
+
+def test_model_proposals_go_through_the_same_proof():
+    p = parse_policy(pol(allow("s3:*", "arn:aws:s3:::reports/*")))
+    s = spec(r("s3:GetObject", "arn:aws:s3:::reports/q1.csv", "allow"),
+             r("s3:DeleteObject", "arn:aws:s3:::reports/q1.csv", "deny"))
+    wrong = parse_policy(pol(allow("s3:Get*", "*")))               # meets the spec, but opens every bucket
+    right = parse_policy(pol(allow("s3:GetObject", "arn:aws:s3:::reports/*")))
+    res = repair(p, s, extra_candidates=[wrong, right])
+    assert res.status == "repaired" and res.policy == right and res.edits[0].kind == "proposed"
