@@ -72,7 +72,9 @@ def test_checkout_crash_loops_on_missing_config_key_and_heals(shop):
     cs = _cstatus(pod)
     assert cs["restartCount"] >= 1 and cs["lastState"]["terminated"]["exitCode"] == 1
     assert cs["lastState"]["terminated"]["reason"] == "Error"
-    row = k("get", "pod", pod["metadata"]["name"], "-n", "shop").splitlines()[1].split()
+    # The container restarts now and then (for ~1.4 s of sandbox time each): wait for kubectl to show the loop.
+    row = _until(lambda: (lambda r: r if r[1:3] == ["0/1", "CrashLoopBackOff"] else None)(
+        k("get", "pod", pod["metadata"]["name"], "-n", "shop").splitlines()[1].split()))
     assert row[1:3] == ["0/1", "CrashLoopBackOff"]
     logs = k("logs", pod["metadata"]["name"], "-n", "shop", "--previous")
     assert "PAYMENTS_URL" in logs
