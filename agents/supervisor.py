@@ -32,6 +32,9 @@ def _logs_agent(ctx: Any) -> AgentResult:
 
 AGENTS: dict[str, AgentFn] = {"logs": _logs_agent, "metrics": metrics.run, "rbac": rbac.run, "scaling": scaling.run}
 FALLBACK = "logs"
+# Checkpoints are written when a turn ends or pauses for an approval (the states worth resuming); writing one
+# after every node costs more than the rest of the framework together.
+DURABILITY = "exit"
 
 
 @dataclass
@@ -146,11 +149,11 @@ class Supervisor:
         cfg = {"configurable": {"thread_id": thread_id}}
         state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
                  "namespace": namespace}
-        return self._result(self.graph.invoke(state, cfg), cfg)
+        return self._result(self.graph.invoke(state, cfg, durability=DURABILITY), cfg)
 
     def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
         cfg = {"configurable": {"thread_id": thread_id}}
-        return self._result(self.graph.invoke(Command(resume=decision), cfg), cfg)
+        return self._result(self.graph.invoke(Command(resume=decision), cfg, durability=DURABILITY), cfg)
 
     def pending_approval(self, thread_id: str) -> dict[str, Any] | None:
         snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
