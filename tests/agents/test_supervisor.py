@@ -212,3 +212,20 @@ def test_injected_instructions_in_logs_are_only_data(shop, runtime):
         r = runtime.supervisor.resume(r["thread_id"], "reject")
     assert not any("Namespace" in p or p.startswith("delete") for p in proposals)
     assert server.cluster.store.get("/namespaces", "", "shop")["status"]["phase"] == "Active"
+
+
+def test_noisy_pod_found_and_capped(shop, runtime):
+    server, _ = shop
+    r = _ask(runtime, "what is wrong with report-cruncher in shop?")
+    assert "CPUHog" in r["answer"] and "sandbox-worker-1" in r["answer"]
+    done = _approve_all(runtime, r)
+    assert done["outcomes"] and all(o["status"] == "applied" for o in done["outcomes"])
+    _until(lambda: _healthy(server, "report-cruncher"), 60)
+    limits = _deploy(server, "report-cruncher")["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert "cpu" in limits
+    pods = [p for p in server.cluster.store.list("/pods", "shop")[0]
+            if p["metadata"]["labels"].get("app") == "report-cruncher" and p["status"].get("phase") == "Running"]
+    _until(lambda: all(sum(c for c, _ in server.behaviour.kubelet.usage(p).values()) <= 1000 for p in
+                       [q for q in server.cluster.store.list("/pods", "shop")[0]
+                        if q["metadata"]["labels"].get("app") == "report-cruncher"]), 60)
+    assert pods
