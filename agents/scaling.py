@@ -7,55 +7,20 @@ from datetime import UTC, datetime
 
 from agents.context import AgentContext
 from agents.state import AgentResult
+from tools.capacity import will_fit
 from tools.kube import KubeError, Mutation
 
 
-def _q(v: str, cpu: bool) -> float:
-    v = str(v)
-    if cpu:
-        return float(v[:-1]) / 1000 if v.endswith("m") else float(v)
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 1e3, "M": 1e6, "G": 1e9}
-    for u, f in units.items():
-        if v.endswith(u):
-            return float(v[: -len(u)]) * f
-    return float(v or 0)
-
-
 def fits(ctx: AgentContext, dep: dict, extra: int) -> tuple[bool, str]:
-    """Greedy first-fit of `extra` more replicas onto schedulable nodes' free requests."""
+    """Will `extra` more replicas schedule? Exact answer from the CP-SAT model in tools.capacity."""
     spec = (dep.get("spec") or {}).get("template", {}).get("spec") or {}
-    cpu = sum(_q(((c.get("resources") or {}).get("requests") or {}).get("cpu", "0"), True) for c in spec.get("containers") or [])
-    mem = sum(_q(((c.get("resources") or {}).get("requests") or {}).get("memory", "0"), False) for c in spec.get("containers") or [])
     try:
         nodes = ctx.kube.list("Node")
         pods = ctx.kube.list("Pod")
     except KubeError as e:
         return True, f"(could not check capacity: {e.message})"
-    free = {}
-    for n in nodes:
-        if any(t.get("effect") == "NoSchedule" for t in (n.get("spec") or {}).get("taints") or []) or (n.get("spec") or {}).get("unschedulable"):
-            continue
-        a = (n.get("status") or {}).get("allocatable") or {}
-        free[n["metadata"]["name"]] = [_q(a.get("cpu", "0"), True), _q(a.get("memory", "0"), False)]
-    for p in pods:
-        node = (p.get("spec") or {}).get("nodeName")
-        if node in free and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-            for c in (p.get("spec") or {}).get("containers") or []:
-                r = (c.get("resources") or {}).get("requests") or {}
-                free[node][0] -= _q(r.get("cpu", "0"), True)
-                free[node][1] -= _q(r.get("memory", "0"), False)
-    placed = 0
-    for _ in range(extra):
-        node = next((n for n, (c, m) in sorted(free.items(), key=lambda x: -x[1][0]) if c >= cpu and m >= mem), None)
-        if node is None:
-            break
-        free[node][0] -= cpu
-        free[node][1] -= mem
-        placed += 1
-    if placed == extra:
-        return True, f"{extra} more replica(s) fit ({cpu:g} CPU, {mem / 2**20:.0f}Mi each)"
-    blocking = "cpu" if max((c for c, _ in free.values()), default=0) < cpu else "memory"
-    return False, f"only {placed} of {extra} more replica(s) fit: not enough {blocking} on any schedulable node"
+    result, cpu, mem = will_fit(spec, extra, nodes, pods)
+    return result.fits, result.explain(cpu, mem)
 
 
 def run(ctx: AgentContext) -> AgentResult:
