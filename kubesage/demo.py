@@ -87,7 +87,8 @@ def _ask_agents(kubeconfig: Path, home: Path) -> int:
                 continue
             route = r["route"] or {}
             print(f"## You: {q}\n(route: {', '.join(route.get('agents', []))} by {route.get('method')}, "
-                  f"{(time.perf_counter() - t) * 1000:.0f} ms; served by the deterministic tools, no model call)")
+                  f"{(time.perf_counter() - t) * 1000:.0f} ms; "
+                  f"{'served by the deterministic tools, no model call' if rt.llm is None else 'gateway used for routing'})")
             print(r["answer"])
             while r.get("approval"):
                 a = r["approval"]
