@@ -29,6 +29,13 @@ def run(ctx: AgentContext) -> AgentResult:
     name, ns = e.workload, e.namespace
     kind = e.workload_kind if e.workload_kind in ("Deployment", "StatefulSet") else "Deployment"
     if not name:
+        try:
+            allowed, _ = ctx.kube.can_i("list", "Deployment", ns)
+        except KubeError:
+            allowed = True
+        if not allowed:
+            return AgentResult("scaling", f"You ({ctx.kube.principal.label}) are not allowed to list deployments"
+                                          f"{' in namespace ' + ns if ns else ''}, so I cannot act on them.")
         return AgentResult("scaling", "Which workload? I could not find a Deployment or StatefulSet named in the request.")
     try:
         dep = ctx.kube.get(kind, ns, name)
