@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from agents.context import AgentContext
 from agents.state import AgentResult
+from tools.diagnose import util
 from tools.kube import KubeError
 
 
 def _cpu(q: str) -> int:
-    if q.endswith("n"):
-        return int(q[:-1]) // 1_000_000
-    if q.endswith("m"):
-        return int(q[:-1])
-    return int(float(q) * 1000)
+    return util.millicores(q) or 0
 
 
 def _mem(q: str) -> int:
-    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
-    for u, f in units.items():
-        if q.endswith(u):
-            return int(q[: -len(u)]) * f
-    return int(q)
+    return util.bytes_(q) or 0
 
 
 def run(ctx: AgentContext) -> AgentResult:

@@ -12,21 +12,16 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-MILLI = 1000
+from tools.diagnose import util
+from tools.diagnose.common import tolerates
 
 
 def _cpu(v: Any) -> int:
-    s = str(v or "0")
-    return int(float(s[:-1])) if s.endswith("m") else int(float(s) * MILLI)
+    return util.millicores(v or "0") or 0
 
 
 def _mem(v: Any) -> int:
-    s = str(v or "0")
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-    for u in sorted(units, key=len, reverse=True):
-        if s.endswith(u):
-            return int(float(s[: -len(u)]) * units[u]) // 2**20  # MiB keeps the model small
-    return int(float(s)) // 2**20
+    return (util.bytes_(v or "0") or 0) // 2**20  # MiB keeps the model small
 
 
 def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
@@ -38,17 +33,6 @@ def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
     return cpu, mem
 
 
-def _tolerated(spec: dict[str, Any], taint: dict[str, Any]) -> bool:
-    for t in spec.get("tolerations") or []:
-        if t.get("effect") and t.get("effect") != taint.get("effect"):
-            continue
-        if t.get("operator") == "Exists" and (not t.get("key") or t.get("key") == taint.get("key")):
-            return True
-        if t.get("key") == taint.get("key") and (t.get("value") or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
 def eligible(spec: dict[str, Any], node: dict[str, Any]) -> bool:
     if (node.get("spec") or {}).get("unschedulable"):
         return False
@@ -58,7 +42,7 @@ def eligible(spec: dict[str, Any], node: dict[str, Any]) -> bool:
     labels = node["metadata"].get("labels") or {}
     if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
         return False
-    return all(_tolerated(spec, t) for t in (node.get("spec") or {}).get("taints") or []
+    return all(tolerates(spec.get("tolerations") or [], t) for t in (node.get("spec") or {}).get("taints") or []
                if t.get("effect") in ("NoSchedule", "NoExecute"))
 
 
