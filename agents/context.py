@@ -62,8 +62,5 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
         except KubeError:
             pass
     users.update({"alice", "bob"} & set(text.lower().split()))
-    pod_owner: dict[str, str] = {}
-    names["Pod"] = [(ns, n) for ns, n in names.get("Pod", [])]
-    _ = pod_owner
     ents = extract(text, names, namespaces, sas, sorted(users), default_ns)
     return AgentContext(kube, text, ents, llm)

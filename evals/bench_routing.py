@@ -83,6 +83,20 @@ def evaluate(route, entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def print_accuracy(ev: dict, indent: str = "  ") -> None:
+    """Accuracy per group and label, and the confusions, as the bench and the test print them."""
+    g = ev["groups"]
+    for k in ("single", "multi", "source:written", "source:typo", "source:multi", "dev", "heldout", "all"):
+        if k in g:
+            print(f"{indent}{k:>14}: {g[k]['correct']}/{g[k]['n']} = {g[k]['accuracy']}")
+    print(f"{indent}per label (one-intent): " + ", ".join(f"{k} {v['correct']}/{v['n']}"
+                                                          for k, v in ev["per_label"].items()))
+    for label, row in ev["confusion"].items():
+        wrong = {k: v for k, v in row.items() if k != label}
+        if wrong:
+            print(f"{indent}confused {label} -> {wrong}")
+
+
 def _pct(xs: list[float], p: float) -> float:
     return round(float(np.percentile(xs, p)), 2) if xs else float("nan")
 
@@ -145,18 +159,9 @@ def main() -> None:
     }
     results["errors"] = ev["errors"]
 
-    g = ev["groups"]
     print(f"  {len(entries)} queries; exemplars: {results['exemplars']['n']} over {results['exemplars']['labels']} "
           f"labels, embedded once in {results['exemplars']['embed_s']} s", flush=True)
-    for k in ("single", "multi", "source:written", "source:typo", "source:multi", "dev", "heldout", "all"):
-        if k in g:
-            print(f"    {k:>14}: {g[k]['correct']}/{g[k]['n']} = {g[k]['accuracy']}")
-    print("    per label (one-intent): " + ", ".join(f"{k} {v['correct']}/{v['n']}"
-                                                    for k, v in ev["per_label"].items()))
-    for label, row in ev["confusion"].items():
-        wrong = {k: v for k, v in row.items() if k != label}
-        if wrong:
-            print(f"    confused {label} -> {wrong}")
+    print_accuracy(ev, "    ")
     print(f"    decided by: {ev['methods']}; below the LLM margin {router.min_margin}: {len(low)} queries "
           f"(embedding right on {sum(low)})")
     la = results["latency"]

@@ -679,7 +679,7 @@ class Cluster:
                         self.delete(drt, dns, dname, SYSTEM, {"propagationPolicy": "Foreground"})
                     except ApiError:
                         pass
-            self.settle_later(lambda: self._drop_finalizer(rt, ns, name, "foregroundDeletion"), uid)
+            self.defer(lambda: self._drop_finalizer(rt, ns, name, "foregroundDeletion"))
             return
         if "orphan" in fins:
             for dkey, dns, dname in self._dependents(uid):
@@ -703,9 +703,6 @@ class Cluster:
                         except ApiError:
                             pass
             self._drop_finalizer(rt, ns, name, "customresourcecleanup.apiextensions.k8s.io")
-
-    def settle_later(self, job: Callable[[], None], _uid: str) -> None:
-        self.defer(job)
 
     def _drop_finalizer(self, rt: ResourceType, ns: str, name: str, fin: str) -> None:
         with self.store.lock():
@@ -811,7 +808,6 @@ class Cluster:
         """The clusterrole-aggregation controller: an aggregated ClusterRole's rules are the union of the rules of
         the ClusterRoles its selectors match (written into the object, as on a real cluster)."""
         key = "rbac.authorization.k8s.io/clusterroles"
-        rt = self.rt("rbac.authorization.k8s.io", "v1", "clusterroles")
         for _ in range(5):  # aggregated roles may feed other aggregated roles (view -> edit -> admin)
             changed = False
             roles = self.store.list(key)[0]
@@ -834,7 +830,6 @@ class Cluster:
                     changed = True
             if not changed:
                 return
-        _ = rt
 
     def _namespace_defaults(self, ns: str) -> None:
         """What controllers add to a new namespace: the default ServiceAccount and the root CA ConfigMap."""

@@ -108,7 +108,6 @@ async def log_handler(api: SandboxAPI, req: Request, receive: Any, send: Any, us
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain"), (b"cache-control", b"no-cache, private")]})
     await send({"type": "http.response.body", "body": body, "more_body": True})
-    last = lines[-1][0] if lines else now
     seen = len(kubelet.logs(pod, container) or [])
     disconnected = asyncio.Event()
 
@@ -129,14 +128,12 @@ async def log_handler(api: SandboxAPI, req: Request, receive: Any, send: Any, us
             fresh = all_lines[seen:]
             if fresh:
                 seen = len(all_lines)
-                last = fresh[-1][0]
                 await send({"type": "http.response.body", "body": fmt(fresh), "more_body": True})
             if kubelet.running_instance(current, container) is None:
                 break
     finally:
         task.cancel()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-    _ = last
 
 
 def resolver(api: SandboxAPI, namespace: str):

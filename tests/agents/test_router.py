@@ -20,7 +20,7 @@ from agents.router import (
     rule_route,
     split_points,
 )
-from evals.bench_routing import evaluate, load_set
+from evals.bench_routing import evaluate, load_set, print_accuracy
 
 # Floors, from what was measured (MiniLM int8 on CPU): one-intent 0.948, two-intent 0.816 (see the bench).
 SINGLE_FLOOR = 0.90
@@ -83,15 +83,7 @@ def test_routing_accuracy(router, capsys):
     g = ev["groups"]
     with capsys.disabled():
         print("\nrouting set accuracy (exact ordered agent list):")
-        for k in ("single", "multi", "source:written", "source:typo", "source:multi", "dev", "heldout", "all"):
-            if k in g:
-                print(f"  {k:>14}: {g[k]['correct']}/{g[k]['n']} = {g[k]['accuracy']}")
-        print("  per label (one-intent): " + ", ".join(f"{k} {v['correct']}/{v['n']}"
-                                                     for k, v in ev["per_label"].items()))
-        for label, row in ev["confusion"].items():
-            wrong = {k: v for k, v in row.items() if k != label}
-            if wrong:
-                print(f"  confused {label} -> {wrong}")
+        print_accuracy(ev)
     wrong = "\n".join(f"{e['id']}: {e['query']!r} expected {e['expect']} got {e['got']} ({e['method']}, margin "
                       f"{e['margin']})" for e in ev["errors"])
     assert g["single"]["accuracy"] >= SINGLE_FLOOR, wrong
