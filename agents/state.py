@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 
 class TurnState(TypedDict, total=False):
@@ -15,6 +16,7 @@ class TurnState(TypedDict, total=False):
     pending: list[dict[str, Any]]  # proposed mutations waiting for approval (Mutation.to_dict())
     outcomes: list[dict[str, Any]]  # what happened to each proposal
     answer: str
+    history: Annotated[list[dict[str, Any]], operator.add]  # finished turns of this thread
 
 
 @dataclass

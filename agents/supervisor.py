@@ -7,8 +7,11 @@ survive a crash; the wiring fits on one screen.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +27,29 @@ from tools.kube import Kube, KubeError, Mutation, Principal
 AgentFn = Callable[[Any], AgentResult]
 
 
-def _logs_agent(ctx: Any) -> AgentResult:
-    from agents import logs
+def _lazy(name: str) -> AgentFn:
+    """Import a domain agent on first use: some pull heavy libraries (the diagnosis miner, the tool catalog)."""
 
-    return logs.run(ctx)
+    def run(ctx: Any) -> AgentResult:
+        return importlib.import_module(f"agents.{name}").run(ctx)
+
+    run.__name__ = f"{name}_agent"
+    return run
 
 
-AGENTS: dict[str, AgentFn] = {"logs": _logs_agent, "metrics": metrics.run, "rbac": rbac.run, "scaling": scaling.run}
+def discover_agents() -> dict[str, AgentFn]:
+    """Every label the router knows that has a module `agents/<label>.py` with a `run(ctx)`: adding a domain agent
+    is adding its module."""
+    from agents.router import LABELS
+
+    found: dict[str, AgentFn] = {"metrics": metrics.run, "rbac": rbac.run, "scaling": scaling.run}
+    for label in LABELS:
+        if label not in found and importlib.util.find_spec(f"agents.{label}") is not None:
+            found[label] = _lazy(label)
+    return found
+
+
+AGENTS: dict[str, AgentFn] = discover_agents()
 FALLBACK = "logs"
 # Checkpoints are written when a turn ends or pauses for an approval (the states worth resuming); writing one
 # after every node costs more than the rest of the framework together.
@@ -82,7 +101,9 @@ class Supervisor:
         parts = dict((agent, text) for text, agent in state["route"].get("parts") or [])
         for agent in state["route"]["agents"]:
             text = parts.get(agent, state["text"])
+            first_call = len(kube.calls)
             ctx = build_context(kube, text, state.get("namespace") or self.default_namespace, self.llm)
+            context_calls = len(kube.calls)
             try:
                 res = self.agents[agent](ctx)
             except KubeError as e:
@@ -93,6 +114,9 @@ class Supervisor:
                 if self.read_only:
                     res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
                     continue
+                if m.verb == "action":  # not a Kubernetes write: its handler checks rights when it runs
+                    pending.append(kube.preview(m).to_dict())
+                    continue
                 allowed, _ = kube.can_i("patch" if m.verb in ("scale", "patch") else m.verb, m.kind, m.namespace or None,
                                         None if m.verb == "create" else m.name,
                                         subresource="scale" if m.verb == "scale" else "")
@@ -102,7 +126,9 @@ class Supervisor:
                     self.audit.record(principal.label, "propose", m.to_dict(), "refused: no rights")
                     continue
                 pending.append(kube.preview(m).to_dict())
-            results.append({"agent": agent, "answer": res.answer, "evidence": res.evidence})
+            results.append({"agent": agent, "answer": res.answer, "evidence": res.evidence,
+                            "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
+                            "data": res.data})
         return {"results": results, "pending": pending, "outcomes": []}
 
     def _next_after_work(self, state: TurnState) -> str:
@@ -142,7 +168,10 @@ class Supervisor:
                 parts.append(f"Not done: {o['action']} was rejected; nothing changed.")
             else:
                 parts.append(f"Failed: {o['action']}: {o.get('error')}")
-        return {"answer": "\n".join(parts)}
+        answer = "\n".join(parts)
+        turn = {"text": state.get("text"), "answer": answer, "route": state.get("route"),
+                "outcomes": state.get("outcomes") or [], "principal": state.get("principal")}
+        return {"answer": answer, "history": [turn]}
 
     # -- driving a turn ----------------------------------------------------------------------------
     def start(self, text: str, principal: Principal, thread_id: str, namespace: str | None = None) -> dict[str, Any]:
@@ -154,6 +183,59 @@ class Supervisor:
     def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
         cfg = {"configurable": {"thread_id": thread_id}}
         return self._result(self.graph.invoke(Command(resume=decision), cfg, durability=DURABILITY), cfg)
+
+    def stream(self, text: str, principal: Principal, thread_id: str,
+               namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """The same turn as `start`, as events for streaming interfaces (SSE, the TUI): `route`, one `tool_call`
+        per Kubernetes call an agent made, `agent` per agent answer, `approval_required` or `token`s and a final
+        `answer` carrying what `start` returns."""
+        state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
+                 "namespace": namespace}
+        yield from self._events(state, thread_id)
+
+    def stream_resume(self, thread_id: str, decision: Any) -> Iterator[dict[str, Any]]:
+        yield from self._events(Command(resume=decision), thread_id)
+
+    def _events(self, inp: Any, thread_id: str) -> Iterator[dict[str, Any]]:
+        cfg = {"configurable": {"thread_id": thread_id}}
+        for update in self.graph.stream(inp, cfg, stream_mode="updates", durability=DURABILITY):
+            for node, value in update.items():
+                if node == "route" and value:
+                    yield {**value["route"], "type": "route"}
+                elif node == "work" and value:
+                    for r in value.get("results") or []:
+                        for c in r.get("calls") or []:
+                            yield {**c, "type": "tool_call", "agent": r["agent"]}
+                        yield {"type": "agent", "agent": r["agent"], "answer": r["answer"], "evidence": r["evidence"]}
+                elif node == "approve" and value:
+                    for o in (value.get("outcomes") or [])[-1:]:
+                        yield {**o, "type": "outcome"}
+        result = self._result(self.graph.get_state(cfg).values, cfg)
+        result["approval"] = self.pending_approval(thread_id)
+        if result["approval"]:
+            yield {**result["approval"], "type": "approval_required"}
+        else:
+            for chunk in _chunks(result.get("answer") or ""):
+                yield {"type": "token", "text": chunk}
+        yield {**result, "type": "answer"}
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The finished turns of a thread, oldest first (each: text, answer, route, outcomes, principal)."""
+        return list(self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("history") or [])
+
+    def threads(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Threads with a checkpoint, newest first: id, last text, whether one waits for an approval."""
+        seen: dict[str, dict[str, Any]] = {}
+        for cp in self.checkpointer.list(None):
+            tid = cp.config["configurable"]["thread_id"]
+            if tid in seen:
+                continue
+            values = cp.checkpoint.get("channel_values") or {}
+            seen[tid] = {"thread_id": tid, "text": values.get("text"), "waiting": bool(cp.pending_writes and any(
+                w[1] == "__interrupt__" for w in cp.pending_writes)), "ts": cp.checkpoint.get("ts")}
+            if len(seen) >= limit:
+                break
+        return sorted(seen.values(), key=lambda t: t["ts"] or "", reverse=True)
 
     def pending_approval(self, thread_id: str) -> dict[str, Any] | None:
         snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
@@ -171,3 +253,15 @@ class Supervisor:
                 "outcomes": out.get("outcomes"),
                 "approval": intr[0].value if intr else None,
                 "thread_id": cfg["configurable"]["thread_id"]}
+
+
+def _chunks(text: str, size: int = 24) -> Iterator[str]:
+    """Word-aligned pieces of the answer (joined, exactly the answer), so interfaces can render it progressively."""
+    buf = ""
+    for word in re.findall(r"\s*\S+\s*", text) or [text]:
+        buf += word
+        if len(buf) >= size:
+            yield buf
+            buf = ""
+    if buf:
+        yield buf

@@ -75,7 +75,7 @@ PATCH_CONTENT = {"strategic": "application/strategic-merge-patch+json", "merge":
 class Mutation:
     """A change a tool proposes; it runs only after approval."""
 
-    verb: str  # patch | create | delete | scale
+    verb: str  # patch | create | delete | scale | action (body: {"handler": "tools.mod:fn", "args": {...}})
     kind: str
     namespace: str
     name: str
@@ -107,6 +107,8 @@ class Kube:
     api: client.ApiClient
     principal: Principal = field(default_factory=Principal)
     read_only: bool = False
+    # Every API call this connection made: what the interfaces show as tool calls and the eval graders check.
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_kubeconfig(cls, path: str, context: str | None = None, principal: Principal | None = None,
@@ -135,15 +137,19 @@ class Kube:
 
     def _call(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
               body: Any = None) -> bytes:
+        call = {"method": method, "path": path, "query": dict(query), "status": 0}
+        self.calls.append(call)
         try:
             m, url, hdrs, data, _ = self.api.param_serialize(method, path, query_params=query, header_params=headers,
                                                              body=body, auth_settings=["BearerToken"])
             resp = self.api.call_api(m, url, header_params=hdrs, body=data)
             raw = resp.read()
         except ApiException as e:
+            call["status"] = e.status or 0
             raise _error(e) from None
         except Exception as e:  # noqa: BLE001 - connection errors: say what failed, no traceback
             raise KubeError(0, "ConnectionError", f"cannot reach the Kubernetes API: {e}") from None
+        call["status"] = resp.status
         if not 200 <= resp.status < 300:
             raise _error(ApiException(status=resp.status, reason=resp.reason, http_resp=resp))
         return raw
@@ -218,6 +224,8 @@ class Kube:
     def preview(self, m: Mutation) -> Mutation:
         """Server-side dry run: fills `diff` (or `dry_run_error`) without changing anything."""
         m = copy.deepcopy(m)
+        if m.verb == "action":  # not a Kubernetes write: the proposing agent wrote the preview itself
+            return m
         try:
             before = self.get(m.kind, m.namespace, m.name) if m.verb != "create" else {}
         except KubeError as e:
@@ -239,6 +247,8 @@ class Kube:
     def execute(self, m: Mutation) -> dict[str, Any]:
         if self.read_only:
             raise KubeError(403, "ReadOnly", "kubesage is in read-only mode: no changes are made")
+        if m.verb == "action":
+            return run_action(self, m)
         return self._apply(m, dry_run=False)
 
     def restart(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
@@ -261,6 +271,23 @@ class Kube:
                                 {"spec": {"replicas": int(body)}}, q, PATCH_CONTENT["merge"])
         return self.request("PATCH", self._path(m.kind, m.namespace, m.name), body, q,
                             PATCH_CONTENT.get(m.patch_type, PATCH_CONTENT["strategic"]))
+
+
+def run_action(kube: Kube, m: Mutation) -> Any:
+    """Run an approved non-Kubernetes change (load a LoRA adapter, put an IAM policy, run a mutating synthesized
+    tool). The body names a handler `tools.<module>:<function>`; only the tools room may be named, so a
+    checkpoint edited on disk cannot make the approval step import arbitrary code."""
+    import importlib
+
+    handler = str((m.body or {}).get("handler", ""))
+    mod, _, fn = handler.partition(":")
+    if not (mod.startswith("tools.") and fn.isidentifier() and not fn.startswith("_")):
+        raise KubeError(400, "BadAction", f"not an approved action handler: {handler!r}")
+    try:
+        func = getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError) as e:
+        raise KubeError(400, "BadAction", f"unknown action handler {handler!r}: {e}") from None
+    return func(kube, **((m.body or {}).get("args") or {}))
 
 
 def _clean(obj: dict[str, Any]) -> dict[str, Any]:

@@ -229,3 +229,23 @@ def test_noisy_pod_found_and_capped(shop, runtime):
                        [q for q in server.cluster.store.list("/pods", "shop")[0]
                         if q["metadata"]["labels"].get("app") == "report-cruncher"]), 60)
     assert pods
+
+
+def test_stream_events_history_and_thread_list(shop, runtime):
+    sup = runtime.supervisor
+    events = list(sup.stream("scale web in shop to 2 replicas", ADMIN, "stream-1"))
+    types = [e["type"] for e in events]
+    assert types[0] == "route" and "scaling" in events[0]["agents"]
+    calls = [e for e in events if e["type"] == "tool_call"]
+    assert any(c["path"].endswith("/deployments/web") and c["method"] == "GET" and c["status"] == 200 for c in calls)
+    assert types[-2:] == ["approval_required", "answer"] and events[-1]["approval"]["action"].startswith("scale")
+    assert any(t["thread_id"] == "stream-1" and t["waiting"] for t in sup.threads())
+    events = list(sup.stream_resume("stream-1", "reject"))
+    assert events[0] == {"type": "outcome", "action": "scale Deployment shop/web", "status": "rejected",
+                         "approval_id": events[0]["approval_id"]}
+    tokens = "".join(e["text"] for e in events if e["type"] == "token")
+    assert tokens == events[-1]["answer"] and "rejected" in tokens
+    list(sup.stream("how much memory do pods in shop use", ADMIN, "stream-1"))
+    hist = sup.history("stream-1")
+    assert [h["text"] for h in hist] == ["scale web in shop to 2 replicas", "how much memory do pods in shop use"]
+    assert hist[0]["outcomes"][0]["status"] == "rejected"
