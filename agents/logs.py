@@ -13,6 +13,8 @@ from agents.context import AgentContext
 from agents.state import AgentResult
 from tools.kube import KubeError, Mutation
 
+VERIFIABLE = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
+
 
 def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
     if not isinstance(fix, dict):
@@ -69,6 +71,9 @@ def run(ctx: AgentContext) -> AgentResult:
             r = getattr(f, "restart", None)
             if isinstance(r, dict) and r.get("kind") and r.get("name"):
                 muts.append(_restart(r))
+            if f.kind in VERIFIABLE:  # after the apply: wait until it is healthy, undo the fix when it is not
+                muts[-1].verify = {"kind": f.kind, "namespace": f.namespace, "name": f.name, "timeout_s": 90,
+                                   "stable_s": 8}
     answer = f"Diagnosis of {where}:\n" + "\n".join(lines)
     if evidence:
         answer += "\nEvidence:\n" + "\n".join(f"  - {e}" for e in evidence[:10])

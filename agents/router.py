@@ -245,6 +245,17 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                         r"(?:really\s+|still\s+|also\s+)?" + _K8S_VERBS + r"\b"
                         r"|^who\s+(?:else\s+)?(?:can|could|is\s+able\s+to|is\s+allowed\s+to|has\s+access\s+to)\s+"
                         + _K8S_VERBS + r"\b|\bauth\s+can-i\b", re.I)),
+    # Authoring an object: "create/make/deploy … <kind>" (autoscalers and roles are left to the embeddings: they
+    # belong to the scaling and rbac agents as often as not)
+    ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;))(?:please\s+)?(?:create|make|generate|write|provision|add|set up)\s+(?:me\s+)?"
+                             r"(?:an?\s+|the\s+|one\s+|new\s+)*(?:[\w.:/-]+\s+){0,2}?(?:pod|deployment|service|"
+                             r"configmap|config\s+map|secret|cronjob|cron\s+job|job|statefulset|daemonset|pvc|"
+                             r"persistent\s+volume\s+claim|ingress|network\s*policy|namespace|service\s*account)s?\b",
+                             re.I)),
+    # Changing requests/limits to a stated quantity: configuration, not a usage question
+    ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|;))(?:please\s+)?(?:set|give|raise|lower|increase|decrease|"
+                             r"put|add|change|bump|cap|update)\b.*\b(?:limits?|requests?)\b.*\b\d+(?:\.\d+)?\s*"
+                             r"(?:mi|gi|ki|m|g|mb|gb|cores?|cpus?)\b", re.I)),
 ]
 
 

@@ -67,6 +67,7 @@ class Supervisor:
     llm: Any = None
     default_namespace: str | None = None
     read_only: bool = False
+    verify_stable_s: float | None = None  # overrides how long a verified fix must stay healthy (tests, evals)
     agents: dict[str, AgentFn] = field(default_factory=lambda: dict(AGENTS))
 
     def __post_init__(self) -> None:
@@ -110,6 +111,8 @@ class Supervisor:
                 res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
             self.audit.record(principal.label, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
                               "ok" if not res.answer.startswith("I could not") else "error")
+            first_pending = len(pending)
+            new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
             for m in res.mutations:
                 if self.read_only:
                     res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
@@ -125,7 +128,8 @@ class Supervisor:
                                    f"{m.namespace}/{m.name}, so I am not proposing it.")
                     self.audit.record(principal.label, "propose", m.to_dict(), "refused: no rights")
                     continue
-                pending.append(kube.preview(m).to_dict())
+                pending.append(kube.preview(m, new_ns).to_dict())
+            _undo_together(pending[first_pending:])
             results.append({"agent": agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
@@ -148,13 +152,38 @@ class Supervisor:
         elif m.dry_run_error:
             outcome = {"action": m.describe(), "status": "failed", "error": m.dry_run_error, "approval_id": approval_id}
         else:
+            kube = self.kube_for(principal)
             try:
-                self.kube_for(principal).execute(m)
+                kube.execute(m)
                 outcome = {"action": m.describe(), "status": "applied", "approval_id": approval_id}
             except KubeError as e:
                 outcome = {"action": m.describe(), "status": "failed", "error": e.message, "approval_id": approval_id}
+            if outcome["status"] == "applied" and m.verify:
+                outcome.update(self._verify(kube, m, principal.label))
         self.audit.record(principal.label, m.verb, m.to_dict(), outcome["status"], approval_id)
         return {"pending": pending[1:], "outcomes": (state.get("outcomes") or []) + [outcome]}
+
+    def _verify(self, kube: Kube, m: Mutation, who: str) -> dict[str, Any]:
+        """Wait for the object the change should heal; undo the change when it did not hold."""
+        from tools.health import wait_healthy
+
+        v = m.verify or {}
+        ok, detail = wait_healthy(kube, v["kind"], v.get("namespace", m.namespace), v["name"],
+                                  float(v.get("timeout_s", 60)),
+                                  self.verify_stable_s if self.verify_stable_s is not None else float(v.get("stable_s", 5)))
+        if ok:
+            return {"verified": True, "health": detail}
+        out: dict[str, Any] = {"verified": False, "health": detail, "rolled_back": False}
+        if v.get("undo") is False:
+            return out
+        for undo in ([m.rollback] if m.rollback else []) + list(v.get("also_undo") or []):
+            try:
+                kube.execute(Mutation.from_dict(undo))
+                out["rolled_back"] = True
+            except KubeError as e:
+                out["rollback_error"] = e.message
+        self.audit.record(who, "rollback", m.to_dict(), "rolled back" if out["rolled_back"] else "not rolled back")
+        return out
 
     def _respond(self, state: TurnState) -> dict[str, Any]:
         parts = [r["answer"] for r in state.get("results") or []]
@@ -162,8 +191,14 @@ class Supervisor:
         if unsupported:
             parts.append(f"(The {', '.join(unsupported)} agent is not available yet.)")
         for o in state.get("outcomes") or []:
-            if o["status"] == "applied":
-                parts.append(f"Done: {o['action']} (approved).")
+            if o["status"] == "applied" and o.get("verified") is False:
+                undone = ("rolled back" if o.get("rolled_back") else
+                          "NOT rolled back: " + o["rollback_error"] if o.get("rollback_error") else "left in place")
+                parts.append(f"Applied {o['action']} (approved), but it did not fix the problem ({o.get('health')}); "
+                             f"{undone}.")
+            elif o["status"] == "applied":
+                health = f"; verified healthy: {o['health']}" if o.get("verified") else ""
+                parts.append(f"Done: {o['action']} (approved){health}.")
             elif o["status"] == "rejected":
                 parts.append(f"Not done: {o['action']} was rejected; nothing changed.")
             else:
@@ -177,7 +212,7 @@ class Supervisor:
     def start(self, text: str, principal: Principal, thread_id: str, namespace: str | None = None) -> dict[str, Any]:
         cfg = {"configurable": {"thread_id": thread_id}}
         state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
-                 "namespace": namespace}
+                 "namespace": namespace, "answer": None}
         return self._result(self.graph.invoke(state, cfg, durability=DURABILITY), cfg)
 
     def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
@@ -190,7 +225,7 @@ class Supervisor:
         per Kubernetes call an agent made, `agent` per agent answer, `approval_required` or `token`s and a final
         `answer` carrying what `start` returns."""
         state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
-                 "namespace": namespace}
+                 "namespace": namespace, "answer": None}
         yield from self._events(state, thread_id)
 
     def stream_resume(self, thread_id: str, decision: Any) -> Iterator[dict[str, Any]]:
@@ -253,6 +288,16 @@ class Supervisor:
                 "outcomes": out.get("outcomes"),
                 "approval": intr[0].value if intr else None,
                 "thread_id": cfg["configurable"]["thread_id"]}
+
+
+def _undo_together(group: list[dict[str, Any]]) -> None:
+    """A verified change undoes the earlier changes of its own fix too (newest first) when it does not hold: a
+    ConfigMap edit and the restart that reads it stand or fall together."""
+    start = 0
+    for i, p in enumerate(group):
+        if p.get("verify"):
+            p["verify"]["also_undo"] = [q["rollback"] for q in reversed(group[start:i]) if q.get("rollback")]
+            start = i + 1
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:

@@ -8,8 +8,9 @@ state) lives under `home`, so tests and users isolate a run by pointing `KUBESAG
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,14 @@ class Settings:
     sandbox_scenario: str = "default"
     sandbox_speed: float = 1.0
     log_level: str = "warning"
+    # HTTP API (`kubesage serve`): bearer token -> {user, groups}; Slack user id -> {user, groups}.
+    api_tokens: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    slack_users: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    slack_api_url: str = "https://slack.com/api/"
+    max_request_bytes: int = 65536
+    server_host: str = "127.0.0.1"
+    server_port: int = 8080
+    answer_cache_ttl: float = 15.0  # seconds a read-only answer is reused for the same principal and question
 
     @property
     def sandbox_state(self) -> Path:
@@ -39,10 +48,39 @@ class Settings:
         return self.home / "sandbox" / "kubeconfig"
 
     def describe(self) -> dict[str, Any]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        """Every setting as text, with secrets (API tokens) replaced by the principals they map to."""
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out["api_tokens"] = f"{len(self.api_tokens)} token(s) for: " + \
+            ", ".join(sorted({str(p.get("user")) for p in self.api_tokens.values()}))
+        return out
 
 
-_TYPES = {"sandbox_port": int, "sandbox_speed": float}
+_TYPES = {"sandbox_port": int, "sandbox_speed": float, "max_request_bytes": int, "server_port": int,
+          "answer_cache_ttl": float}
+# Settings whose value is a mapping of key -> principal ({user: str, groups: [str]}); from the environment, JSON.
+_PRINCIPAL_MAPS = ("api_tokens", "slack_users")
+
+
+def _principal_map(name: str, value: Any) -> dict[str, dict[str, Any]]:
+    """Validate a `{key: {user, groups}}` setting, so a typo fails at start-up, not on the first request."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError as e:
+            raise SettingsError(f"setting {name} must be a JSON object of key: {{user, groups}}: {e}") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SettingsError(f"setting {name} must be a mapping of key: {{user, groups}}, got {type(value).__name__}")
+    out: dict[str, dict[str, Any]] = {}
+    for key, p in value.items():
+        if not isinstance(p, dict) or not isinstance(p.get("user"), str) or not p["user"]:
+            raise SettingsError(f"setting {name}: the entry for {str(key)[:4]}… needs a non-empty `user`")
+        groups = p.get("groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise SettingsError(f"setting {name}: `groups` of user {p['user']} must be a list of strings")
+        out[str(key)] = {"user": p["user"], "groups": list(groups)}
+    return out
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
@@ -74,4 +112,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
                 values[name] = typ(values[name])
             except (TypeError, ValueError):
                 raise SettingsError(f"setting {name} must be a {typ.__name__}, got {values[name]!r}") from None
-    return Settings(home=home, **{k: (str(v) if k not in _TYPES else v) for k, v in values.items()})
+    for name in _PRINCIPAL_MAPS:
+        if name in values:
+            values[name] = _principal_map(name, values[name])
+    return Settings(home=home, **{k: (v if k in _TYPES or k in _PRINCIPAL_MAPS else str(v)) for k, v in values.items()})

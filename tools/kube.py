@@ -67,6 +67,8 @@ KINDS: dict[str, tuple[str, str, str, bool]] = {
     "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies", True),
 }
 
+_CATALOGS: dict[str, Any] = {}  # API server URL -> tools.discovery.Catalog
+
 PATCH_CONTENT = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
                  "json": "application/json-patch+json"}
 
@@ -84,6 +86,10 @@ class Mutation:
     why: str = ""
     diff: str = ""
     dry_run_error: str = ""
+    # After the apply, wait for this object ({kind, namespace, name, timeout_s?, stable_s?}) to be healthy; undo the
+    # change (`rollback`, filled by `preview` from the live object) when it does not become so.
+    verify: dict[str, Any] | None = None
+    rollback: dict[str, Any] | None = None
 
     def describe(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
@@ -92,12 +98,12 @@ class Mutation:
     def to_dict(self) -> dict[str, Any]:
         return {"verb": self.verb, "kind": self.kind, "namespace": self.namespace, "name": self.name,
                 "patch_type": self.patch_type, "body": self.body, "why": self.why, "diff": self.diff,
-                "dry_run_error": self.dry_run_error}
+                "dry_run_error": self.dry_run_error, "verify": self.verify, "rollback": self.rollback}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Mutation:
         return cls(**{k: d.get(k) for k in ("verb", "kind", "namespace", "name", "patch_type", "body", "why",
-                                             "diff", "dry_run_error") if k in d})
+                                             "diff", "dry_run_error", "verify", "rollback") if k in d})
 
 
 @dataclass
@@ -123,8 +129,29 @@ class Kube:
         return cls(api, p, read_only)
 
     # -- generic access ----------------------------------------------------------------------------
+    def catalog(self) -> Any:
+        """The kinds this API serves (tools.discovery.Catalog), discovered once per server."""
+        from tools.discovery import discover
+
+        host = self.api.configuration.host
+        if host not in _CATALOGS:
+            _CATALOGS[host] = discover(lambda method, path: self.request(method, path))
+        return _CATALOGS[host]
+
+    def info(self, kind: str) -> tuple[str, str, str, bool]:
+        """(group, version, plural, namespaced) of a kind: the fixed table, else discovery (CRDs)."""
+        if kind in KINDS:
+            return KINDS[kind]
+        r = self.catalog().by_kind(kind)
+        if r is None:
+            _CATALOGS.pop(self.api.configuration.host, None)  # maybe a CRD created since: look again once
+            r = self.catalog().by_kind(kind)
+        if r is None:
+            raise KubeError(404, "NotFound", f"the server doesn't have a resource type \"{kind}\"")
+        return r.group, r.version, r.plural, r.namespaced
+
     def _path(self, kind: str, namespace: str | None, name: str | None = None, sub: str = "") -> str:
-        group, version, plural, namespaced = KINDS[kind]
+        group, version, plural, namespaced = self.info(kind)
         base = f"/apis/{group}/{version}" if group else f"/api/{version}"
         if namespaced and namespace:
             base += f"/namespaces/{namespace}"
@@ -192,8 +219,8 @@ class Kube:
     def can_i(self, verb: str, kind_or_resource: str, namespace: str | None = None, name: str | None = None,
               group: str | None = None, subresource: str = "") -> tuple[bool, str]:
         """SelfSubjectAccessReview as the principal: (allowed, reason)."""
-        if kind_or_resource in KINDS:
-            group, _, resource, _ = KINDS[kind_or_resource]
+        if kind_or_resource[:1].isupper():
+            group, _, resource, _ = self.info(kind_or_resource)
         else:
             resource = kind_or_resource
         attrs = {"verb": verb, "resource": resource, "group": group or "", "subresource": subresource}
@@ -221,10 +248,15 @@ class Kube:
         return bool(status.get("allowed")), status.get("reason", "")
 
     # -- mutations ---------------------------------------------------------------------------------
-    def preview(self, m: Mutation) -> Mutation:
-        """Server-side dry run: fills `diff` (or `dry_run_error`) without changing anything."""
+    def preview(self, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset()) -> Mutation:
+        """Server-side dry run: fills `diff` (or `dry_run_error`) without changing anything. `new_namespaces`: ones
+        an earlier change of the same proposal creates (the dry run cannot see them yet; the object is then checked
+        when it is created, right after its namespace)."""
         m = copy.deepcopy(m)
         if m.verb == "action":  # not a Kubernetes write: the proposing agent wrote the preview itself
+            return m
+        if m.verb == "create" and m.namespace in new_namespaces:
+            m.diff = _diff({}, m.body or {}) + f"\n(validated when created, after namespace {m.namespace})"
             return m
         try:
             before = self.get(m.kind, m.namespace, m.name) if m.verb != "create" else {}
@@ -242,6 +274,9 @@ class Kube:
             after = copy.deepcopy(before)
             after.setdefault("spec", {})["replicas"] = int(m.body)
         m.diff = _diff(before, after if m.verb != "delete" else {})
+        from tools.health import rollback_for
+
+        m.rollback = rollback_for(m, before)
         return m
 
     def execute(self, m: Mutation) -> dict[str, Any]:
@@ -261,6 +296,8 @@ class Kube:
     def _apply(self, m: Mutation, dry_run: bool) -> dict[str, Any]:
         q = [("dryRun", "All")] if dry_run else []
         q.append(("fieldManager", "kubesage"))
+        if m.verb in ("create", "patch"):
+            q.append(("fieldValidation", "Strict"))  # a misspelt field is an error, not silently dropped
         body = m.body
         if m.verb == "create":
             return self.request("POST", self._path(m.kind, m.namespace), body, q)

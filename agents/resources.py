@@ -1,0 +1,875 @@
+"""The resources agent: read, author, change and repair any Kubernetes object from plain language.
+
+Why this shape: each request is read by deterministic rules (agents/resource_text.py) into an intent, a kind and
+slots; manifests come from builders (tools/manifests.py) whose conventions are always right; changes are small
+patches that name only what changes; repairs reuse the diagnosis checks and are verified after the apply (and undone
+when they do not hold, tools/health.py). Every write is a Mutation: the supervisor previews it with a server dry run
+and waits for approval. Kinds the API serves are discovered at run time, so CRDs can be read like built-ins.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from typing import Any
+
+import yaml
+
+from agents.context import AgentContext
+from agents.resource_text import KIND_WORDS, Request, kind_of, parse
+from agents.state import AgentResult
+from tools.kube import KubeError, Mutation
+from tools.manifests import BUILT, SlotError, build, probe_spec, tidy, to_yaml
+
+AGENT = "resources"
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+CONTAINER_KINDS = (*WORKLOADS, "Job", "CronJob", "Pod")
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    req = parse(ctx.text)
+    handler = {"author": _author, "change": _change, "repair": _repair, "delete": _delete}.get(req.intent, _read)
+    try:
+        return handler(ctx, req)
+    except SlotError as e:
+        return AgentResult(AGENT, f"I need one more detail: {e}")
+    except KubeError as e:
+        return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+def _ns(ctx: AgentContext, req: Request) -> str:
+    return req.slots.namespace or ctx.entities.namespace or "default"
+
+
+def _names(ctx: AgentContext, kind: str, ns: str | None) -> list[tuple[str, str]]:
+    try:
+        return [(o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in ctx.kube.list(kind, ns)]
+    except KubeError:
+        return []
+
+
+def _find(ctx: AgentContext, kind: str, ns: str | None, words: list[str], exclude: tuple[str, ...] = ()) -> str | None:
+    """The object of `kind` the words name: exact name, then 'name-suffix' forms, then a close match."""
+    items = _names(ctx, kind, ns)
+    names = [n for _, n in items if n not in exclude]
+    for w in words:
+        if w in names:
+            return w
+    for w in words:
+        hits = [n for n in names if len(w) >= 3 and (n.startswith(w + "-") or n.endswith("-" + w))]
+        if len(hits) == 1:
+            return hits[0]
+    for w in words:
+        if len(w) >= 4 and w not in KIND_WORDS:
+            close = difflib.get_close_matches(w, names, n=1, cutoff=0.85)
+            if close:
+                return close[0]
+    return None
+
+
+def _target(ctx: AgentContext, req: Request, kinds: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of the existing object a change is about."""
+    ns = _ns(ctx, req)
+    want = req.kind if req.kind in kinds else None
+    e = ctx.entities
+    if e.workload and (want is None or e.workload_kind == want) and e.workload_kind in kinds:
+        return e.workload_kind, e.namespace or ns, e.workload
+    for kind in ([want] if want else []) + [k for k in kinds if k != want]:
+        name = _find(ctx, kind, ns, req.words)
+        if name:
+            return kind, ns, name
+    return None
+
+
+def _template(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec") or {}
+    return (spec.get("template") or {}).get("spec") or {}
+
+
+def _wrap(kind: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
+    """A strategic-merge patch that puts `pod_spec` where `kind` keeps its pod spec."""
+    if kind == "Pod":
+        return {"spec": pod_spec}
+    if kind == "CronJob":
+        return {"spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}}
+    return {"spec": {"template": {"spec": pod_spec}}}
+
+
+def _container(ctx: AgentContext, obj: dict[str, Any], kind: str, req: Request) -> dict[str, Any]:
+    containers = _template(obj, kind).get("containers") or []
+    for c in containers:
+        if c["name"] in req.words:
+            return c
+    return containers[0] if containers else {"name": obj["metadata"]["name"]}
+
+
+def _verify(kind: str, ns: str, name: str, undo: bool = True) -> dict[str, Any] | None:
+    if kind not in (*WORKLOADS, "Pod", "Service", "PersistentVolumeClaim"):
+        return None
+    return {"kind": kind, "namespace": ns, "name": name, "timeout_s": 90, "stable_s": 8, "undo": undo}
+
+
+def _cite(kind: str, ns: str, name: str) -> str:
+    return f"{kind.lower()} {ns + '/' if ns else ''}{name}"
+
+
+# -- read ----------------------------------------------------------------------------------------------------------
+def _read(ctx: AgentContext, req: Request) -> AgentResult:
+    low = ctx.text.lower()
+    ns = req.slots.namespace or ctx.entities.namespace
+    all_ns = bool(re.search(r"\b(all|every|across)\s+(the\s+)?namespaces?\b|\bcluster[- ]wide\b|\bin the cluster\b", low))
+    scope = None if all_ns else ns
+    if re.search(r"\bimages?\b", low):
+        return _images(ctx, req, scope)
+    if re.search(r"\b(no|without|zero|missing|empty)\s+(ready\s+)?endpoints?\b|\bselects? no pods\b", low):
+        return _no_endpoints(ctx, scope)
+    if re.search(r"\b(changed|different|differs|modified|diff)\b.*\b(rollout|revision|version|deploy)", low) or \
+            re.search(r"\blast rollout\b|\blatest revision\b", low):
+        return _rollout_diff(ctx, req)
+    if re.search(r"\b(yaml|manifest|spec of|definition|json)\b", low):
+        t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim", "Ingress",
+                               "ServiceAccount", "Role", "RoleBinding", "HorizontalPodAutoscaler", "NetworkPolicy"))
+        if t:
+            obj = ctx.kube.get(*t)
+            if t[0] == "Secret":
+                obj["data"] = {k: "<redacted>" for k in obj.get("data") or {}}
+            return AgentResult(AGENT, f"{_cite(*t)}:\n{to_yaml(obj)}", [_cite(*t)], data={"object": tidy(obj)})
+    if re.search(r"\bcontainers?\b", low) and ctx.entities.workload:
+        t = _target(ctx, req, CONTAINER_KINDS)
+        if t:
+            obj = ctx.kube.get(*t)
+            rows = [f"  {c['name']}: {c.get('image')}" + (f" ports {[p.get('containerPort') for p in c.get('ports')]}"
+                                                          if c.get("ports") else "")
+                    for c in _template(obj, t[0]).get("containers") or []]
+            return AgentResult(AGENT, f"{_cite(*t)} runs:\n" + "\n".join(rows), [_cite(*t)])
+    if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
+            ctx.entities.workload or req.kind):
+        t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))
+        if t:
+            return _describe(ctx, *t)
+    return _list(ctx, req, scope, all_ns)
+
+
+def _resolve_kind(ctx: AgentContext, req: Request) -> tuple[str, bool] | None:
+    if req.kind:
+        try:
+            _, _, _, namespaced = ctx.kube.info(req.kind)
+            return req.kind, namespaced
+        except KubeError:
+            pass
+    from tools.discovery import kinds_in
+
+    try:
+        cat = ctx.kube.catalog()
+    except KubeError:
+        return None
+    skip = {"limits", "quota", "all", "cs", "ev", "ns", "namespace", "namespaces", "in"}
+    found = [r for r in kinds_in(" ".join(w for w in req.words if w not in skip), cat)]
+    if not found:
+        return None
+    return found[0].kind, found[0].namespaced
+
+
+def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> AgentResult:
+    resolved = _resolve_kind(ctx, req)
+    if resolved is None:
+        return AgentResult(AGENT, "Which kind of object? I could not find a resource type the API serves in the "
+                                  "request (e.g. pods, deployments, services, configmaps, or a CRD's name).")
+    kind, namespaced = resolved
+    sel = ",".join(f"{k}={v}" for k, v in (req.slots.selector or req.slots.labels).items()) or None
+    items = ctx.kube.list(kind, ns if namespaced else None, sel)
+    where = "" if not namespaced else (f" in namespace {ns}" if ns else " in all namespaces")
+    if re.search(r"\bhow many\b|\bcount\b|\bnumber of\b", ctx.text.lower()):
+        return AgentResult(AGENT, f"There are {len(items)} {kind}s{where}.", [f"{len(items)} {kind}"],
+                           data={"count": len(items)})
+    if not items:
+        return AgentResult(AGENT, f"No {kind}s{where}{' matching ' + sel if sel else ''}.", data={"items": []})
+    rows = [_row(kind, o) for o in items[:200]]
+    more = f"\n(and {len(items) - 200} more)" if len(items) > 200 else ""
+    names = [f"{o['metadata'].get('namespace') + '/' if o['metadata'].get('namespace') else ''}{o['metadata']['name']}"
+             for o in items]
+    return AgentResult(AGENT, f"{len(items)} {kind}(s){where}:\n" + "\n".join(rows) + more, names[:50],
+                       data={"items": names})
+
+
+def _row(kind: str, o: dict[str, Any]) -> str:
+    meta, spec, st = o["metadata"], o.get("spec") or {}, o.get("status") or {}
+    name = f"{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta['name']}"
+    if kind == "Pod":
+        cs = st.get("containerStatuses") or []
+        ready = sum(1 for c in cs if c.get("ready"))
+        restarts = sum(int(c.get("restartCount", 0)) for c in cs)
+        waiting = next((c["state"]["waiting"].get("reason") for c in cs if (c.get("state") or {}).get("waiting")), None)
+        return f"  {name}: {waiting or st.get('phase')}, {ready}/{len(cs) or len(spec.get('containers') or [])} " \
+               f"ready, {restarts} restarts"
+    if kind in WORKLOADS:
+        want = spec.get("replicas", st.get("desiredNumberScheduled", 0))
+        ready = st.get("readyReplicas", st.get("numberReady", 0))
+        imgs = ", ".join(c.get("image", "") for c in _template(o, kind).get("containers") or [])
+        return f"  {name}: {ready}/{want} ready, image {imgs}"
+    if kind == "Service":
+        ports = ", ".join(f"{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or [])
+        return f"  {name}: {spec.get('type', 'ClusterIP')} {spec.get('clusterIP', '')} ports {ports} " \
+               f"selector {spec.get('selector') or {}}"
+    if kind in ("ConfigMap", "Secret"):
+        return f"  {name}: keys {sorted((o.get('data') or {}) | (o.get('binaryData') or {}))}"
+    if kind == "PersistentVolumeClaim":
+        return f"  {name}: {st.get('phase')} {(spec.get('resources') or {}).get('requests', {}).get('storage', '')}"
+    if kind == "Node":
+        ready = next((c.get("status") for c in st.get("conditions") or [] if c.get("type") == "Ready"), "?")
+        return f"  {name}: Ready={ready}"
+    return f"  {name}"
+
+
+def _images(ctx: AgentContext, req: Request, ns: str | None) -> AgentResult:
+    pods = ctx.kube.list("Pod", ns)
+    by_image: dict[str, list[str]] = {}
+    for p in pods:
+        for c in (p.get("spec") or {}).get("containers") or []:
+            by_image.setdefault(c.get("image", "?"), []).append(f"{p['metadata']['namespace']}/{p['metadata']['name']}")
+    where = f" in namespace {ns}" if ns else " in all namespaces"
+    if not by_image:
+        return AgentResult(AGENT, f"No pods{where}.", data={"images": {}})
+    rows = [f"  {img}: {len(ps)} pod(s), e.g. {', '.join(ps[:3])}" for img, ps in sorted(by_image.items())]
+    return AgentResult(AGENT, f"{len(by_image)} image(s) running{where}:\n" + "\n".join(rows), sorted(by_image),
+                       data={"images": {k: v for k, v in by_image.items()}})
+
+
+def _no_endpoints(ctx: AgentContext, ns: str | None) -> AgentResult:
+    out, evidence = [], []
+    for svc in ctx.kube.list("Service", ns):
+        spec = svc.get("spec") or {}
+        if not spec.get("selector") or spec.get("type") == "ExternalName":
+            continue
+        sns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        try:
+            ep = ctx.kube.get("Endpoints", sns, name)
+            ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+        except KubeError:
+            ready = 0
+        if ready == 0:
+            pods = ctx.kube.list("Pod", sns, ",".join(f"{k}={v}" for k, v in spec["selector"].items()))
+            out.append(f"  {sns}/{name}: selector {spec['selector']} matches {len(pods)} pod(s)"
+                       + ("" if pods else " — no pod has those labels"))
+            evidence.append(f"{sns}/{name}")
+    where = f" in namespace {ns}" if ns else ""
+    if not out:
+        return AgentResult(AGENT, f"Every Service with a selector{where} has ready endpoints.", data={"services": []})
+    return AgentResult(AGENT, f"{len(out)} Service(s){where} have no ready endpoints:\n" + "\n".join(out), evidence,
+                       data={"services": evidence})
+
+
+def _describe(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    obj = ctx.kube.get(kind, ns, name)
+    lines = [_row(kind, obj).strip()]
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        lines.append(f"condition {c.get('type')}={c.get('status')}" + (f" ({c.get('reason')}: {c.get('message', '')})"
+                                                                       if c.get("reason") else ""))
+    if kind in CONTAINER_KINDS:
+        for c in _template(obj, kind).get("containers") or []:
+            res = c.get("resources") or {}
+            lines.append(f"container {c['name']}: image {c.get('image')}, requests {res.get('requests') or {}}, "
+                         f"limits {res.get('limits') or {}}")
+    try:
+        events = [e for e in ctx.kube.list("Event", ns) if (e.get("involvedObject") or {}).get("name") == name]
+    except KubeError:
+        events = []
+    for e in events[-5:]:
+        lines.append(f"event {e.get('type')} {e.get('reason')}: {e.get('message')}")  # data, quoted as is
+    return AgentResult(AGENT, f"{_cite(kind, ns, name)}:\n  " + "\n  ".join(lines), [_cite(kind, ns, name)])
+
+
+def _rollout_diff(ctx: AgentContext, req: Request) -> AgentResult:
+    t = _target(ctx, req, ("Deployment",))
+    if t is None:
+        return AgentResult(AGENT, "Which deployment? I could not find one named in the request.")
+    _, ns, name = t
+    dep = ctx.kube.get("Deployment", ns, name)
+    rss = [r for r in ctx.kube.list("ReplicaSet", ns) if any(o.get("uid") == dep["metadata"]["uid"]
+                                                              for o in r["metadata"].get("ownerReferences") or [])]
+    rss.sort(key=lambda r: int((r["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")))
+    if len(rss) < 2:
+        return AgentResult(AGENT, f"deployment {ns}/{name} has one revision only: nothing changed since it was created.",
+                           [_cite("Deployment", ns, name)])
+
+    def tmpl(r: dict[str, Any]) -> list[str]:
+        t = copy.deepcopy(r["spec"]["template"])
+        (t.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
+        return yaml.safe_dump(tidy(t), sort_keys=True).splitlines()
+
+    a, b = rss[-2], rss[-1]
+    ra = (a["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    rb = (b["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    diff = "\n".join(difflib.unified_diff(tmpl(a), tmpl(b), f"revision {ra}", f"revision {rb}", lineterm="", n=1))
+    return AgentResult(AGENT, f"deployment {ns}/{name}: revision {rb} changed the pod template from revision {ra}:\n"
+                              f"{diff or '(no template difference)'}", [f"replicaset {ns}/{a['metadata']['name']}",
+                                                                          f"replicaset {ns}/{b['metadata']['name']}"])
+
+
+# -- author -------------------------------------------------------------------------------------------------------
+def _author(ctx: AgentContext, req: Request) -> AgentResult:
+    s, kind = req.slots, req.kind
+    if kind is None:
+        if s.image:
+            kind = "Deployment" if s.replicas else "Pod"
+        else:
+            return AgentResult(AGENT, "What should I create? Name a kind (pod, deployment, service, configmap, …).")
+    s.namespace = _ns(ctx, req) if kind != "Namespace" else ""
+    if kind not in BUILT:
+        return _author_with_model(ctx, req, kind)
+    low = ctx.text.lower()
+    extra: list[Mutation] = []
+    if kind == "Service":
+        _service_slots(ctx, req)
+    elif kind == "HorizontalPodAutoscaler":
+        t = _target(ctx, req, WORKLOADS)
+        s.target = t[2] if t else s.target
+        s.name = s.name if s.name and s.name != s.target else (s.target or s.name)
+        nums = [int(x) for x in re.findall(r"\b(\d{1,3})\b(?!\s*%)", low)]
+        if len(nums) >= 2:
+            s.min_replicas, s.max_replicas = sorted(nums[:2])
+        pct = re.search(r"(\d{1,3})\s*%", low)
+        s.cpu_percent = int(pct.group(1)) if pct else None
+    elif kind == "Ingress":
+        m = re.search(r"\b(?:to|for)\s+(?:the\s+)?(?:service\s+)?([a-z0-9][a-z0-9-]*)(?:\s+service)?", low)
+        svc = _find(ctx, "Service", s.namespace, ([m.group(1)] if m else []) + req.words)
+        s.target = svc or (m.group(1) if m else "")
+        s.name = s.name or s.target
+    elif kind == "Role":
+        _role_slots(req)
+    elif kind == "RoleBinding":
+        _binding_slots(ctx, req)
+    elif kind == "NetworkPolicy":
+        _netpol_slots(ctx, req)
+    if not s.name:
+        s.name = _default_name(kind, req)
+    if kind in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and not s.image:
+        if re.search(r"\b(script|cleanup|backup|task|sleep|echo)\b", low):
+            s.image = "busybox"
+            s.command = s.command or (["sh", "-c", "echo running " + s.name] if not re.search(r"sleep", low)
+                                      else ["sleep", "3600"])
+    manifest = build(kind, s)
+    if s.namespace and kind != "Namespace" and not _exists(ctx, "Namespace", None, s.namespace):
+        extra.append(Mutation("create", "Namespace", "", s.namespace, body=build("Namespace", type(s)(name=s.namespace)),
+                              why=f"namespace {s.namespace} does not exist yet"))
+    verify = _verify(kind, s.namespace, s.name, undo=False) if kind in (*WORKLOADS, "Pod") else None
+    m = Mutation("create", kind, s.namespace, s.name, body=manifest, why=f"create {kind} {s.name} as asked",
+                 verify=verify)
+    text = f"Proposed: create {_cite(kind, s.namespace, s.name)}:\n{to_yaml(manifest)}"
+    if extra:
+        text = f"Namespace {s.namespace} does not exist; I will create it first.\n" + text
+    return AgentResult(AGENT, text, [f"manifest for {_cite(kind, s.namespace, s.name)}"], [*extra, m],
+                       data={"manifest": manifest})
+
+
+def _exists(ctx: AgentContext, kind: str, ns: str | None, name: str) -> bool:
+    try:
+        ctx.kube.get(kind, ns, name)
+        return True
+    except KubeError as e:
+        return e.status != 404
+
+
+def _default_name(kind: str, req: Request) -> str:
+    if req.slots.image:
+        return re.sub(r"[^a-z0-9-]", "-", req.slots.image.rsplit("/", 1)[-1].split(":")[0]).strip("-")
+    if req.slots.target:
+        return req.slots.target
+    return ""
+
+
+def _service_slots(ctx: AgentContext, req: Request) -> None:
+    s = req.slots
+    low = ctx.text.lower()
+    if s.selector:
+        s.name = s.name or next(iter(s.selector.values()))
+        return
+    t = _target(ctx, req, WORKLOADS)
+    if t is None:
+        m = re.search(r"\b(?:for|expose|exposing|to)\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)", low)
+        s.target = m.group(1) if m and m.group(1) not in ("service", "deployment", "app", "pods") else s.target
+        s.selector = {"app": s.target} if s.target else {}
+        return
+    kind, ns, name = t
+    obj = ctx.kube.get(kind, ns, name)
+    s.selector = dict(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+    s.target = name
+    s.namespace = ns
+    if not s.name or s.name == name:
+        s.name = name
+    ports = [p.get("containerPort") for c in _template(obj, kind).get("containers") or [] for p in c.get("ports") or []]
+    if ports and s.target_port is None:
+        s.target_port = ports[0]
+    if not s.ports:
+        s.ports = [s.target_port or 80]
+
+
+def _role_slots(req: Request) -> None:
+    low = " ".join(req.words)
+    verbs: list[str] = []
+    if re.search(r"\b(read|view|see|get|list|watch|read-only|readonly)\b", low):
+        verbs += ["get", "list", "watch"]
+    if re.search(r"\b(manage|edit|write|change|modify|full|admin)\b", low):
+        verbs = ["get", "list", "watch", "create", "update", "patch", "delete"]
+    for v in ("create", "update", "patch", "delete", "deletecollection"):
+        if re.search(rf"\b{v}\b", low) and v not in verbs:
+            verbs.append(v)
+    req.slots.verbs = verbs or ["get", "list", "watch"]
+    groups = {"Deployment": "apps/deployments", "StatefulSet": "apps/statefulsets", "DaemonSet": "apps/daemonsets",
+              "ReplicaSet": "apps/replicasets", "Job": "batch/jobs", "CronJob": "batch/cronjobs",
+              "Ingress": "networking.k8s.io/ingresses", "NetworkPolicy": "networking.k8s.io/networkpolicies"}
+    plurals = {"Pod": "pods", "Service": "services", "ConfigMap": "configmaps", "Secret": "secrets",
+               "PersistentVolumeClaim": "persistentvolumeclaims", "ServiceAccount": "serviceaccounts",
+               "Event": "events", "Endpoints": "endpoints"}
+    res: list[str] = []
+    after = low.split(" role ", 1)[-1] if " role " in f" {low} " else low
+    for w in re.findall(r"[a-z]+", after):
+        k = KIND_WORDS.get(w)
+        if k in groups and groups[k] not in res:
+            res.append(groups[k])
+        elif k in plurals and plurals[k] not in res:
+            res.append(plurals[k])
+    if "logs" in req.words and "pods" in res:
+        res.append("pods/log")
+    req.slots.resources = res or ["pods"]
+
+
+def _binding_slots(ctx: AgentContext, req: Request) -> None:
+    s, low = req.slots, ctx.text.lower()
+    m = re.search(r"\b(?:cluster\s*role|clusterrole)\s+([a-z0-9][a-z0-9:-]*)", low)
+    if m:
+        s.target = "clusterrole:" + m.group(1)
+    else:
+        m = re.search(r"\brole\s+([a-z0-9][a-z0-9-]*)", low) or re.search(r"\bthe\s+([a-z0-9-]+)\s+role\b", low)
+        if m and m.group(1) not in ("binding", "to", "for"):
+            s.target = m.group(1)
+    m = re.search(r"\b(?:service\s*account|serviceaccount|sa)\s+([a-z0-9][a-z0-9-]*)", low)
+    if m:
+        s.subject = "serviceaccount:" + m.group(1)
+    else:
+        m = re.search(r"\bgroup\s+([a-z0-9][a-z0-9:-]*)", low)
+        if m:
+            s.subject = "group:" + m.group(1)
+        else:
+            m = re.search(r"\b(?:to|for)\s+(?:user\s+)?([a-z0-9][a-z0-9@.-]*)", low) or \
+                re.search(r"\b(?:give|grant|let)\s+(?:user\s+)?([a-z0-9][a-z0-9@.-]*)", low)
+            if m and m.group(1) not in ("the", "a", "role", "user"):
+                s.subject = m.group(1)
+    if not s.name and s.target and s.subject:
+        s.name = f"{s.target.split(':', 1)[-1]}-{s.subject.split(':', 1)[-1]}"
+
+
+def _netpol_slots(ctx: AgentContext, req: Request) -> None:
+    s, low = req.slots, ctx.text.lower()
+    if re.search(r"\bdeny\b|\bblock\b|\bisolate\b", low) and not re.search(r"\ballow", low):
+        s.name = s.name or "deny-all-ingress"
+        return
+    m = re.search(r"\bfrom\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)", low)
+    if m:
+        src = m.group(1)
+        s.from_labels = s.from_labels or {"app": src}
+    m = re.search(r"\b(?:to|reach|into|for)\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)", low)
+    t = _target(ctx, req, WORKLOADS)
+    if t:
+        obj = ctx.kube.get(*t)
+        labels = dict(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+        if labels.get("app") != (s.from_labels or {}).get("app"):
+            s.selector = labels
+    elif m and m.group(1) not in ("the", "traffic", "only", "pods"):
+        s.selector = {"app": m.group(1)}
+    s.name = s.name or (f"allow-{(s.from_labels or {}).get('app', 'some')}-to-{s.selector.get('app', 'all')}")
+
+
+def _author_with_model(ctx: AgentContext, req: Request, kind: str) -> AgentResult:
+    """Kinds without a builder: the gateway writes the manifest; only a server dry run accepts it."""
+    if ctx.llm is None:
+        return AgentResult(AGENT, f"I write {kind} manifests only with a language model, and none is configured. "
+                                  f"Without one I can build: {', '.join(BUILT)}.")
+    try:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        msg = ctx.llm.invoke([SystemMessage(content="Write one Kubernetes manifest as YAML only, no prose."),
+                              HumanMessage(content=ctx.text)], category="codegen")
+        text = getattr(msg, "content", "") or ""
+        m = re.search(r"```(?:yaml)?\n(.*?)```", text, re.S)
+        manifest = yaml.safe_load(m.group(1) if m else text)
+    except Exception as e:  # noqa: BLE001 - a model or parse failure is a clear answer, not a traceback
+        return AgentResult(AGENT, f"I could not get a valid {kind} manifest from the model: {e}")
+    if not isinstance(manifest, dict) or manifest.get("kind") != kind or not (manifest.get("metadata") or {}).get("name"):
+        return AgentResult(AGENT, f"The model's answer was not a {kind} manifest with a name, so I am not proposing it.")
+    ns = (manifest.get("metadata") or {}).get("namespace") or _ns(ctx, req)
+    manifest["metadata"]["namespace"] = ns
+    m = Mutation("create", kind, ns, manifest["metadata"]["name"], body=manifest,
+                 why=f"create {kind} (written by the model; the server's dry run validates it)")
+    return AgentResult(AGENT, f"Proposed (model-written, checked by a server dry run before you approve):\n"
+                              f"{to_yaml(manifest)}", ["model-written manifest"], [m])
+
+
+# -- change -------------------------------------------------------------------------------------------------------
+def _change(ctx: AgentContext, req: Request) -> AgentResult:
+    low = ctx.text.lower()
+    s = req.slots
+    if req.kind == "PersistentVolumeClaim" or re.search(r"\b(expand|resize|grow)\b", low):
+        return _expand_pvc(ctx, req)
+    if req.kind == "ConfigMap" and not re.search(r"\b(mount|inject|wire|use|envfrom)\b", low):
+        return _edit_configmap(ctx, req)
+    if re.search(r"%", low) and re.search(r"\b(canary|traffic|send|route|shift)\b", low):
+        return _canary(ctx, req)
+    if (req.kind == "Service" or re.search(r"\bservice\b", low)) and re.search(
+            r"\b(switch|point|selector|target\s*port|route|type|nodeport|loadbalancer)\b", low):
+        return _change_service(ctx, req)
+    if re.search(r"\b(label|annotate|annotation|tag)\b", low) and not re.search(r"\bimage\b", low):
+        return _labels(ctx, req)
+    t = _target(ctx, req, CONTAINER_KINDS)
+    if t is None:
+        return AgentResult(AGENT, "Which object? I could not find a workload named in the request in "
+                                  f"namespace {_ns(ctx, req)}.")
+    kind, ns, name = t
+    obj = ctx.kube.get(kind, ns, name)
+    c = _container(ctx, obj, kind, req)
+    cname = c["name"]
+    patch_c: dict[str, Any] = {"name": cname}
+    pod_extra: dict[str, Any] = {}
+    what: list[str] = []
+    secret_or_cm = re.search(r"\b(secret|config\s*map|configmap)\s+([a-z0-9][a-z0-9.-]*)|\bthe\s+([a-z0-9][a-z0-9.-]*)\s+"
+                             r"(secret|config\s*map|configmap)\b", low)
+    if re.search(r"\bsidecar\b|\badd (?:an? |another )?(?:\w+ )?container\b", low):
+        return _sidecar(ctx, req, kind, ns, name, obj)
+    if re.search(r"\bmount\b|\bvolume\b", low) and secret_or_cm:
+        src_kind = "Secret" if "secret" in (secret_or_cm.group(1) or secret_or_cm.group(4) or "") else "ConfigMap"
+        src = secret_or_cm.group(2) or secret_or_cm.group(3)
+        src = _find(ctx, src_kind, ns, [src]) or src
+        vol = f"{src}-vol"
+        source = {"secret": {"secretName": src}} if src_kind == "Secret" else {"configMap": {"name": src}}
+        pod_extra["volumes"] = [{"name": vol, **source}]
+        patch_c["volumeMounts"] = [{"name": vol, "mountPath": s.mount_path or f"/etc/{src}", "readOnly": True}]
+        what.append(f"mount {src_kind} {src} at {s.mount_path or '/etc/' + src}")
+    elif secret_or_cm and re.search(r"\b(env|environment|inject|wire|envfrom|variables?)\b", low):
+        src_kind = "Secret" if "secret" in (secret_or_cm.group(1) or secret_or_cm.group(4) or "") else "ConfigMap"
+        src = secret_or_cm.group(2) or secret_or_cm.group(3)
+        src = _find(ctx, src_kind, ns, [src]) or src
+        ref = {"secretRef": {"name": src}} if src_kind == "Secret" else {"configMapRef": {"name": src}}
+        patch_c["envFrom"] = (c.get("envFrom") or []) + [ref]
+        what.append(f"load every key of {src_kind} {src} as environment variables")
+    if s.env and not patch_c.get("envFrom"):
+        patch_c["env"] = [{"name": k, "value": v} for k, v in s.env.items()]
+        what.append("set " + ", ".join(f"{k}={v}" for k, v in s.env.items()))
+    if re.search(r"\b(unset|remove|delete|drop)\b.*\b(env|variable)\b", low):
+        gone = [w.upper() for w in re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\b", ctx.text) if
+                w.upper() in {e["name"] for e in c.get("env") or []}]
+        if gone:
+            patch_c["env"] = [{"name": g, "$patch": "delete"} for g in gone]
+            what.append("remove env " + ", ".join(gone))
+    new_image = _new_image(ctx, req, c)
+    if new_image:
+        patch_c["image"] = new_image
+        what.append(f"image {c.get('image')} → {new_image}")
+    if (s.requests or s.limits) and not re.search(r"\bprobe\b", low):
+        res = copy.deepcopy(c.get("resources") or {})
+        for k, v in (("requests", s.requests), ("limits", s.limits)):
+            if v:
+                res.setdefault(k, {}).update(v)
+        for r, lim in (res.get("limits") or {}).items():  # a request above its limit is invalid: cap it
+            if r in (res.get("requests") or {}) and _qty(res["requests"][r]) > _qty(lim):
+                res["requests"][r] = lim
+        patch_c["resources"] = res
+        what.append(f"resources {res}")
+    if s.probe:
+        if not s.probe.get("port"):
+            ports = [p.get("containerPort") for p in c.get("ports") or []]
+            s.probe["port"] = ports[0] if ports else 80
+        patch_c.update(probe_spec(s.probe))
+        what.append(f"{s.probe['kind']} probe on {s.probe.get('path') or 'port'} {s.probe['port']}")
+    if s.command and re.search(r"\b(command|args|entrypoint|run)\b", low):
+        patch_c["command"] = s.command
+        what.append(f"command {s.command}")
+    if re.search(r"\bports?\b", low) and s.ports and not s.probe:
+        patch_c["ports"] = [{"containerPort": p} for p in s.ports]
+        what.append(f"container port(s) {s.ports}")
+    if s.replicas is not None and kind in ("Deployment", "StatefulSet"):
+        return AgentResult(AGENT, f"Proposed: set {_cite(kind, ns, name)} to {s.replicas} replicas.", [_cite(kind, ns, name)],
+                           [Mutation("scale", kind, ns, name, body=s.replicas, why=f"{s.replicas} replicas as asked",
+                                     verify=_verify(kind, ns, name))])
+    if not what:
+        return AgentResult(AGENT, f"I understood you want to change {_cite(kind, ns, name)}, but not what. I can set "
+                                  "the image, env vars, ConfigMap/Secret wiring, volume mounts, requests and limits, "
+                                  "probes, command, labels, ports and replicas.")
+    pod_spec = {"containers": [patch_c], **pod_extra}
+    body = _wrap(kind, pod_spec)
+    if kind == "Pod" and set(patch_c) - {"name", "image"}:
+        return AgentResult(AGENT, f"A running pod's {', '.join(sorted(set(patch_c) - {'name', 'image'}))} cannot be "
+                                  f"changed in place; change the workload that owns {ns}/{name}, or recreate the pod.")
+    if new_image and kind == "Deployment" and (obj["spec"].get("strategy") or {}).get("type", "RollingUpdate") == \
+            "RollingUpdate" and obj["spec"].get("replicas", 1) >= 1:
+        body["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+        what.append("zero-downtime rollout (maxUnavailable 0, maxSurge 1)")
+    m = Mutation("patch", kind, ns, name, body=body, why="; ".join(what), verify=_verify(kind, ns, name))
+    return AgentResult(AGENT, f"Proposed for {_cite(kind, ns, name)} (container {cname}): " + "; ".join(what) + ".",
+                       [_cite(kind, ns, name)], [m])
+
+
+def _qty(v: str) -> float:
+    from tools.diagnose.util import parse_quantity
+
+    return parse_quantity(v) or 0.0
+
+
+def _new_image(ctx: AgentContext, req: Request, c: dict[str, Any]) -> str:
+    low = ctx.text.lower()
+    if not re.search(r"\b(image|tag|version|upgrade|downgrade|bump|roll out|update .* to)\b", low):
+        return ""
+    old = c.get("image", "")
+    m = re.search(r"\b(?:tag|version)\s+(?:to\s+)?v?([a-z0-9][a-z0-9._-]*)", low) or re.search(
+        r"\bto\s+(?:version\s+|tag\s+)?(v?\d[a-z0-9._-]*)\b", low)
+    img = req.slots.image
+    if img and (":" in img or "/" in img or "@" in img):
+        if ":" not in img and "@" not in img:
+            return img
+        return img
+    if m:
+        base = old.rsplit(":", 1)[0] if ":" in old.rsplit("/", 1)[-1] else old
+        tag = m.group(1)
+        if tag.startswith("v") and not re.search(r":v", old) and re.search(r"\bv\d", low) is None:
+            tag = tag[1:]
+        return f"{base}:{tag}"
+    return img if img and img != old else ""
+
+
+def _sidecar(ctx: AgentContext, req: Request, kind: str, ns: str, name: str, obj: dict[str, Any]) -> AgentResult:
+    low = ctx.text.lower()
+    img = req.slots.image if req.slots.image and req.slots.image not in [c.get("image") for c in _template(
+        obj, kind).get("containers") or []] else ""
+    if not img:
+        img = "busybox"
+    m = re.search(r"\b(?:named|called)\s+([a-z0-9][a-z0-9-]*)", low)
+    cname = m.group(1) if m else ("sidecar" if "sidecar" in low else img.split(":")[0].rsplit("/", 1)[-1])
+    if kind == "Pod":
+        return AgentResult(AGENT, f"Containers cannot be added to a running pod; add the sidecar to the workload that "
+                                  f"owns {ns}/{name}.")
+    side = {"name": cname, "image": img, "command": req.slots.command or ["sh", "-c", "while true; do sleep 3600; done"]}
+    m = Mutation("patch", kind, ns, name, body=_wrap(kind, {"containers": [side]}),
+                 why=f"add sidecar container {cname} ({img})", verify=_verify(kind, ns, name))
+    return AgentResult(AGENT, f"Proposed: add container {cname} ({img}) to {_cite(kind, ns, name)}.",
+                       [_cite(kind, ns, name)], [m])
+
+
+def _labels(ctx: AgentContext, req: Request) -> AgentResult:
+    low = ctx.text.lower()
+    kinds = (req.kind,) if req.kind else (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "Namespace", "Node")
+    t = _target(ctx, req, tuple(k for k in kinds if k))
+    if t is None:
+        return AgentResult(AGENT, "Which object should I label? I could not find it.")
+    kind, ns, name = t
+    field = "annotations" if re.search(r"\bannotat", low) else "labels"
+    kv = dict(req.slots.labels or req.slots.selector or {})
+    from agents.resource_text import pairs
+
+    kv = kv or pairs(ctx.text)
+    if re.search(r"\b(remove|delete|drop|unset)\b", low):
+        obj = ctx.kube.get(kind, ns, name)
+        have = (obj["metadata"].get(field) or {})
+        gone = [k for k in have if k.lower() in low]
+        if not gone:
+            return AgentResult(AGENT, f"{_cite(kind, ns, name)} has no such {field[:-1]}; it has: {sorted(have)}.")
+        patch = {"metadata": {field: {k: None for k in gone}}}
+        what = f"remove {field[:-1]}(s) {', '.join(gone)}"
+    else:
+        if not kv:
+            return AgentResult(AGENT, "Which key=value? (say e.g. 'label it team=payments')")
+        patch = {"metadata": {field: kv}}
+        what = f"set {field[:-1]}(s) " + ", ".join(f"{k}={v}" for k, v in kv.items())
+        if re.search(r"\bpods\b", low) and kind in WORKLOADS and field == "labels":
+            patch["spec"] = {"template": {"metadata": {"labels": kv}}}
+            what += " (on the workload and its pods)"
+    m = Mutation("patch", kind, ns if kind not in ("Namespace", "Node") else "", name, patch_type="merge", body=patch,
+                 why=what)
+    return AgentResult(AGENT, f"Proposed: {what} on {_cite(kind, ns, name)}.", [_cite(kind, ns, name)], [m])
+
+
+def _change_service(ctx: AgentContext, req: Request) -> AgentResult:
+    low, s = ctx.text.lower(), req.slots
+    ns = _ns(ctx, req)
+    svc_name = _find(ctx, "Service", ns, req.words)
+    if svc_name is None:
+        return AgentResult(AGENT, f"Which Service? I could not find one named in the request in namespace {ns}.")
+    svc = ctx.kube.get("Service", ns, svc_name)
+    spec = svc.get("spec") or {}
+    patch: dict[str, Any] = {}
+    what: list[str] = []
+    if re.search(r"\b(switch|point|route|send|selector|select|move)\b", low) and not re.search(r"target\s*port", low):
+        sel = dict(s.selector or {})
+        if not sel:
+            dep = _find(ctx, "Deployment", ns, [w for w in req.words if w != svc_name], exclude=(svc_name,)) or \
+                _find(ctx, "Deployment", ns, req.words)
+            if dep is None:
+                return AgentResult(AGENT, f"Which deployment should service {ns}/{svc_name} send traffic to?")
+            d = ctx.kube.get("Deployment", ns, dep)
+            labels = dict(((d.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {})
+            labels.pop("pod-template-hash", None)
+            sel = labels
+            what.append(f"selector {spec.get('selector')} → {sel} (deployment {dep})")
+        else:
+            what.append(f"selector {spec.get('selector')} → {sel}")
+        patch = {"spec": {"selector": sel}}
+        body: Any = [{"op": "replace", "path": "/spec/selector", "value": sel}]
+        m = Mutation("patch", "Service", ns, svc_name, patch_type="json", body=body, why="; ".join(what),
+                     verify=_verify("Service", ns, svc_name))
+        return AgentResult(AGENT, f"Proposed for service {ns}/{svc_name}: " + "; ".join(what) + ".",
+                           [f"service {ns}/{svc_name}"], [m])
+    if s.target_port is not None or re.search(r"target\s*port", low):
+        tp = s.target_port or (s.ports[0] if s.ports else None)
+        if tp is None:
+            return AgentResult(AGENT, "Which target port?")
+        ports = copy.deepcopy(spec.get("ports") or [])
+        for p in ports[:1]:
+            what.append(f"targetPort {p.get('targetPort')} → {tp}")
+            p["targetPort"] = tp
+        patch = {"spec": {"ports": ports}}
+    m2 = re.search(r"\b(nodeport|loadbalancer|clusterip)\b", low.replace(" ", ""))
+    if m2 and re.search(r"\btype\b|\bmake\b|\bnodeport\b|\bloadbalancer\b", low):
+        t = {"nodeport": "NodePort", "loadbalancer": "LoadBalancer", "clusterip": "ClusterIP"}[m2.group(1)]
+        patch.setdefault("spec", {})["type"] = t
+        what.append(f"type {spec.get('type', 'ClusterIP')} → {t}")
+    if not what:
+        return AgentResult(AGENT, f"What should change on service {ns}/{svc_name}? I can switch its selector, target "
+                                  "port or type.")
+    m = Mutation("patch", "Service", ns, svc_name, patch_type="merge", body=patch, why="; ".join(what),
+                 verify=_verify("Service", ns, svc_name))
+    return AgentResult(AGENT, f"Proposed for service {ns}/{svc_name}: " + "; ".join(what) + ".",
+                       [f"service {ns}/{svc_name}"], [m])
+
+
+def _canary(ctx: AgentContext, req: Request) -> AgentResult:
+    """Weighted canary by replica ratio: the Service selects both Deployments; traffic follows ready pods."""
+    low = ctx.text.lower()
+    ns = _ns(ctx, req)
+    pct = int(re.search(r"(\d{1,3})\s*%", low).group(1))  # type: ignore[union-attr]
+    canary = _find(ctx, "Deployment", ns, [w for w in req.words if "canary" in w] or req.words)
+    if canary is None:
+        return AgentResult(AGENT, "Which deployment is the canary?")
+    deps = {n: ctx.kube.get("Deployment", ns, n) for _, n in _names(ctx, "Deployment", ns)}
+    c_labels = deps[canary]["spec"]["template"]["metadata"].get("labels") or {}
+    stable = None
+    for svc in ctx.kube.list("Service", ns):
+        sel = (svc.get("spec") or {}).get("selector") or {}
+        if sel and all(c_labels.get(k) == v for k, v in sel.items()):
+            for n, d in deps.items():
+                lab = d["spec"]["template"]["metadata"].get("labels") or {}
+                if n != canary and all(lab.get(k) == v for k, v in sel.items()):
+                    stable = n
+            if stable:
+                break
+    if stable is None:
+        return AgentResult(AGENT, f"No Service in {ns} selects both {canary} and another deployment, so traffic cannot "
+                                  "be split by replica ratio.")
+    total = max(int(deps[stable]["spec"].get("replicas", 1)) + int(deps[canary]["spec"].get("replicas", 0)), 2)
+    want_c = max(1, round(total * pct / 100)) if pct > 0 else 0
+    if pct < 100 and want_c >= total:
+        total = want_c + 1
+    want_s = total - want_c
+    if pct > 0 and abs(want_c / total * 100 - pct) > 10:
+        total = max(round(100 / pct), 2) if pct <= 50 else max(round(100 / (100 - pct)), 2)
+        want_c = max(1, round(total * pct / 100))
+        want_s = total - want_c
+    muts = [Mutation("scale", "Deployment", ns, stable, body=want_s, why=f"stable share {100 - pct}%"),
+            Mutation("scale", "Deployment", ns, canary, body=want_c, why=f"canary share {pct}%")]
+    return AgentResult(AGENT, f"Proposed: {want_c} of {total} replicas on canary {canary} and {want_s} on {stable} "
+                              f"(≈{round(want_c / total * 100)}% of traffic to the canary).",
+                       [f"deployment {ns}/{stable}", f"deployment {ns}/{canary}"], muts)
+
+
+def _expand_pvc(ctx: AgentContext, req: Request) -> AgentResult:
+    ns = _ns(ctx, req)
+    name = _find(ctx, "PersistentVolumeClaim", ns, req.words)
+    if name is None:
+        return AgentResult(AGENT, f"Which claim? I found no PersistentVolumeClaim named in the request in {ns}.")
+    m = re.search(r"\b(\d+(?:\.\d+)?)\s*(gi|mi|ti|gb|g|tb)\b", ctx.text.lower())
+    if not m:
+        return AgentResult(AGENT, "To what size? (say e.g. 'to 20Gi')")
+    from agents.resource_text import _mem
+
+    size = _mem(m.group(1) + m.group(2).replace("tb", "ti")) or ""
+    pvc = ctx.kube.get("PersistentVolumeClaim", ns, name)
+    cur = (pvc["spec"].get("resources") or {}).get("requests", {}).get("storage", "?")
+    if _qty(size) <= _qty(cur):
+        return AgentResult(AGENT, f"claim {ns}/{name} already has {cur}; a claim can only grow.")
+    mut = Mutation("patch", "PersistentVolumeClaim", ns, name, patch_type="merge",
+                   body={"spec": {"resources": {"requests": {"storage": size}}}}, why=f"expand {cur} → {size}")
+    return AgentResult(AGENT, f"Proposed: expand claim {ns}/{name} from {cur} to {size}.",
+                       [f"persistentvolumeclaim {ns}/{name}"], [mut])
+
+
+def _edit_configmap(ctx: AgentContext, req: Request) -> AgentResult:
+    ns = _ns(ctx, req)
+    name = _find(ctx, "ConfigMap", ns, req.words)
+    if name is None:
+        return AgentResult(AGENT, f"Which ConfigMap? I found none named in the request in {ns}.")
+    kv = dict(req.slots.data)
+    if not kv:
+        m = re.search(r"\bkey\s+([A-Za-z0-9_.-]+)\s+to\s+(\S+)", ctx.text)
+        if m:
+            kv = {m.group(1): m.group(2).rstrip(".")}
+    if not kv:
+        return AgentResult(AGENT, f"Which key and value should configmap {ns}/{name} get? (say KEY=value)")
+    muts = [Mutation("patch", "ConfigMap", ns, name, patch_type="merge", body={"data": kv},
+                     why="set " + ", ".join(f"{k}={v}" for k, v in kv.items()))]
+    users = []
+    for kind in WORKLOADS:
+        for o in ctx.kube.list(kind, ns):
+            spec = _template(o, kind)
+            if name in yaml.safe_dump(spec.get("containers") or []) + yaml.safe_dump(spec.get("volumes") or []):
+                users.append((kind, o["metadata"]["name"]))
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for kind, n in users:
+        muts.append(Mutation("patch", kind, ns, n, body={"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": now}}}}}, why=f"restart so {n} reads the new values",
+            verify=_verify(kind, ns, n)))
+    also = f"; then restart {', '.join(n for _, n in users)} so they read it" if users else ""
+    return AgentResult(AGENT, f"Proposed: set {', '.join(f'{k}={v}' for k, v in kv.items())} in configmap {ns}/{name}"
+                              f"{also}.", [f"configmap {ns}/{name}"], muts)
+
+
+# -- delete -------------------------------------------------------------------------------------------------------
+def _delete(ctx: AgentContext, req: Request) -> AgentResult:
+    kind = req.kind
+    ns = _ns(ctx, req)
+    kinds = (kind,) if kind else (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim")
+    if kind == "Namespace":
+        name = _find(ctx, "Namespace", None, req.words)
+        if name is None:
+            return AgentResult(AGENT, "Which namespace? I found none named in the request.")
+        return AgentResult(AGENT, f"Proposed: delete namespace {name} and everything in it.", [f"namespace {name}"],
+                           [Mutation("delete", "Namespace", "", name, why="delete as asked")])
+    for k in kinds:
+        name = _find(ctx, k, ns, req.words)
+        if name:
+            return AgentResult(AGENT, f"Proposed: delete {_cite(k, ns, name)}.", [_cite(k, ns, name)],
+                               [Mutation("delete", k, ns, name, why="delete as asked")])
+    return AgentResult(AGENT, f"I found nothing named in the request to delete in namespace {ns}.")
+
+
+# -- repair -------------------------------------------------------------------------------------------------------
+def _repair(ctx: AgentContext, req: Request) -> AgentResult:
+    """Diagnose → propose → (approve) → apply → verify healthy, or roll back. The diagnosis is the logs agent's
+    (tools/diagnose checks); each fix it proposes carries the object to verify and the undo."""
+    from agents import logs
+
+    res = logs.run(ctx)
+    res.agent = AGENT
+    verified = [m.verify for m in res.mutations if m.verify]
+    if verified:
+        res.answer += "\nAfter each fix I wait for " + ", ".join(
+            _cite(v["kind"], v["namespace"], v["name"]) for v in verified) + \
+            " to become healthy, and undo the fix if it does not."
+    return res
+
+
+__all__ = ["run", "kind_of"]

@@ -1,0 +1,64 @@
+"""Bearer tokens → principals.
+
+Why principals and not plain API keys: the principal (user + groups) travels into every Kubernetes call as
+impersonation, into the answer-cache partition and into the audit log, so a token grants exactly the rights its
+user has in the cluster, and threads and cached answers are never shared between users.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from server.errors import ApiError
+from tools.kube import Principal
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: `owner` keys thread ownership (the user), `scope` keys the answer cache (user + groups)."""
+
+    principal: Principal
+
+    @property
+    def owner(self) -> str:
+        return self.principal.user or ""
+
+    @property
+    def scope(self) -> str:
+        return self.principal.user + "|" + ",".join(sorted(self.principal.groups))  # type: ignore[operator]
+
+
+class TokenAuth:
+    """Resolves `Authorization: Bearer <token>` against the `api_tokens` setting."""
+
+    def __init__(self, tokens: Mapping[str, Mapping[str, Any]]) -> None:
+        self._tokens = [(t.encode(), Caller(Principal(p["user"], tuple(p.get("groups") or ()))))
+                        for t, p in tokens.items()]
+
+    def resolve(self, authorization: str | None) -> Caller:
+        if not self._tokens:
+            raise ApiError(401, "unauthorized", "This server has no API tokens configured: add `api_tokens` "
+                           "({token: {user, groups}}) to $KUBESAGE_HOME/config.yaml or KUBESAGE_API_TOKENS.",
+                           headers=_CHALLENGE)
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized", "Send `Authorization: Bearer <token>`.", headers=_CHALLENGE)
+        given = token.strip().encode()
+        found = None
+        for known, caller in self._tokens:  # compare with every token, in constant time each
+            if hmac.compare_digest(known, given):
+                found = caller
+        if found is None:
+            raise ApiError(401, "unauthorized", "Unknown API token.", headers=_CHALLENGE)
+        return found
+
+    async def __call__(self, request: Request) -> Caller:
+        """FastAPI dependency."""
+        return self.resolve(request.headers.get("authorization"))
