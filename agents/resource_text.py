@@ -20,8 +20,10 @@ IMAGE_WORDS = ("nginx", "redis", "busybox", "postgres", "postgresql", "mysql", "
                "consul", "golang", "openjdk", "tomcat", "wordpress", "ghost", "minio", "envoy")
 IMAGE_ALIASES = {"postgresql": "postgres", "apache": "httpd", "mongodb": "mongo", "curl": "curlimages/curl"}
 
-CREATE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i need\s+|i want\s+)?(?:create|make|add|deploy|run|start|"
-                    r"launch|spin up|set up|setup|generate|write|build|new|expose|provision|give me)\b")
+CREATE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i need\s+|i want\s+|we need\s+|let'?s\s+)?(?:create|make|"
+                    r"add|deploy|run|start|launch|spin up|set up|setup|generate|write|build|new|expose|provision|"
+                    r"give me|store|save|schedule|put up)\b|^\s*(?:i|we)\s+(?:need|want|would like)\s+(?:a|an|one|"
+                    r"new)\b")
 REPAIR = re.compile(r"\b(fix|repair|heal|remedy|whatever is wrong|what'?s wrong|broken|mend|sort out)\b")
 DELETE = re.compile(r"^\s*(?:please\s+)?(?:delete|remove|destroy|drop|get rid of|clean up|tear down)\b")
 CHANGE = re.compile(r"\b(set|update|change|upgrade|downgrade|bump|replace|switch|point|mount|attach|inject|wire|"
@@ -67,8 +69,9 @@ def _norm(text: str) -> str:
 
 
 def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
-    """The first kind word at or after `after`, with its end position."""
-    low = _norm(text)
+    """The first kind word at or after `after`, with its end position (words inside URLs and dotted host names,
+    like the `svc` of payments.shop.svc.cluster.local, are not kinds)."""
+    low = re.sub(r"\S*(?:://|\.[a-z0-9-]+\.)\S*", lambda m: " " * len(m.group(0)), _norm(text))
     best: tuple[int, int, str] | None = None
     for word, kind in KIND_WORDS.items():
         for m in re.finditer(rf"\b{re.escape(word)}\b", low):
@@ -259,8 +262,12 @@ def intent_of(text: str) -> str:
         return "repair"
     if DELETE.search(low):
         return "delete"
-    if CREATE.search(low) and not re.search(r"^\s*add\s+(?:an?\s+)?(?:env|label|annotation|limit|request|probe|"
-                                            r"readiness|liveness|sidecar|volume|mount|port|container|cpu|memory)", low):
+    adds_to_existing = re.match(r"\s*(?:please\s+)?(?:add|put|give)\b", low) and (
+        re.search(r"\b(env|environment|label|annotation|limits?|requests?|probe|readiness|liveness|sidecar|volume|"
+                  r"mount|container|cpu|memory)\b", low)
+        or re.search(r"\b(?:to|on|into)\s+(?:the\s+)?[a-z0-9-]+\s+(?:deployment|pod|statefulset|daemonset|service|"
+                     r"container|job|cronjob)\b", low))
+    if CREATE.search(low) and not adds_to_existing:
         return "author"
     if re.search(r"^\s*(?:what|which|who|how|show|list|get|describe|display|print|tell|give me the|find|are there|is "
                  r"there|do we|does|count|view|dump|explain)\b", low):

@@ -127,7 +127,8 @@ def _read(ctx: AgentContext, req: Request) -> AgentResult:
     scope = None if all_ns else ns
     if re.search(r"\bimages?\b", low):
         return _images(ctx, req, scope)
-    if re.search(r"\b(no|without|zero|missing|empty)\s+(ready\s+)?endpoints?\b|\bselects? no pods\b", low):
+    if re.search(r"\b(no|without|zero|missing|empty|lack(?:ing)?|(?:do not|don'?t|does not|doesn'?t) have(?: any)?)\s+"
+                 r"(?:any\s+)?(?:ready\s+)?endpoints?\b|\bselects? no pods\b|\bendpoints? (?:are |is )?empty\b", low):
         return _no_endpoints(ctx, scope)
     if re.search(r"\b(changed|different|differs|modified|diff)\b.*\b(rollout|revision|version|deploy)", low) or \
             re.search(r"\blast rollout\b|\blatest revision\b", low):
@@ -355,10 +356,14 @@ def _author(ctx: AgentContext, req: Request) -> AgentResult:
             s.command = s.command or (["sh", "-c", "echo running " + s.name] if not re.search(r"sleep", low)
                                       else ["sleep", "3600"])
     manifest = build(kind, s)
+    creds = _credentials(kind, s, manifest)
+    if creds is not None:
+        extra.append(creds)
     if s.namespace and kind != "Namespace" and not _exists(ctx, "Namespace", None, s.namespace):
         extra.append(Mutation("create", "Namespace", "", s.namespace, body=build("Namespace", type(s)(name=s.namespace)),
                               why=f"namespace {s.namespace} does not exist yet"))
     verify = _verify(kind, s.namespace, s.name, undo=False) if kind in (*WORKLOADS, "Pod") else None
+    extra.sort(key=lambda x: x.kind != "Namespace")  # the namespace first, then what lives in it
     m = Mutation("create", kind, s.namespace, s.name, body=manifest, why=f"create {kind} {s.name} as asked",
                  verify=verify)
     text = f"Proposed: create {_cite(kind, s.namespace, s.name)}:\n{to_yaml(manifest)}"
@@ -366,6 +371,31 @@ def _author(ctx: AgentContext, req: Request) -> AgentResult:
         text = f"Namespace {s.namespace} does not exist; I will create it first.\n" + text
     return AgentResult(AGENT, text, [f"manifest for {_cite(kind, s.namespace, s.name)}"], [*extra, m],
                        data={"manifest": manifest})
+
+
+# Images that refuse to start without a password: the manifest gets one from a generated Secret, never inline.
+REQUIRED_SECRET_ENV = {"postgres": "POSTGRES_PASSWORD", "mysql": "MYSQL_ROOT_PASSWORD", "mariadb":
+                       "MARIADB_ROOT_PASSWORD", "mongo": "MONGO_INITDB_ROOT_PASSWORD"}
+
+
+def _credentials(kind: str, s: Any, manifest: dict[str, Any]) -> Mutation | None:
+    import secrets
+
+    if kind not in (*WORKLOADS, "Pod") or not s.image:
+        return None
+    var = REQUIRED_SECRET_ENV.get(s.image.rsplit("/", 1)[-1].split(":")[0])
+    if var is None or var in s.env:
+        return None
+    secret = f"{s.name}-credentials"
+    spec = manifest["spec"] if kind == "Pod" else manifest["spec"]["template"]["spec"]
+    spec["containers"][0].setdefault("env", []).append(
+        {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": var}}})
+    if var == "MONGO_INITDB_ROOT_PASSWORD":
+        spec["containers"][0]["env"].insert(0, {"name": "MONGO_INITDB_ROOT_USERNAME", "value": "root"})
+    body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret, "namespace": s.namespace},
+            "type": "Opaque", "stringData": {var: secrets.token_urlsafe(18)}}
+    return Mutation("create", "Secret", s.namespace, secret, body=body,
+                    why=f"{s.image} needs {var}: a generated password in a Secret")
 
 
 def _exists(ctx: AgentContext, kind: str, ns: str | None, name: str) -> bool:
@@ -653,7 +683,9 @@ def _sidecar(ctx: AgentContext, req: Request, kind: str, ns: str, name: str, obj
         return AgentResult(AGENT, f"Containers cannot be added to a running pod; add the sidecar to the workload that "
                                   f"owns {ns}/{name}.")
     side = {"name": cname, "image": img, "command": req.slots.command or ["sh", "-c", "while true; do sleep 3600; done"]}
-    m = Mutation("patch", kind, ns, name, body=_wrap(kind, {"containers": [side]}),
+    base = "/spec/jobTemplate/spec/template/spec" if kind == "CronJob" else "/spec/template/spec"
+    m = Mutation("patch", kind, ns, name, patch_type="json",  # appended: the main container stays first
+                 body=[{"op": "add", "path": f"{base}/containers/-", "value": side}],
                  why=f"add sidecar container {cname} ({img})", verify=_verify(kind, ns, name))
     return AgentResult(AGENT, f"Proposed: add container {cname} ({img}) to {_cite(kind, ns, name)}.",
                        [_cite(kind, ns, name)], [m])
@@ -723,7 +755,8 @@ def _change_service(ctx: AgentContext, req: Request) -> AgentResult:
         return AgentResult(AGENT, f"Proposed for service {ns}/{svc_name}: " + "; ".join(what) + ".",
                            [f"service {ns}/{svc_name}"], [m])
     if s.target_port is not None or re.search(r"target\s*port", low):
-        tp = s.target_port or (s.ports[0] if s.ports else None)
+        last = re.findall(r"\b(?:to|=)\s*(\d{2,5})\b", low)
+        tp = s.target_port or (int(last[-1]) if last else None) or (s.ports[0] if s.ports else None)
         if tp is None:
             return AgentResult(AGENT, "Which target port?")
         ports = copy.deepcopy(spec.get("ports") or [])

@@ -252,6 +252,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                              r"configmap|config\s+map|secret|cronjob|cron\s+job|job|statefulset|daemonset|pvc|"
                              r"persistent\s+volume\s+claim|ingress|network\s*policy|namespace|service\s*account)s?\b",
                              re.I)),
+    # What a rollout changed: a question about the objects' history, not about scaling
+    ("resources", re.compile(r"^(?:what|show|which)\b.*\b(?:changed|different|differs|diff|modified)\b.*\b(?:rollout|"
+                             r"revision)s?\b", re.I)),
     # Changing requests/limits to a stated quantity: configuration, not a usage question
     ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|;))(?:please\s+)?(?:set|give|raise|lower|increase|decrease|"
                              r"put|add|change|bump|cap|update)\b.*\b(?:limits?|requests?)\b.*\b\d+(?:\.\d+)?\s*"

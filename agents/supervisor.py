@@ -51,6 +51,8 @@ def discover_agents() -> dict[str, AgentFn]:
 
 AGENTS: dict[str, AgentFn] = discover_agents()
 FALLBACK = "logs"
+# Agents whose objects a pronoun in the next turn refers to (the model server just deployed; the tool just made).
+FOLLOW_UP = ("serving", "toolsmith")
 # Checkpoints are written when a turn ends or pauses for an approval (the states worth resuming); writing one
 # after every node costs more than the rest of the framework together.
 DURABILITY = "exit"
@@ -91,6 +93,12 @@ class Supervisor:
     def _route(self, state: TurnState) -> dict[str, Any]:
         r = self.router.route(state["text"])
         agents = [a for a in r.agents if a in self.agents] or [FALLBACK]
+        prev = ((state.get("history") or [{}])[-1].get("route") or {}).get("agents") or []
+        if len(prev) == 1 and prev[0] in FOLLOW_UP and len(agents) == 1 and agents != prev and \
+                re.search(r"\b(it|its|them|their)\b", state["text"].lower()):
+            # "scale it to 3" right after "deploy the small model": "it" is what the previous turn was about
+            return {"route": {"agents": prev, "unsupported": [], "confidence": r.confidence, "margin": r.margin,
+                              "method": "follow-up", "parts": [(state["text"], prev[0])]}}
         unsupported = [a for a in r.agents if a not in self.agents]
         return {"route": {"agents": agents, "unsupported": unsupported, "confidence": r.confidence,
                           "margin": r.margin, "method": r.method, "parts": r.parts}}

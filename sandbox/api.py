@@ -265,6 +265,8 @@ class SandboxAPI:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else ""
         sub = rest[2] if len(rest) > 2 else ""
+        if sub == "proxy" and len(rest) > 3:  # {name}/proxy/{path...}: the proxy handler reads req.path itself
+            rest = rest[:3]
         if len(rest) > 3 or (sub and sub not in rt.subresources):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if rt.namespaced and not namespace and name:

@@ -172,7 +172,15 @@ def _namespace(obj: dict[str, Any]) -> None:
 
 
 def _secret(obj: dict[str, Any]) -> None:
+    import base64
+
     obj.setdefault("type", "Opaque")
+    # stringData is write-only: the API server merges it into data (base64) and never stores or returns it
+    string_data = obj.pop("stringData", None) or {}
+    if string_data:
+        data = obj.setdefault("data", {}) or {}
+        data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in string_data.items()})
+        obj["data"] = data
 
 
 def _pvc(obj: dict[str, Any]) -> None:

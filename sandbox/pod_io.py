@@ -241,3 +241,159 @@ async def exec_websocket(api: SandboxAPI, scope: dict[str, Any], receive: Any, s
                   "details": {"causes": [{"reason": "ExitCode", "message": str(result.exit_code)}]}}
     await send({"type": "websocket.send", "bytes": b"\x03" + json.dumps(status).encode()})
     await send({"type": "websocket.close", "code": 1000})
+
+
+# ------------------------------------------------------------------------------------------------ proxies
+
+_HOP_HEADERS = {"host", "authorization", "content-length", "connection", "transfer-encoding", "keep-alive",
+                "accept-encoding", "upgrade", "te", "trailer", "proxy-authorization"}
+_rr: dict[tuple[str, str], int] = {}  # (namespace, service) → next endpoint (round robin, as kube-proxy spreads)
+
+
+def _split_proxy_name(name: str) -> tuple[str, str]:
+    """`[scheme:]name[:port]` of a proxy URL → (name, port or "")."""
+    parts = name.split(":")
+    if len(parts) == 3:
+        return parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return name, ""
+
+
+def _proxy_target(api: SandboxAPI, t: Target) -> tuple[dict[str, Any], int]:
+    """(pod, container port) a services/proxy or pods/proxy request goes to, or the API server's 503/404."""
+    name, port_s = _split_proxy_name(t.name)
+    store = api.cluster.store
+    if t.rt.plural == "pods":
+        pod = api.cluster.get(t.rt, t.namespace, name)
+        ports = {p.get("name"): p.get("containerPort") for c in pod["spec"].get("containers") or []
+                 for p in c.get("ports") or []}
+        if port_s.isdigit():
+            port = int(port_s)
+        elif port_s:
+            if port_s not in ports:
+                raise ApiError(503, "ServiceUnavailable", f'no such port "{port_s}" on pod "{name}"')
+            port = int(ports[port_s])
+        else:
+            port = next((int(p) for p in ports.values() if p), 80)
+        return pod, port
+    svc = api.cluster.get(t.rt, t.namespace, name)
+    sports = (svc.get("spec") or {}).get("ports") or []
+    sp = next((p for p in sports if port_s and (p.get("name") == port_s or str(p.get("port")) == port_s)), None)
+    if sp is None and not port_s and sports:
+        sp = sports[0]
+    if sp is None:
+        raise ApiError(503, "ServiceUnavailable", f'no service port "{port_s}" found for service "{name}"')
+    ep = store.get("/endpoints", t.namespace, name) or {}
+    ready: list[tuple[str, int]] = []
+    for subset in ep.get("subsets") or []:
+        target = next((p.get("port") for p in subset.get("ports") or [] if p.get("name", "") == sp.get("name", "")),
+                      None)
+        if target is not None:
+            ready += [((a.get("targetRef") or {}).get("name", ""), int(target)) for a in subset.get("addresses") or []]
+    if not ready:
+        raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{name}"')
+    ready.sort()
+    k = _rr.get((t.namespace, name), 0)
+    _rr[(t.namespace, name)] = k + 1
+    pod_name, port = ready[k % len(ready)]
+    pod = store.get("/pods", t.namespace, pod_name)
+    if pod is None:
+        raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{name}"')
+    return pod, port
+
+
+async def proxy_handler(api: SandboxAPI, req: Request, receive: Any, send: Any, user: UserInfo, t: Target) -> None:
+    """`/api/v1/namespaces/{ns}/{services|pods}/{name[:port]}/proxy/{path}`: forward to a ready endpoint.
+
+    A pod whose container runs a real model server (sandbox/behaviour/serving.py) is answered by that process
+    (streamed, so server-sent events pass through); any other pod by the behaviour model (GET only), with the
+    simulated vLLM's LoRA adapter endpoints on top. Authorization was checked by the caller (services/proxy or
+    pods/proxy, verb get for GET and create for POST), as the real API server does."""
+    from urllib.parse import urlencode
+
+    from sandbox.api import _respond
+
+    pod, port = _proxy_target(api, t)
+    marker = "/proxy"
+    sub_path = req.path[req.path.index(marker) + len(marker):] if marker in req.path else ""
+    sub_path = sub_path or "/"
+    query = urlencode([(k, v) for k, vs in req.query.items() for v in vs])
+    ip = (pod.get("status") or {}).get("podIP", "")
+    kubelet: Kubelet | None = getattr(api, "kubelet", None)
+    backend = kubelet.serving.route(ip, port) if kubelet is not None else None
+    if backend is not None:
+        local = backend.local_answer(req.method, sub_path)
+        if local is not None:
+            return await _respond(send, local[0], local[2].encode(), local[1])
+        if not (backend.healthy and backend.alive):
+            raise ApiError(503, "ServiceUnavailable", f"error trying to reach service: dial tcp {ip}:{port}: "
+                                                      "connect: connection refused")
+        return await _forward(backend, req, send, sub_path + (f"?{query}" if query else ""))
+    containers = [c for c in (pod.get("spec") or {}).get("containers") or []
+                  if any(p.get("containerPort") == port for p in c.get("ports") or [])] or \
+        list((pod.get("spec") or {}).get("containers") or [])
+    for c in containers:
+        inst = kubelet.running_instance(pod, c.get("name")) if kubelet is not None else None
+        if inst is None:
+            continue
+        at = api.cluster.clock.time() - inst.started
+        base = inst.run.http(port, sub_path + (f"?{query}" if query else ""), at)
+        if _is_vllm(c):
+            state = _vllm_state(kubelet, pod, c)
+            answer = state.handle(req.method, sub_path, req.body, base)
+            if answer is not None:
+                return await _respond(send, answer[0], answer[2].encode(), answer[1])
+        if base is None:
+            continue
+        if req.method != "GET":
+            return await _respond(send, 405, b'{"detail":"Method Not Allowed"}')
+        body = base[1]
+        ctype = "application/json" if body[:1] in ("{", "[") else "text/plain; charset=utf-8"
+        return await _respond(send, base[0], body.encode(), ctype)
+    raise ApiError(503, "ServiceUnavailable", f"error trying to reach service: dial tcp {ip}:{port}: connect: "
+                                              "connection refused")
+
+
+def _is_vllm(container: dict[str, Any]) -> bool:
+    return "vllm/vllm-openai" in str(container.get("image", ""))
+
+
+def _vllm_state(kubelet: Any, pod: dict[str, Any], container: dict[str, Any]) -> Any:
+    from sandbox.behaviour.serving import VLLMAdapters
+
+    states = kubelet.vllm_adapters
+    inst = kubelet.running_instance(pod, container.get("name"))
+    key = (pod["metadata"].get("uid", ""), container.get("name"), inst.container_id if inst else "")
+    if key not in states:  # a restarted container starts with no adapters, as vLLM does
+        states[key] = VLLMAdapters.for_container(container)
+    return states[key]
+
+
+async def _forward(backend: Any, req: Request, send: Any, path: str) -> None:
+    """Pass the request to the real process and stream its answer back."""
+    import httpx
+
+    headers = {k: v[0] for k, v in req.headers.items() if k not in _HOP_HEADERS and not k.startswith("impersonate-")}
+    est = backend.begin(req.body)
+    collected = bytearray()
+    started = False
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=5.0)) as client:
+            async with client.stream(req.method, backend.url + path, content=req.body or None,
+                                     headers=headers) as resp:
+                out_headers = [(b"content-type", resp.headers.get("content-type", "application/json").encode())]
+                await send({"type": "http.response.start", "status": resp.status_code, "headers": out_headers})
+                started = True
+                async for chunk in resp.aiter_raw():
+                    if len(collected) < 1 << 20:
+                        collected.extend(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except httpx.HTTPError as e:
+        if not started:
+            raise ApiError(503, "ServiceUnavailable", f"error trying to reach service: {type(e).__name__}: "
+                                                      f"{e}") from None
+        await send({"type": "http.response.body", "body": b"", "more_body": False})  # the stream broke off
+    finally:
+        backend.end(est, bytes(collected) if collected[:1] == b"{" else None)

@@ -129,6 +129,7 @@ class SandboxServer:
             self.behaviour.kubelet.resolver_factory = lambda ns: pod_io.resolver(self.app, ns)
             self.app.subresource_handlers["log"] = pod_io.log_handler
             self.app.subresource_handlers["websocket"] = pod_io.exec_websocket
+            self.app.subresource_handlers["proxy"] = pod_io.proxy_handler  # services/proxy, pods/proxy
             for rt in (NODE_METRICS, POD_METRICS):
                 self.cluster.registry.add(rt)
                 self.app.virtual[rt.key] = self.behaviour.metrics.list

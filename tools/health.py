@@ -131,8 +131,8 @@ def wait_healthy(kube: Kube, kind: str, namespace: str, name: str, timeout_s: fl
         except KubeError as e:
             return False, e.message
         bad = failing(kube, kind, namespace, name) if not ok else None
-        strikes = strikes + 1 if bad else 0
-        if strikes >= 3:  # seen on three polls in a row: waiting longer will not help
+        strikes += 1 if bad else 0
+        if strikes >= 3:  # the new revision's pods were seen failing on three polls: waiting will not help
             return False, bad or why
         if ok and (since is None or now != counts):
             since, counts = time.monotonic(), now

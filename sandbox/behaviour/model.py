@@ -254,6 +254,7 @@ class _Behaviour:
     processes: list[tuple[int, str, str]] = field(default_factory=list)
     fs_log: list[tuple[float, str, str | None]] = field(default_factory=list)
     started: bool = True
+    serve: tuple[str, ...] = ()  # argv of a model server the sandbox runs for real (sandbox/behaviour/serving.py)
 
 
 @dataclass
@@ -278,6 +279,7 @@ class Run:
     _files: dict[str, str] = field(repr=False, default_factory=dict)
     _collect: Callable[[float, float, bool], list[LogLine]] | None = field(repr=False, default=None)
     _end: float = field(repr=False, default=0.0)
+    serve: tuple[str, ...] = ()  # non-empty: a llama.cpp server the kubelet also starts as a real process
 
     @property
     def logs(self) -> list[tuple[float, str]]:
@@ -881,7 +883,8 @@ def _assemble(ctx: _Ctx, b: _Behaviour, argv: list[str]) -> Run:
                termination_message=b.termination_message, complete_until=min(horizon, b.complete_until),
                horizon=horizon, started=b.started, api_calls=b.api_calls, processes=processes,
                rotated_before=rotated, _b=b, _mem=mem, _cpu=cpu_fn, _limits=(c.cpu_limit, c.memory_limit),
-               _files=dict(ctx.files), _collect=collect, _end=end)
+               _files=dict(ctx.files), _collect=collect, _end=end,
+               serve=b.serve if b.started and exit_ is None else ())
 
 
 def _rounded(ln: LogLine) -> LogLine:
@@ -2088,8 +2091,13 @@ def _p_vllm(ctx: _Ctx, argv: list[str], wrapped: bool) -> _Behaviour:
         if p == "/version":
             return 200, _json_body({"version": v})
         if p == "/metrics":
-            return 200, f'# HELP vllm:num_requests_running Number of requests in model execution batches.\n' \
-                        f'vllm:num_requests_running{{model_name="{served}"}} 0.0\n'
+            # an idle server; the sandbox's serving shim adds adapters and requests it proxied
+            return 200, (f'# HELP vllm:num_requests_running Number of requests in model execution batches.\n'
+                         f'vllm:num_requests_running{{model_name="{served}"}} 0.0\n'
+                         f'# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n'
+                         f'vllm:num_requests_waiting{{model_name="{served}"}} 0.0\n'
+                         f'# HELP vllm:gpu_cache_usage_perc GPU KV-cache usage. 1 means 100 percent usage.\n'
+                         f'vllm:gpu_cache_usage_perc{{model_name="{served}"}} 0.0\n')
         if p in ("/v1/chat/completions", "/v1/completions"):
             return 405, '{"detail":"Method Not Allowed"}'
         return 404, '{"detail":"Not Found"}'
@@ -2181,6 +2189,8 @@ def _p_llama(ctx: _Ctx, argv: list[str], wrapped: bool) -> _Behaviour:
     B.mem((0.0, 30 * MiB), (ready, 150 * MiB + weights))
     B.cpu_profile(min(1500, threads * 1000), ready, ctx.spec.cpu)
     B.b.processes = [(1, "root", "/app/llama-server " + " ".join(argv[1:]))]
+    # serving hook: the kubelet runs a real llama_cpp.server for this container (the model stays pure)
+    B.b.serve = tuple(argv) if model else ()
     return B.b
 
 

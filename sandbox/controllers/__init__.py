@@ -42,6 +42,7 @@ class ClusterBehaviour:
 
     def stop(self) -> None:
         self.manager.stop()
+        self.kubelet.close()  # real model-server processes (sandbox/behaviour/serving.py) end with the sandbox
 
     def idle(self, timeout: float = 10.0) -> bool:
         return self.manager.idle(timeout)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.behaviour import model as behaviour
+from sandbox.behaviour.serving import ServingProcesses
 from sandbox.cluster import SYSTEM, Cluster, WriteOptions
 from sandbox.controllers import quantity
 from sandbox.controllers.events import EventRecorder
@@ -26,6 +27,8 @@ BACKOFF_START = 10.0
 BACKOFF_MAX = 300.0
 LOG_HORIZON_MAX = 6 * 3600.0
 RUN_HORIZON = 120.0  # first look ahead; extended (x4) as a container keeps running
+SERVING_POLL_S = 0.25  # real seconds between looks at a real model server that is not answering yet
+SERVING_CHECK_S = 2.0  # real seconds between looks at one that answers (it may die)
 
 
 def ts(t: float) -> str:
@@ -106,6 +109,12 @@ class Kubelet:
         self._opts = WriteOptions(field_manager="kubelet")
         self._port_names: dict[tuple[str, str, str], dict[str, int]] = {}
         self.resolver_factory: Any = None  # set by the server: namespace -> URL resolver for wget/curl
+        self.serving = ServingProcesses()  # serving hook: real llama.cpp servers behind llama.cpp pods
+        self.vllm_adapters: dict[tuple[str, str, str], Any] = {}  # simulated vLLM LoRA state (sandbox/pod_io.py)
+
+    def close(self) -> None:
+        """Kill the real model-server processes (the sandbox stops)."""
+        self.serving.close()
 
     def resolver(self, namespace: str) -> Any:
         return self.resolver_factory(namespace) if self.resolver_factory else None
@@ -116,6 +125,7 @@ class Kubelet:
             obj = new or old
             if new is None:
                 self.state.pop(obj["metadata"].get("uid", ""), None)
+                self.serving.stop_pod(obj["metadata"].get("uid", ""))  # serving hook: the pod is gone
                 return []
             if (new.get("spec") or {}).get("nodeName"):
                 return [(obj["metadata"]["namespace"], obj["metadata"]["name"])]
@@ -281,7 +291,7 @@ class Kubelet:
             name=cs.name, pod=pod["metadata"]["name"], namespace=pod["metadata"]["namespace"], seed=self.seed,
             restart_count=cs.restarts, api_allowed=self._api_allowed(pod),
             service_account=(pod.get("spec") or {}).get("serviceAccountName") or "default", start_time=start,
-            pod_ip=ip)
+            pod_ip=ip, gpus=int(quantity.parse(limits.get("nvidia.com/gpu", 0))))
 
     # -- the state machine -------------------------------------------------------------------------
     def _advance(self, pod: dict[str, Any], st: PState, now: float) -> float | None:
@@ -328,11 +338,16 @@ class Kubelet:
                 else:
                     cs.ready = self._ready(pod, st, c, inst, now)
                     nxt = [t for t in (exit_at, self._probe_due(c, inst, now)) if t is not None]
+                    if inst.run.serve:  # serving hook: Ready only while the real process answers
+                        up = self.serving.ready((st.uid, cs.name))
+                        cs.ready = cs.ready and up
+                        nxt.append(now + (SERVING_CHECK_S if up else SERVING_POLL_S) * self.cluster.clock.speed)
                     if inst.run.exit is None:
                         nxt.append(inst.started + inst.horizon)
                     return min(nxt) if nxt else None
                 # the instance just ended
                 cs.ready = False
+                self.serving.stop((st.uid, cs.name))  # serving hook: its real process ends with it
                 restart = policy == "Always" or (policy == "OnFailure" and inst.exit_code != 0)
                 if not restart:
                     cs.done = cs.init and inst.exit_code == 0 or not cs.init
@@ -411,6 +426,9 @@ class Kubelet:
                                 max_lines=200)
             cid = hashlib.sha256(f"{st.uid}/{cs.name}/{cs.restarts}".encode()).hexdigest()
             cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}", horizon=RUN_HORIZON))
+            if run.serve:  # serving hook: a llama.cpp server that loads a model runs for real
+                self.serving.start((st.uid, cs.name), f"{pod['metadata']['namespace']}/{pod['metadata']['name']}",
+                                   st.ip, run.serve, env)
             cs.waiting = None
             self.events.emit(pod, "Normal", "Created", f"Created container: {cs.name}", "kubelet", st.node, field_path)
             self.events.emit(pod, "Normal", "Started", f"Started container {cs.name}", "kubelet", st.node, field_path)
