@@ -316,6 +316,14 @@ def _rollout_diff(ctx: AgentContext, req: Request) -> AgentResult:
 # -- author -------------------------------------------------------------------------------------------------------
 def _author(ctx: AgentContext, req: Request) -> AgentResult:
     s, kind = req.slots, req.kind
+    try:  # a kind the API serves that the word list does not know ("pod disruption budget", a CRD's kind)
+        from tools.discovery import kinds_in
+
+        served = kinds_in(ctx.text, ctx.kube.catalog())
+        if served and served[0].kind != kind and served[0].kind not in BUILT:
+            kind = served[0].kind
+    except KubeError:
+        pass
     if kind is None:
         if s.image:
             kind = "Deployment" if s.replicas else "Pod"
@@ -517,28 +525,66 @@ def _netpol_slots(ctx: AgentContext, req: Request) -> None:
 
 
 def _author_with_model(ctx: AgentContext, req: Request, kind: str) -> AgentResult:
-    """Kinds without a builder: the gateway writes the manifest; only a server dry run accepts it."""
+    """Kinds without a builder: the gateway writes the manifest, and only a server dry run accepts it. The dry run
+    is the gateway's verifier, so a local answer the server rejects escalates to the cloud tier when there is one."""
     if ctx.llm is None:
         return AgentResult(AGENT, f"I write {kind} manifests only with a language model, and none is configured. "
                                   f"Without one I can build: {', '.join(BUILT)}.")
+    ns = _ns(ctx, req)
     try:
-        from langchain_core.messages import HumanMessage, SystemMessage
+        api_version = ctx.kube.catalog().by_kind(kind).api_version
+    except (KubeError, AttributeError):
+        api_version = ""
+    accepted: dict[str, Any] = {}
 
-        msg = ctx.llm.invoke([SystemMessage(content="Write one Kubernetes manifest as YAML only, no prose."),
-                              HumanMessage(content=ctx.text)], category="codegen")
-        text = getattr(msg, "content", "") or ""
-        m = re.search(r"```(?:yaml)?\n(.*?)```", text, re.S)
+    def check(msg: Any) -> str | None:
+        manifest, problem = _manifest_from(getattr(msg, "content", "") or "", kind)
+        if problem:
+            return problem
+        manifest.setdefault("metadata", {})["namespace"] = manifest["metadata"].get("namespace") or ns
+        m = ctx.kube.preview(Mutation("create", kind, manifest["metadata"]["namespace"], manifest["metadata"]["name"],
+                                      body=manifest))
+        if m.dry_run_error:
+            return f"the API server rejects it: {m.dry_run_error}"
+        accepted["manifest"] = manifest
+        return None
+
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    prompt = (f"Write one Kubernetes {kind} manifest (apiVersion {api_version or 'as served'}) in namespace {ns} for "
+              f"this request. Reply with YAML only, no prose.\nRequest: {ctx.text}")
+    try:
+        msg = ctx.llm.bind(category="codegen", verifier=check, temperature=0.0, max_tokens=400,
+                           principal=ctx.kube.principal.label).invoke(
+            [SystemMessage(content="You write valid Kubernetes manifests."), HumanMessage(content=prompt)])
+    except Exception as e:  # noqa: BLE001 - a model outage is a clear answer, not a traceback
+        return AgentResult(AGENT, f"I could not get a {kind} manifest from the model: {e}")
+    manifest = accepted.get("manifest")
+    if manifest is None:
+        _, problem = _manifest_from(getattr(msg, "content", "") or "", kind)
+        return AgentResult(AGENT, f"The model did not produce a {kind} manifest the API server accepts "
+                                  f"({problem or 'rejected by the server dry run'}), so I am not proposing anything.")
+    served = (getattr(msg, "response_metadata", None) or {}).get("served_by", "model")
+    m = Mutation("create", kind, manifest["metadata"]["namespace"], manifest["metadata"]["name"], body=manifest,
+                 why=f"create {kind} (written by the model, {served}; accepted by a server dry run)")
+    return AgentResult(AGENT, f"Proposed (written by the model, served by {served}, checked by a server dry run):\n"
+                              f"{to_yaml(manifest)}", [f"model-written manifest ({served})"], [m],
+                       data={"manifest": manifest, "served_by": served})
+
+
+def _manifest_from(text: str, kind: str) -> tuple[dict[str, Any], str]:
+    m = re.search(r"```(?:ya?ml)?\s*\n(.*?)```", text, re.S)
+    try:
         manifest = yaml.safe_load(m.group(1) if m else text)
-    except Exception as e:  # noqa: BLE001 - a model or parse failure is a clear answer, not a traceback
-        return AgentResult(AGENT, f"I could not get a valid {kind} manifest from the model: {e}")
-    if not isinstance(manifest, dict) or manifest.get("kind") != kind or not (manifest.get("metadata") or {}).get("name"):
-        return AgentResult(AGENT, f"The model's answer was not a {kind} manifest with a name, so I am not proposing it.")
-    ns = (manifest.get("metadata") or {}).get("namespace") or _ns(ctx, req)
-    manifest["metadata"]["namespace"] = ns
-    m = Mutation("create", kind, ns, manifest["metadata"]["name"], body=manifest,
-                 why=f"create {kind} (written by the model; the server's dry run validates it)")
-    return AgentResult(AGENT, f"Proposed (model-written, checked by a server dry run before you approve):\n"
-                              f"{to_yaml(manifest)}", ["model-written manifest"], [m])
+    except yaml.YAMLError as e:
+        return {}, f"not valid YAML: {str(e).splitlines()[0]}"
+    if not isinstance(manifest, dict):
+        return {}, "not a YAML mapping"
+    if manifest.get("kind") != kind:
+        return {}, f"kind is {manifest.get('kind')!r}, not {kind}"
+    if not (manifest.get("metadata") or {}).get("name"):
+        return {}, "metadata.name is missing"
+    return manifest, ""
 
 
 # -- change -------------------------------------------------------------------------------------------------------

@@ -30,6 +30,20 @@ def _reachable(kubeconfig: Path) -> bool:
         return False
 
 
+class _LazyModel:
+    """The gateway, built on the first call an agent makes (loading the local model costs a second; most turns never
+    need it)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._model: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._model is None:
+            self._model = self._make()
+        return getattr(self._model, name)
+
+
 class Runtime:
     def __init__(self, settings: Settings, kubeconfig: str | None = None, context: str | None = None,
                  scenario: str | None = None, speed: float | None = None, read_only: bool = False,
@@ -82,7 +96,8 @@ class Runtime:
             tie_break = self._llm_route if os.environ.get("KUBESAGE_LLM_CLOUD_BASE_URL") else None
             self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=tie_break),
                                           audit=AuditLog(self.settings.home / "audit.log"),
-                                          checkpointer=SqliteSaver(conn), llm=self.llm,
+                                          checkpointer=SqliteSaver(conn),
+                                          llm=self.llm if self.llm is not None else _LazyModel(self.gateway_model),
                                           default_namespace=None, read_only=self.read_only)
         return self._supervisor
 

@@ -222,3 +222,53 @@ def test_repair_rejected_changes_nothing_then_approved_heals(shop, rt, question,
     assert any(o.get("verified") is True for o in r["outcomes"]), r["outcomes"]
     assert fixed(server)
     assert deploy_healthy(server, name)
+
+
+class _ScriptedModel:
+    """A narrow stand-in for the gateway: answers with fixed text and, like the gateway, runs the caller's verifier
+    (the server dry run) on it. It tests the agent's acceptance logic, not a model."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.kw, self.verdict = text, {}, "not called"
+
+    def bind(self, **kw):
+        self.kw = kw
+        return self
+
+    def invoke(self, messages):
+        from langchain_core.messages import AIMessage
+
+        msg = AIMessage(content=self.text, response_metadata={"served_by": "cloud"})
+        self.verdict = self.kw["verifier"](msg)
+        return msg
+
+
+PDB = """```yaml
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web-pdb
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels:
+      app: web
+```"""
+
+
+def test_kind_without_a_builder_is_model_written_and_server_checked(shop, rt):
+    from agents.context import build_context
+    from agents.resources import run
+
+    server, _ = shop
+    kube = rt.kube(ADMIN)
+    text = "create a pod disruption budget named web-pdb in shop that keeps 2 web pods available"
+    good = _ScriptedModel(PDB)
+    res = run(build_context(kube, text, None, good))
+    assert good.verdict is None and good.kw["category"] == "codegen"
+    assert [m.describe() for m in res.mutations] == ["create PodDisruptionBudget shop/web-pdb"]
+    assert obj(server, "policy/poddisruptionbudgets", "shop", "web-pdb") is None  # proposed, not applied
+    bad = _ScriptedModel(PDB.replace("minAvailable: 2", "minAvailable: 2\n  maxUnavailible: 1"))
+    res = run(build_context(kube, text, None, bad))
+    assert "API server rejects" in bad.verdict and not res.mutations
+    assert "not proposing" in res.answer

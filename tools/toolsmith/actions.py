@@ -1,0 +1,34 @@
+"""The approved-action handler for mutating synthesized tools (named in a Mutation with verb "action").
+
+Why a handler by name: the supervisor's approval step runs `tools.<module>:<function>` with the arguments the
+proposal carried, so what runs after the person's yes is exactly the registered tool they were shown — looked up
+again by name, its code re-checked by the runner's AST gate, run with writes allowed only now.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tools.kube import Kube, KubeError
+
+
+def run_registered(kube: Kube, name: str, args: dict[str, Any] | None = None, home: str | None = None) -> Any:
+    """Run the registered tool `name` with writes allowed; its success or failure is counted in the registry."""
+    from tools.toolsmith.registry import Registry
+    from tools.toolsmith.runner import run_tool
+    from tools.toolsmith.synthesize import _home
+
+    registry = Registry(Path(home) if home else _home())
+    try:
+        rec = registry.get(name)
+        if rec is None:
+            raise KubeError(404, "NotFound", f"no registered tool named {name!r} (was it removed?)")
+        r = run_tool(rec.code, dict(args or {}), kube, mutating=rec.mutates)
+        registry.record_outcome(name, r.ok)
+        if not r.ok:
+            raise KubeError(500 if r.reason != "forbidden" else 403, r.reason or "ToolFailed",
+                            f"tool {name} failed: {r.error}")
+        return r.value
+    finally:
+        registry.close()
