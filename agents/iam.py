@@ -1,0 +1,155 @@
+"""The IAM agent: repair, explain or write AWS IAM policies, every answer proven by the policies room (Z3).
+
+Why the request must carry the policy (or a spec): the proof is only as good as its inputs, so this agent works
+on the policy and requirements the person gives — pasted JSON, or a plain sentence such as "so alice can read the
+reports bucket" for S3 — and never guesses a policy it has not seen. Live AWS policies go through `kubesage iam`
+(boto3), which applies a repair only after the same approval as every other change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from agents.context import AgentContext
+from agents.state import AgentResult
+
+AGENT = "iam"
+SAMPLE = "any-object"  # the object key a sentence's S3 request uses; see _widen
+S3_VERBS = {"read": ["s3:GetObject", "s3:ListBucket"], "list": ["s3:ListBucket"], "write": ["s3:PutObject"],
+            "upload": ["s3:PutObject"], "delete": ["s3:DeleteObject"]}
+
+
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in the text, in order (pasted policies and specs)."""
+    out: list[dict[str, Any]] = []
+    dec = json.JSONDecoder()
+    i = 0
+    while (i := text.find("{", i)) != -1:
+        try:
+            obj, end = dec.raw_decode(text, i)
+        except ValueError:
+            i += 1
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+        i = end
+    return out
+
+
+_ITEM = re.compile(r"([a-z0-9-]+:[A-Za-z0-9*]+) on (arn:[^\s;()]+?|\*)(?: (?:as|by) ([^\s;()]+?))?"
+                   r"(?: \((?:context: |with )?([^)]*)\))?(?: with ([^;]+?))?(?=;|\.\s|\.$|$)")
+
+
+def _listed(section: str, expect: str) -> list[dict[str, Any]]:
+    """'s3:GetObject on arn:… (context: aws:username=bob, s3:prefix=home/); …' → spec requests."""
+    out = []
+    for action, resource, principal, ctx, ctx2 in _ITEM.findall(section):
+        ctx = ctx or ctx2
+        context: dict[str, str] = {}
+        for pair in (ctx.split(", ") if ctx else []):
+            k, _, v = pair.partition("=")
+            context[k.strip()] = v.strip()
+        out.append({"action": action, "resource": resource, **({"principal": principal} if principal else {}),
+                    **({"context": context} if context else {}), "expect": expect})
+    return out
+
+
+def spec_from_sentence(text: str) -> dict[str, Any] | None:
+    """The requirements in words: listed requests ('these requests are allowed: A on ARN (context: k=v); … these
+    must be denied: …'), or 'so alice can read the reports bucket' for S3 (other services need a listed spec)."""
+    head = text.split("{", 1)[0]
+    m = re.search(r"(?:be )?allowed:(.*?)(?:and these must be denied:|$)(.*)", head, re.S | re.I)
+    if m:
+        reqs = _listed(m.group(1), "allow") + _listed(m.group(2), "deny")
+        if reqs:
+            return {"requests": reqs}
+    m = re.search(r"must be denied:(.*)", head, re.S | re.I)
+    if m and _listed(m.group(1), "deny"):
+        return {"requests": _listed(m.group(1), "deny")}
+    low = text.lower()
+    reqs = []
+    for m in re.finditer(r"\b([a-z][a-z0-9_.@-]*)\s+(?:can|may|should be able to|to)\s+(?:only\s+)?(read|list|write|upload|"
+                         r"delete)"
+                         r"\s+(?:from\s+|to\s+|objects in\s+|in\s+)?(?:the\s+)?([a-z0-9][a-z0-9.-]+)\s+bucket\b", low):
+        user, verb, bucket = m.groups()
+        for action in S3_VERBS[verb]:
+            # a sample key stands for every object: the repair's narrowing to it is widened back to "/*" after
+            res = f"arn:aws:s3:::{bucket}" if action == "s3:ListBucket" else f"arn:aws:s3:::{bucket}/{SAMPLE}"
+            reqs.append({"action": action, "resource": res, "expect": "allow"})
+        if re.search(r"\bonly\b|nothing else|and no more|least privilege", low):  # and everything else denied
+            allowed = set(S3_VERBS[verb])
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:DeleteBucket"):
+                if action not in allowed:
+                    res = f"arn:aws:s3:::{bucket}" if "Bucket" in action else f"arn:aws:s3:::{bucket}/{SAMPLE}"
+                    reqs.append({"action": action, "resource": res, "expect": "deny"})
+            reqs.append({"action": "s3:GetObject", "resource": f"arn:aws:s3:::other-than-{bucket}/{SAMPLE}",
+                         "expect": "deny"})
+            reqs.append({"action": "iam:CreateUser", "resource": "*", "expect": "deny"})
+    return {"requests": reqs} if reqs else None
+
+
+def _widen(policy: dict[str, Any], spec: Any) -> tuple[dict[str, Any], bool]:
+    """A repair narrows to the requests it was given; for a sentence ("alice can read the reports bucket") the one
+    object key in them is a stand-in for every object, so put `bucket/*` back — only if the spec still holds."""
+    from policies import check, parse_policy
+
+    text = json.dumps(policy)
+    if f"/{SAMPLE}" not in text:
+        return policy, False
+    wide = json.loads(text.replace(f"/{SAMPLE}\"", "/*\""))
+    if check(parse_policy(wide), spec).holds:
+        return wide, True
+    return policy, False
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    from policies import PolicyError, SpecError, UnsupportedError, parse_policy, parse_spec
+    from policies.parser import dumps_policy, policy_to_json
+
+    objs = json_objects(ctx.text)
+    raw_policy = next((o for o in objs if "Statement" in o), None)
+    raw_spec = next((o for o in objs if "requests" in o), None) or spec_from_sentence(ctx.text)
+    low = ctx.text.lower()
+    try:
+        if raw_policy is not None and raw_spec is not None:
+            from policies.repair import repair
+
+            policy, spec = parse_policy(raw_policy), parse_spec(raw_spec)
+            result = repair(policy, spec, time_budget=20.0)
+            data = result.to_json()
+            if result.status == "holds":
+                return AgentResult(AGENT, "The policy already meets every requirement; nothing to repair.",
+                                   ["verified against the spec with Z3"], data={**data, "repaired_policy": raw_policy})
+            if not result.ok or result.policy is None:
+                return AgentResult(AGENT, f"I found no repair that meets the spec: {result.message}", data=data)
+            fixed, widened = _widen(policy_to_json(result.policy), spec)
+            lines = [f"Repaired with {len(result.edits)} change(s), proven in {result.seconds:.2f} s:"]
+            if widened:
+                lines.append("  - then widened the sample object key to every object (bucket/*), spec re-verified")
+            lines += [f"  - {e.text}" for e in result.edits]
+            lines += ["It fixes:"] + [f"  {v.describe()}" for v in result.violations]
+            lines += [f"Proof: {result.proof.summary() if result.proof else 'spec verified'}", "",
+                      dumps_policy(parse_policy(fixed))]
+            return AgentResult(AGENT, "\n".join(lines), [v.describe() for v in result.violations],
+                               data={**data, "repaired_policy": fixed})
+        if raw_spec is not None and re.search(r"\b(write|create|generate|synthesi[sz]e|draft|make)\b", low):
+            from policies.synthesize import synthesize
+
+            result = synthesize(parse_spec(raw_spec))
+            if not result.ok or result.policy is None:
+                return AgentResult(AGENT, f"I could not write a policy for that spec: {result.message}")
+            fixed = policy_to_json(result.policy)
+            return AgentResult(AGENT, "A least-privilege policy for the spec (proven):\n" + dumps_policy(result.policy),
+                               ["synthesized and verified with Z3"], data={"policy": fixed})
+        if raw_policy is not None:
+            from policies.summary import summarize
+
+            s = summarize(parse_policy(raw_policy))
+            return AgentResult(AGENT, s.text(parse_policy(raw_policy)), data=s.to_json())
+    except (PolicyError, SpecError, UnsupportedError) as e:
+        return AgentResult(AGENT, f"That policy or spec is not valid: {e}")
+    return AgentResult(AGENT, "Paste the IAM policy JSON (and, to repair it, what must be allowed or denied: a spec "
+                              "{\"requests\": [...]} or a sentence like 'so alice can read the reports bucket'). Policy files "
+                              "work with `kubesage iam check|repair|explain` too.")
