@@ -202,6 +202,8 @@ REPAIRS = [
      lambda s: "PAYMENTS_URL" in (obj(s, "/configmaps", "shop", "checkout-config")["data"] or {})),
     ("fix the payments deployment in shop", "payments",
      lambda s: container(s, "payments")["resources"]["limits"]["memory"] != "128Mi"),
+    ("the worker deployment in shop won't start, fix it", "worker",
+     lambda s: container(s, "worker")["resources"]["requests"]["cpu"] != "16"),
 ]
 
 
