@@ -65,6 +65,11 @@ QUESTIONS = [
     "can ci-bot delete secrets in shop?",
     "can the orders service account list configmaps in shop?",
     "scale web in shop to 4 replicas",
+    "what images are running in shop?",
+    "create an nginx pod named web-server in namespace web-server",
+    "fix whatever is wrong with the catalog deployment in shop",
+    'fix this IAM policy so alice can only read the reports bucket: {"Version": "2012-10-17", "Statement": '
+    '[{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
 ]
 
 
@@ -97,7 +102,8 @@ def _ask_agents(kubeconfig: Path, home: Path) -> int:
                 print("  [demo] approving")
                 r = rt.supervisor.resume(r["thread_id"], "approve")
                 last = (r.get("outcomes") or [{}])[-1]
-                print(f"  -> {last.get('status', '?')}: {last.get('action', '')} {last.get('error') or ''}".rstrip())
+                health = f" (health check: {last['health']})" if last.get("health") else ""
+                print(f"  -> {last.get('status', '?')}: {last.get('action', '')} {last.get('error') or ''}{health}".rstrip())
             print()
     finally:
         rt.close()

@@ -123,7 +123,7 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
         turns.close()
         store.close()
 
-    app = FastAPI(title="kubesage", version="1", lifespan=lifespan,
+    app = FastAPI(title="kubesage", version="1", lifespan=lifespan, dependencies=[Depends(_known_query_only)],
                   description="Ask kubesage about a Kubernetes cluster; approve or reject the changes it proposes.")
     errors.install(app)
     app.add_middleware(SizeLimitMiddleware, max_bytes=settings.max_request_bytes)
@@ -196,3 +196,19 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
 
     _include_slack(app, runtime, settings)
     return app
+
+
+def _known_query_only(request: Request) -> None:
+    """A query parameter the route does not declare is refused (422), not ignored: `?stream=ture` or a misspelt
+    name must not silently change nothing."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        known |= {p.alias for p in sub.query_params}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise errors.ApiError(422, "unknown_query_parameter", f"unknown query parameter(s): {', '.join(unknown)}",
+                              {"allowed": sorted(known)})

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -180,6 +181,15 @@ def test_streamable_http_lists_tools_and_reads(shop, tmp_path):
                 url = m.group(1)
                 break
         assert url, "the server did not say where it listens"
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        deadline = time.monotonic() + 60
+        while True:  # it may announce the address a moment before it accepts connections (a loaded machine)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the MCP server never accepted a connection"
+                time.sleep(0.2)
 
         async def main() -> None:
             async with Client(url, read_timeout_seconds=120) as client:

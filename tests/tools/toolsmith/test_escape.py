@@ -246,10 +246,11 @@ def test_the_child_sees_no_secrets_from_the_environment(monkeypatch):
 
 def test_a_timeout_kills_the_whole_process_group():
     start = time.monotonic()
+    before = set(_my_children())  # other suites' helpers (servers, model processes) may still be winding down
     r = run_tool(tool("while True:\n    pass"), {}, None, wall_s=1, cpu_s=30)
     assert r.reason == "timeout"
     assert time.monotonic() - start < 10
-    assert _my_children() == []
+    assert set(_my_children()) - before == set()
 
 
 def _my_children() -> list[str]:
