@@ -126,11 +126,13 @@ def run(ctx: AgentContext) -> AgentResult:
                 return AgentResult(AGENT, f"I found no repair that meets the spec: {result.message}", data=data)
             fixed, widened = _widen(policy_to_json(result.policy), spec)
             lines = [f"Repaired with {len(result.edits)} change(s), proven in {result.seconds:.2f} s:"]
-            if widened:
-                lines.append("  - then widened the sample object key to every object (bucket/*), spec re-verified")
             lines += [f"  - {e.text}" for e in result.edits]
+            if widened:
+                lines.append("  - then widened the sample object key back to every object (bucket/*); the spec was "
+                             "checked again on the widened policy")
             lines += ["It fixes:"] + [f"  {v.describe()}" for v in result.violations]
-            lines += [f"Proof: {result.proof.summary() if result.proof else 'spec verified'}", "",
+            proof = result.proof.summary() if result.proof else "spec verified"
+            lines += [f"Proof{' (of the repair before widening)' if widened else ''}: {proof}", "",
                       dumps_policy(parse_policy(fixed))]
             return AgentResult(AGENT, "\n".join(lines), [v.describe() for v in result.violations],
                                data={**data, "repaired_policy": fixed})
