@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.behaviour.model import _arg_value
+
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_CTX = 512
 MAX_CTX = 2048
@@ -59,15 +61,6 @@ def bundled_gguf() -> Path | None:
     return path if path.is_file() else None
 
 
-def _arg(argv: list[str], *names: str) -> str | None:
-    for k, a in enumerate(argv):
-        for n in names:
-            if a == n and k + 1 < len(argv):
-                return argv[k + 1]
-            if n.startswith("--") and a.startswith(n + "="):
-                return a.split("=", 1)[1]
-    return None
-
 
 @dataclass(frozen=True)
 class LlamaArgs:
@@ -84,10 +77,10 @@ class LlamaArgs:
 def parse_llama_args(argv: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> LlamaArgs:
     """llama-server flags (and their LLAMA_ARG_* environment forms) → LlamaArgs."""
     argv, env = list(argv), env or {}
-    model = _arg(argv, "-m", "--model") or env.get("LLAMA_ARG_MODEL") or ""
-    alias = _arg(argv, "-a", "--alias", "--model_alias") or env.get("LLAMA_ARG_ALIAS") or os.path.basename(model)
-    port = _arg(argv, "--port") or env.get("LLAMA_ARG_PORT") or "8080"
-    ctx_s = _arg(argv, "-c", "--ctx-size") or env.get("LLAMA_ARG_CTX_SIZE") or ""
+    model = _arg_value(argv, "-m", "--model") or env.get("LLAMA_ARG_MODEL") or ""
+    alias = _arg_value(argv, "-a", "--alias", "--model_alias") or env.get("LLAMA_ARG_ALIAS") or os.path.basename(model)
+    port = _arg_value(argv, "--port") or env.get("LLAMA_ARG_PORT") or "8080"
+    ctx_s = _arg_value(argv, "-c", "--ctx-size") or env.get("LLAMA_ARG_CTX_SIZE") or ""
     ctx = DEFAULT_CTX
     if ctx_s.isdigit() and int(ctx_s) > 0:
         ctx = max(DEFAULT_CTX, min(int(ctx_s), MAX_CTX))
@@ -367,9 +360,9 @@ class VLLMAdapters:
         argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
         env = {e.get("name"): str(e.get("value", "")) for e in container.get("env") or [] if isinstance(e, dict)}
         runtime = env.get("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "").lower() in ("1", "true")
-        model = _arg(argv, "--model") or (argv[1] if argv[:1] == ["serve"] and len(argv) > 1 else "facebook/opt-125m")
-        served = _arg(argv, "--served-model-name") or model
-        max_loras = _arg(argv, "--max-loras") or "1"
+        model = _arg_value(argv, "--model") or (argv[1] if argv[:1] == ["serve"] and len(argv) > 1 else "facebook/opt-125m")
+        served = _arg_value(argv, "--served-model-name") or model
+        max_loras = _arg_value(argv, "--max-loras") or "1"
         return cls("--enable-lora" in argv and runtime, int(max_loras) if max_loras.isdigit() else 1, served)
 
     def handle(self, method: str, path: str, body: bytes, base: tuple[int, str] | None) -> tuple[int, str, str] | None:

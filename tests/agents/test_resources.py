@@ -14,6 +14,7 @@ import pytest
 from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
+from tests.waiting import until
 from tools.kube import Principal
 
 ADMIN = Principal()
@@ -49,15 +50,6 @@ def obj(server: SandboxServer, coll: str, ns: str | None, name: str) -> dict | N
     except Exception:  # noqa: BLE001 - absent
         return None
 
-
-def until(fn, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("condition not met")
 
 
 def pod_ready(p: dict | None) -> bool:

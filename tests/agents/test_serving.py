@@ -18,6 +18,7 @@ from kubesage.runtime import Runtime
 from llm.backends import BackendTier, gateway_with_backend
 from llm.request import ChatRequest
 from sandbox.server import SandboxServer
+from tests.waiting import until as _until
 from tools import serving as S
 from tools.kube import Principal
 
@@ -62,15 +63,6 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
 
-
-def _until(fn, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def _ready(server: SandboxServer, name: str) -> int:

@@ -17,6 +17,7 @@ import pytest
 from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
+from tests.waiting import until as _until
 from tools.kube import Principal
 
 ADMIN = Principal()
@@ -42,15 +43,6 @@ def runtime(shop, tmp_path: Path) -> Iterator[Runtime]:
 def _ask(rt: Runtime, text: str, principal: Principal = ADMIN, thread: str | None = None) -> dict:
     return rt.supervisor.start(text, principal, thread or uuid.uuid4().hex[:10])
 
-
-def _until(fn, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("condition not met")
 
 
 def _deploy(server: SandboxServer, name: str) -> dict:

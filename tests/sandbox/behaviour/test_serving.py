@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from kubernetes import client, config
 from sandbox.behaviour.serving import bundled_gguf, parse_llama_args
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import Kubectl
+from tests.waiting import until as _until
 
 NS = "llm"
 IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
@@ -62,15 +62,6 @@ def _post(api: client.ApiClient, path: str, body: dict) -> tuple[int, str]:
     resp = api.call_api(m, url, header_params=hdrs, body=data)
     return resp.status, resp.read().decode()
 
-
-def _until(fn, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def _ready_pods(server: SandboxServer, app: str) -> list[dict]:
