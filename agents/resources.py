@@ -177,7 +177,41 @@ def _resolve_kind(ctx: AgentContext, req: Request) -> tuple[str, bool] | None:
     return found[0].kind, found[0].namespaced
 
 
+# Conditions a plain list cannot apply ("services of type NodePort", "pods older than 1h", "count per node"):
+# such a read goes to the toolsmith, which writes (or reuses) a tool that applies them.
+QUALIFIED = re.compile(r"\b(without|with no|whose|where|that (?:have|has|had|are|is|were|was|run|use|uses)|which (?:have|"
+                       r"has|are|is|use|uses)|not|never|older|newer|younger|larger|smaller|bigger|more than|less than|"
+                       r"fewer|at least|at most|of type|type|per|grouped|group by|missing|unused|orphan(?:ed)?|stale|"
+                       r"longer than|since|running on|on node|sorted|top \d+|most|least|exposing|listening|"
+                       r"suspended|failed|pending|unbound|tainted|privileged|as root|load ?balancers?|node ?ports?|"
+                       r"headless|cluster ?ip|external ?name)\b")
+
+
+LEAD_WORDS = frozenset("""list show get me the all my our every what which are there display give print find describe a an
+of any current existing how many do we have i see view tell about count number please can you could us in cluster
+namespace""".split())
+
+
+def _qualified(text: str, kind_word_at: int) -> bool:
+    """Does the request filter the objects? A qualifying word after the kind ("… of type NodePort", "… older than
+    1h") or an adjective before it ("LoadBalancer services", "running pods")."""
+    low = text.lower()
+    if QUALIFIED.search(low):
+        return True
+    before = re.findall(r"[a-z0-9][a-z0-9-]*", low[:max(kind_word_at, 0)])
+    return any(w not in LEAD_WORDS and not w.isdigit() for w in before)
+
+
 def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> AgentResult:
+    _, end = kind_of(ctx.text)
+    start = end - len(next((w for w in sorted(KIND_WORDS, key=len, reverse=True)
+                            if ctx.text.lower()[:end].endswith(w)), "")) if end > 0 else -1
+    if _qualified(ctx.text, start):
+        from agents import toolsmith
+
+        res = toolsmith.run(ctx)
+        res.evidence.insert(0, "the request filters beyond a plain list, so the toolsmith answered it")
+        return res
     resolved = _resolve_kind(ctx, req)
     if resolved is None:
         return AgentResult(AGENT, "Which kind of object? I could not find a resource type the API serves in the "

@@ -138,7 +138,7 @@ class Supervisor:
                     continue
                 pending.append(kube.preview(m, new_ns).to_dict())
             _undo_together(pending[first_pending:])
-            results.append({"agent": agent, "answer": res.answer, "evidence": res.evidence,
+            results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
         return {"results": results, "pending": pending, "outcomes": []}

@@ -86,10 +86,10 @@ class Checker:
              "PodDisruptionBudget": ("PolicyV1Api", "pod_disruption_budget"),
              "StorageClass": ("StorageV1Api", "storage_class")}
 
-    def __init__(self, kubeconfig: Path) -> None:
+    def __init__(self, kubeconfig: Path | None = None, api: Any = None) -> None:
         from kubernetes import client, config
 
-        self.api = config.new_client_from_config(config_file=str(kubeconfig))
+        self.api = api if api is not None else config.new_client_from_config(config_file=str(kubeconfig))
         self.client = client
 
     def L(self, kind: str, ns: str | None = None) -> list[Any]:  # noqa: N802 - short name for the expressions

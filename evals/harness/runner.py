@@ -203,7 +203,7 @@ def run_case(case_d: dict[str, Any], options: dict[str, Any] | None = None) -> d
     try:
         with _deadline(case.timeout_s):
             t0 = time.perf_counter()
-            server = SandboxServer(scenarios=[case.scenario], speed=case.speed, seed=case.seed).start()
+            server = SandboxServer(scenarios=case.scenario.split("+"), speed=case.speed, seed=case.seed).start()
             kc = server.write_kubeconfig(Path(home) / "kubeconfig")
             admin = Kube.from_kubeconfig(str(kc))
             _setup(admin, case.setup)
