@@ -267,3 +267,22 @@ def test_kind_without_a_builder_is_model_written_and_server_checked(shop, rt):
     res = run(build_context(kube, text, None, bad))
     assert "API server rejects" in bad.verdict and not res.mutations
     assert "not proposing" in res.answer
+
+
+def test_cli_yes_creates_a_ready_pod_in_a_new_namespace(tmp_path):
+    """The issue's own acceptance command, through the installed CLI, on the embedded sandbox (no kubeconfig)."""
+    import subprocess
+    import sys
+
+    env = {"KUBESAGE_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent)}
+    out = subprocess.run([sys.executable, "-m", "kubesage.cli", "ask", "--yes",
+                          "create an nginx pod named web-server in namespace web-server"],
+                         capture_output=True, text=True, env=env, timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert "Done: create Pod web-server/web-server (approved); verified healthy: pod is Running, ready" in out.stdout
+    server = SandboxServer(state_dir=tmp_path / "sandbox-embedded", behaviour=False).start()  # read what was left
+    try:
+        pod = obj(server, "/pods", "web-server", "web-server")
+        assert pod["spec"]["containers"][0]["image"] == "nginx" and pod_ready(pod)
+    finally:
+        server.stop()
