@@ -57,6 +57,10 @@ def run(ctx: AgentContext) -> AgentResult:
     ns = e.namespace
     if re.search(r"\bwho\b.*\bcan\b", text):
         return _who_can(ctx)
+    m = re.search(r"\b(?:give|grant|make)\s+me\b|\bi\s+(?:need|want)\s+(?:to be\s+)?(?:an?\s+)?(?:cluster-?admin|admin)",
+                  text)
+    if m:  # asking for rights for oneself: only someone who may bind roles can do that, and never silently
+        return _self_grant(ctx)
     if re.search(r"over-?broad|too (?:much|many)|risky|wildcard|cluster-admin|audit", text):
         return _overbroad(ctx)
     if re.search(r"\b(?:give|grant|allow|let)\b", text) and e.subject:
@@ -162,3 +166,18 @@ def _grant(ctx: AgentContext) -> AgentResult:
             Mutation("create", "RoleBinding", ns, base, body=binding, why=f"bind {subj['name']} to Role {base}")]
     return AgentResult("rbac", f"Proposed: Role {ns}/{base} allowing {', '.join(verbs)} on {resource}, bound to "
                                f"{subj['kind']} {subj['name']}. Nothing broader.", mutations=muts)
+
+
+def _self_grant(ctx: AgentContext) -> AgentResult:
+    who = ctx.kube.principal.label
+    try:
+        allowed, _ = ctx.kube.can_i("create", "ClusterRoleBinding")
+    except KubeError as ex:
+        return AgentResult("rbac", f"I cannot check that: {ex.message}", [ex.message])
+    if not allowed:
+        return AgentResult("rbac", f"You ({who}) are not allowed to create role bindings, so you cannot grant "
+                                   "yourself more rights; ask a cluster administrator.",
+                           [f"SelfSubjectAccessReview: create clusterrolebindings → denied for {who}"])
+    return AgentResult("rbac", f"You ({who}) may create cluster role bindings. I do not grant rights to the person "
+                               "asking for them; name the subject and the exact rights (for example 'let alice read "
+                               "pods in shop') and I will propose the least-privilege binding for approval.")

@@ -260,7 +260,10 @@ def intent_of(text: str) -> str:
     low = _norm(text)
     if REPAIR.search(low):
         return "repair"
-    if DELETE.search(low):
+    part_of_object = re.search(r"\b(annotation|label|env|variable|limit|sidecar|key|mount|probe)s?\b", low)
+    if not part_of_object and (DELETE.search(low) or re.search(
+            r"\b(delete|destroy|get rid of|tear down)\s+(?:the|a|an|this|that|all)?\s*[a-z0-9-]*\s*(?:deployment|pod|"
+            r"service|configmap|secret|job|cronjob|statefulset|daemonset|namespace|pvc|ingress)s?\b", low)):
         return "delete"
     adds_to_existing = re.match(r"\s*(?:please\s+)?(?:add|put|give)\b", low) and (
         re.search(r"\b(env|environment|label|annotation|limits?|requests?|probe|readiness|liveness|sidecar|volume|"
