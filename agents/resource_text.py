@@ -69,7 +69,7 @@ def _norm(text: str) -> str:
 
 
 def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
-    """The first kind word at or after `after`, with its end position (words inside URLs and dotted host names,
+    """The first kind word at or after `after`, with its start position (words inside URLs and dotted host names,
     like the `svc` of payments.shop.svc.cluster.local, are not kinds)."""
     low = re.sub(r"\S*(?:://|\.[a-z0-9-]+\.)\S*", lambda m: " " * len(m.group(0)), _norm(text))
     best: tuple[int, int, str] | None = None
@@ -88,7 +88,7 @@ def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
             break
     if best is None:
         return None, -1
-    return best[2], best[0] - best[1]
+    return best[2], best[0]
 
 
 def namespace_of(text: str) -> str:

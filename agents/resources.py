@@ -203,10 +203,7 @@ def _qualified(text: str, kind_word_at: int) -> bool:
 
 
 def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> AgentResult:
-    _, end = kind_of(ctx.text)
-    start = end - len(next((w for w in sorted(KIND_WORDS, key=len, reverse=True)
-                            if ctx.text.lower()[:end].endswith(w)), "")) if end > 0 else -1
-    if _qualified(ctx.text, start):
+    if _qualified(ctx.text, kind_of(ctx.text)[1]):
         from agents import toolsmith
 
         res = toolsmith.run(ctx)

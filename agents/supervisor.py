@@ -253,8 +253,9 @@ class Supervisor:
                 elif node == "approve" and value:
                     for o in (value.get("outcomes") or [])[-1:]:
                         yield {**o, "type": "outcome"}
-        result = self._result(self.graph.get_state(cfg).values, cfg)
-        result["approval"] = self.pending_approval(thread_id)
+        snap = self.graph.get_state(cfg)
+        result = self._result(snap.values, cfg)
+        result["approval"] = _interrupt_of(snap)
         if result["approval"]:
             yield {**result["approval"], "type": "approval_required"}
         else:
@@ -281,11 +282,7 @@ class Supervisor:
         return sorted(seen.values(), key=lambda t: t["ts"] or "", reverse=True)
 
     def pending_approval(self, thread_id: str) -> dict[str, Any] | None:
-        snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
-        for task in snap.tasks or ():
-            for intr in task.interrupts or ():
-                return intr.value
-        return None
+        return _interrupt_of(self.graph.get_state({"configurable": {"thread_id": thread_id}}))
 
     def _result(self, out: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         intr = out.get("__interrupt__") if isinstance(out, dict) else None
@@ -296,6 +293,14 @@ class Supervisor:
                 "outcomes": out.get("outcomes"),
                 "approval": intr[0].value if intr else None,
                 "thread_id": cfg["configurable"]["thread_id"]}
+
+
+def _interrupt_of(snap: Any) -> dict[str, Any] | None:
+    """The approval a checkpointed thread waits on, if any."""
+    for task in snap.tasks or ():
+        for intr in task.interrupts or ():
+            return intr.value
+    return None
 
 
 def _undo_together(group: list[dict[str, Any]]) -> None:

@@ -75,7 +75,9 @@ def _model(ctx: AgentContext) -> Any:
     steps are skipped unless KUBESAGE_TOOLSMITH_LOCAL_MODEL=1 asks for them."""
     import os
 
-    if os.environ.get("KUBESAGE_LLM_CLOUD_BASE_URL") or os.environ.get("KUBESAGE_TOOLSMITH_LOCAL_MODEL") == "1":
+    from llm.config import cloud_configured
+
+    if cloud_configured() or os.environ.get("KUBESAGE_TOOLSMITH_LOCAL_MODEL") == "1":
         return ctx.llm
     return None
 

@@ -91,9 +91,9 @@ class Runtime:
             conn = sqlite3.connect(self.settings.home / "checkpoints.sqlite", check_same_thread=False)
             # Low-margin ties go to the gateway only when a cloud tier is configured: measured on the routing set,
             # the bundled 135M/270M models add seconds and get no more of those ties right than the embeddings.
-            import os
+            from llm.config import cloud_configured
 
-            tie_break = self._llm_route if os.environ.get("KUBESAGE_LLM_CLOUD_BASE_URL") else None
+            tie_break = self._llm_route if cloud_configured() else None
             self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=tie_break),
                                           audit=AuditLog(self.settings.home / "audit.log"),
                                           checkpointer=SqliteSaver(conn),

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from llm.breaker import CircuitBreaker
-from llm.request import ChatRequest
+from llm.request import ChatRequest, openai_body
 from llm.tiers import CloudError, TierOutput, parse_arguments
 
 Replicas = Callable[[], list[dict[str, str]]]  # [{"name": ..., "url": OpenAI base without /v1}, ...]
@@ -159,7 +159,7 @@ class BackendTier:
                 self.stats.spilled += 1
         t0 = time.perf_counter()
         try:
-            resp = self._client.post(f"{urls[name]}/v1/chat/completions", json=self._body(req))
+            resp = self._client.post(f"{urls[name]}/v1/chat/completions", json=openai_body(req, self.name, self.structured))
         except httpx.TimeoutException as e:
             self.breaker.record_failure()
             raise CloudError("timeout", f"backend {self.name} replica {name}: {e}", 1) from None
@@ -182,29 +182,6 @@ class BackendTier:
             return self._output(resp.json(), latency, name)
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise CloudError("server", f"backend {self.name} replica {name}: unusable response: {e}", 1) from None
-
-    def _body(self, req: ChatRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.name, "messages": req.messages}
-        if req.max_tokens:
-            body["max_tokens"] = req.max_tokens
-        if req.temperature is not None:
-            body["temperature"] = req.temperature
-        if req.stop:
-            body["stop"] = req.stop
-        if req.tools_active():
-            body["tools"] = req.tools
-            forced = req.forced_tool()
-            if forced is not None:
-                body["tool_choice"] = {"type": "function", "function": {"name": forced["function"]["name"]}}
-            elif req.tool_choice:
-                body["tool_choice"] = "required" if req.tool_choice in ("any", "required") else req.tool_choice
-        elif req.schema is not None:
-            if self.structured == "json_object_schema":  # llama.cpp servers' dialect
-                body["response_format"] = {"type": "json_object", "schema": req.schema}
-            else:
-                body["response_format"] = {"type": "json_schema", "json_schema": {"name": req.schema_name or "answer",
-                                                                                  "schema": req.schema}}
-        return body
 
     def _output(self, doc: dict[str, Any], latency_ms: float, replica: str) -> TierOutput:
         choice = doc["choices"][0]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llm.breaker import CircuitBreaker
-from llm.request import ChatRequest
+from llm.request import ChatRequest, openai_body
 from llm.tiers import CloudError, TierOutput, parse_arguments
 
 
@@ -68,29 +68,7 @@ class CloudTier:
         return max(self.health.fail, slow)
 
     def _request(self, req: ChatRequest) -> dict[str, Any]:
-        kw: dict[str, Any] = {"model": self.name, "messages": req.messages}
-        if req.max_tokens:
-            kw["max_tokens"] = req.max_tokens
-        if req.temperature is not None:
-            kw["temperature"] = req.temperature
-        if req.stop:
-            kw["stop"] = req.stop
-        if req.tools_active():
-            kw["tools"] = req.tools
-            forced = req.forced_tool()
-            if forced is not None:
-                kw["tool_choice"] = {"type": "function", "function": {"name": forced["function"]["name"]}}
-            elif req.tool_choice in ("any", "required"):
-                kw["tool_choice"] = "required"
-            elif req.tool_choice:
-                kw["tool_choice"] = req.tool_choice
-        elif req.schema is not None:
-            if self.structured == "json_object_schema":  # llama.cpp server's dialect
-                kw["response_format"] = {"type": "json_object", "schema": req.schema}
-            else:
-                kw["response_format"] = {"type": "json_schema",
-                                         "json_schema": {"name": req.schema_name or "answer", "schema": req.schema}}
-        return kw
+        return openai_body(req, self.name, self.structured)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         delay = random.uniform(0, min(self.backoff_max_s, self.backoff_s * (2 ** attempt)))

@@ -163,6 +163,11 @@ class LLMConfig:
         return cls(**kw)
 
 
+def cloud_configured(env: Mapping[str, str] | None = None) -> bool:
+    """Is a cloud tier set? Callers skip model steps the bundled small model cannot do well without one."""
+    return bool((os.environ if env is None else env).get("KUBESAGE_LLM_CLOUD_BASE_URL"))
+
+
 def _convert(var: str, value: str, typ: type):
     if typ is bool:
         v = value.strip().lower()

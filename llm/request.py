@@ -55,6 +55,32 @@ class ChatRequest:
         return bool(self.tools) and self.tool_choice != "none"
 
 
+def openai_body(req: ChatRequest, model: str, structured: str = "json_schema") -> dict[str, Any]:
+    """The chat-completions request body for an OpenAI-compatible server (the cloud tier and deployed backends).
+    `structured`: how a JSON schema is asked for — "json_schema" (OpenAI) or "json_object_schema" (llama.cpp)."""
+    body: dict[str, Any] = {"model": model, "messages": req.messages}
+    if req.max_tokens:
+        body["max_tokens"] = req.max_tokens
+    if req.temperature is not None:
+        body["temperature"] = req.temperature
+    if req.stop:
+        body["stop"] = req.stop
+    if req.tools_active():
+        body["tools"] = req.tools
+        forced = req.forced_tool()
+        if forced is not None:
+            body["tool_choice"] = {"type": "function", "function": {"name": forced["function"]["name"]}}
+        elif req.tool_choice:
+            body["tool_choice"] = "required" if req.tool_choice in ("any", "required") else req.tool_choice
+    elif req.schema is not None:
+        if structured == "json_object_schema":  # llama.cpp server's dialect
+            body["response_format"] = {"type": "json_object", "schema": req.schema}
+        else:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": req.schema_name or "answer", "schema": req.schema}}
+    return body
+
+
 def principal_scope(principal: Any, tenant: str = "") -> str:
     """The cache scope of a principal: a string as given, or `user` plus sorted `groups` of a Principal-like
     object (answers may depend on group permissions, so the groups are part of who asks)."""

@@ -46,12 +46,11 @@ FAILING = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBac
            "CreateContainerError", "RunContainerError", "OOMKilled")
 
 
-def failing(kube: Kube, kind: str, namespace: str, name: str) -> str | None:
+def failing(kube: Kube, kind: str, obj: dict[str, Any]) -> str | None:
     """A pod of the object stuck in a state that will not heal by waiting (bad image, crash loop, OOM)."""
+    if (obj.get("status") or {}).get("observedGeneration", 0) < obj["metadata"].get("generation", 0):
+        return None  # the controller has not made the new revision yet
     try:
-        obj = kube.get(kind, namespace, name)
-        if (obj.get("status") or {}).get("observedGeneration", 0) < obj["metadata"].get("generation", 0):
-            return None  # the controller has not made the new revision yet
         pods = _current_pods(kube, kind, obj)
     except KubeError:
         return None
@@ -87,9 +86,8 @@ def _current_pods(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, 
     return []
 
 
-def status_of(kube: Kube, kind: str, namespace: str, name: str) -> tuple[bool, str, dict[str, int]]:
-    """(healthy now, why not / what is, restart counts of its pods)."""
-    obj = kube.get(kind, namespace, name)
+def status_of(kube: Kube, kind: str, obj: dict[str, Any]) -> tuple[bool, str, dict[str, int]]:
+    """(healthy now, why not / what is, restart counts of its pods) of the object as read."""
     spec, st = obj.get("spec") or {}, obj.get("status") or {}
     if kind in WORKLOADS:
         gen, seen = obj["metadata"].get("generation", 0), st.get("observedGeneration", 0)
@@ -127,10 +125,11 @@ def wait_healthy(kube: Kube, kind: str, namespace: str, name: str, timeout_s: fl
     strikes = 0
     while time.monotonic() < deadline:
         try:
-            ok, why, now = status_of(kube, kind, namespace, name)
+            obj = kube.get(kind, namespace, name)
+            ok, why, now = status_of(kube, kind, obj)
         except KubeError as e:
             return False, e.message
-        bad = failing(kube, kind, namespace, name) if not ok else None
+        bad = failing(kube, kind, obj) if not ok else None
         strikes += 1 if bad else 0
         if strikes >= 3:  # the new revision's pods were seen failing on three polls: waiting will not help
             return False, bad or why

@@ -17,6 +17,8 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from tools.discovery import ResourceInfo, discover
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -131,8 +133,6 @@ class Kube:
     # -- generic access ----------------------------------------------------------------------------
     def catalog(self) -> Any:
         """The kinds this API serves (tools.discovery.Catalog), discovered once per server."""
-        from tools.discovery import discover
-
         host = self.api.configuration.host
         if host not in _CATALOGS:
             _CATALOGS[host] = discover(lambda method, path: self.request(method, path))
@@ -151,16 +151,7 @@ class Kube:
         return r.group, r.version, r.plural, r.namespaced
 
     def _path(self, kind: str, namespace: str | None, name: str | None = None, sub: str = "") -> str:
-        group, version, plural, namespaced = self.info(kind)
-        base = f"/apis/{group}/{version}" if group else f"/api/{version}"
-        if namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{plural}"
-        if name:
-            base += f"/{name}"
-        if sub:
-            base += f"/{sub}"
-        return base
+        return ResourceInfo(kind, *self.info(kind)).path(namespace, name, sub)
 
     def _call(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
               body: Any = None) -> bytes:

@@ -14,6 +14,7 @@ import pytest
 
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import Kubectl
+from tests.waiting import until
 
 SPEED = 50.0
 EXPECTED_WEB_MEMORY_AT_60S = 8611465  # bytes, seed 42, web container 60 s after start
@@ -26,16 +27,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxServ
     yield server, Kubectl(Path(kubeconfig))
     server.stop()
 
-
-def _until(fn, timeout: float = 30.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"condition not met in {timeout}s (last: {last!r})")
 
 
 def _pods(k: Kubectl, app: str) -> list[dict]:
@@ -67,13 +58,13 @@ def test_healthy_web_tier(shop):
 
 def test_checkout_crash_loops_on_missing_config_key_and_heals(shop):
     _, k = shop
-    pod = _until(lambda: next((p for p in _pods(k, "checkout")
+    pod = until(lambda: next((p for p in _pods(k, "checkout")
                                if (_cstatus(p).get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"), None))
     cs = _cstatus(pod)
     assert cs["restartCount"] >= 1 and cs["lastState"]["terminated"]["exitCode"] == 1
     assert cs["lastState"]["terminated"]["reason"] == "Error"
     # The container restarts now and then (for ~1.4 s of sandbox time each): wait for kubectl to show the loop.
-    row = _until(lambda: (lambda r: r if r[1:3] == ["0/1", "CrashLoopBackOff"] else None)(
+    row = until(lambda: (lambda r: r if r[1:3] == ["0/1", "CrashLoopBackOff"] else None)(
         k("get", "pod", pod["metadata"]["name"], "-n", "shop").splitlines()[1].split()))
     assert row[1:3] == ["0/1", "CrashLoopBackOff"]
     logs = k("logs", pod["metadata"]["name"], "-n", "shop", "--previous")
@@ -89,7 +80,7 @@ def test_checkout_crash_loops_on_missing_config_key_and_heals(shop):
 
 def test_payments_oom_killed_and_heals(shop):
     _, k = shop
-    pod = _until(lambda: next((p for p in _pods(k, "payments")
+    pod = until(lambda: next((p for p in _pods(k, "payments")
                                if (_cstatus(p).get("lastState") or {}).get("terminated")), None))
     term = _cstatus(pod)["lastState"]["terminated"]
     assert term["reason"] == "OOMKilled" and term["exitCode"] == 137
@@ -99,10 +90,10 @@ def test_payments_oom_killed_and_heals(shop):
 
 def test_worker_does_not_fit_and_heals(shop):
     _, k = shop
-    pod = _until(lambda: next((p for p in _pods(k, "worker") if any(
+    pod = until(lambda: next((p for p in _pods(k, "worker") if any(
         c.get("reason") == "Unschedulable" for c in p["status"].get("conditions") or [])), None))
     assert pod["status"]["phase"] == "Pending"
-    ev = _until(lambda: _events(k, pod["metadata"]["name"], "FailedScheduling"))
+    ev = until(lambda: _events(k, pod["metadata"]["name"], "FailedScheduling"))
     assert ev[0]["message"].startswith("0/3 nodes are available: 1 node(s) had untolerated taint "
                                        "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu.")
     assert ev[0]["type"] == "Warning" and ev[0]["source"]["component"] == "default-scheduler"
@@ -113,10 +104,10 @@ def test_worker_does_not_fit_and_heals(shop):
 
 def test_catalog_image_typo_and_heals(shop):
     _, k = shop
-    pod = _until(lambda: next((p for p in _pods(k, "catalog") if (_cstatus(p).get("state") or {}).get(
+    pod = until(lambda: next((p for p in _pods(k, "catalog") if (_cstatus(p).get("state") or {}).get(
         "waiting", {}).get("reason") in ("ErrImagePull", "ImagePullBackOff")), None))
     assert pod["status"]["phase"] == "Pending"
-    failed = _until(lambda: [e for e in _events(k, pod["metadata"]["name"], "Failed") if "nginx:1.277" in e["message"]])
+    failed = until(lambda: [e for e in _events(k, pod["metadata"]["name"], "Failed") if "nginx:1.277" in e["message"]])
     assert failed[0]["message"].startswith('Failed to pull image "nginx:1.277"')
     k("set", "image", "deployment/catalog", "catalog=nginx:1.27", "-n", "shop")
     assert "successfully rolled out" in k("rollout", "status", "deployment/catalog", "-n", "shop", "--timeout=60s")
@@ -124,11 +115,11 @@ def test_catalog_image_typo_and_heals(shop):
 
 def test_orders_service_without_endpoints_and_heals(shop):
     _, k = shop
-    _until(lambda: _pods(k, "orders"))
+    until(lambda: _pods(k, "orders"))
     ep = json.loads(k("get", "endpoints", "orders", "-n", "shop", "-o", "json"))
     assert not ep.get("subsets")
     k("patch", "service", "orders", "-n", "shop", "-p", '{"spec":{"selector":{"app":"orders"}}}')
-    ep = _until(lambda: json.loads(k("get", "endpoints", "orders", "-n", "shop", "-o", "json")).get("subsets"))
+    ep = until(lambda: json.loads(k("get", "endpoints", "orders", "-n", "shop", "-o", "json")).get("subsets"))
     assert ep[0]["ports"][0]["port"] == 8080
 
 
@@ -136,7 +127,7 @@ def test_orders_service_account_bound_to_wrong_role_and_heals(shop):
     _, k = shop
     sa = "system:serviceaccount:shop:orders"
     assert k.run("auth", "can-i", "list", "configmaps", "-n", "shop", "--as", sa, check=False).stdout.strip() == "no"
-    pod = _until(lambda: next((p for p in _pods(k, "orders") if _cstatus(p).get("restartCount", 0) >= 1), None))
+    pod = until(lambda: next((p for p in _pods(k, "orders") if _cstatus(p).get("restartCount", 0) >= 1), None))
     logs = k("logs", pod["metadata"]["name"], "-n", "shop", "--previous")
     assert "403" in logs and "configmaps" in logs
     changed = k.run("patch", "rolebinding", "orders-config", "-n", "shop", "--type=merge",
@@ -150,8 +141,8 @@ def test_orders_service_account_bound_to_wrong_role_and_heals(shop):
 
 def test_noisy_pod_shows_in_top(shop):
     _, k = shop
-    _until(lambda: _pods(k, "report-cruncher") and _cstatus(_pods(k, "report-cruncher")[0]).get("ready"))
-    rows = _until(lambda: [r.split() for r in k.run("top", "pods", "-n", "shop", check=False).stdout.splitlines()[1:]])
+    until(lambda: _pods(k, "report-cruncher") and _cstatus(_pods(k, "report-cruncher")[0]).get("ready"))
+    rows = until(lambda: [r.split() for r in k.run("top", "pods", "-n", "shop", check=False).stdout.splitlines()[1:]])
     usage = {r[0]: int(r[1].rstrip("m")) for r in rows}
     cruncher = next(v for n, v in usage.items() if n.startswith("report-cruncher"))
     assert cruncher >= 1500 and cruncher == max(usage.values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import Kubectl
+from tests.waiting import until
 
 MANIFEST = """\
 apiVersion: v1
@@ -199,16 +199,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
     server.stop()
 
 
-def _until(fn, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"not met in {timeout}s: {last!r}")
-
 
 def _get(k: Kubectl, *args: str) -> dict:
     return json.loads(k("get", *args, "-o", "json"))
@@ -238,7 +228,7 @@ def test_every_kind_reaches_its_status(cluster):
     pvcs = {p["metadata"]["name"]: p for p in _get(k, "pvc", "-n", "kinds")["items"]}
     assert pvcs["data-db-0"]["status"]["phase"] == "Bound" and pvcs["data-db-1"]["status"]["phase"] == "Bound"
     assert pvcs["data"]["status"].get("phase") == "Pending"  # WaitForFirstConsumer and no consumer yet
-    assert _until(lambda: _events_for(k, "data", "WaitForFirstConsumer"))
+    assert until(lambda: _events_for(k, "data", "WaitForFirstConsumer"))
 
     agent = _get(k, "ds", "agent", "-n", "kinds")
     assert agent["status"]["desiredNumberScheduled"] == 2 and agent["status"]["numberReady"] == 2  # not the tainted node
@@ -249,9 +239,9 @@ def test_every_kind_reaches_its_status(cluster):
     assert pod["status"]["phase"] == "Succeeded"
     assert k("logs", pod["metadata"]["name"], "-n", "kinds").splitlines() == ["working", "done"]
 
-    cron = _until(lambda: _get(k, "cronjob", "every-minute", "-n", "kinds").get("status", {}).get("lastScheduleTime"), 60)
+    cron = until(lambda: _get(k, "cronjob", "every-minute", "-n", "kinds").get("status", {}).get("lastScheduleTime"), 60)
     assert cron
-    hpa = _until(lambda: _get(k, "hpa", "web", "-n", "kinds").get("status", {}).get("currentMetrics"))
+    hpa = until(lambda: _get(k, "hpa", "web", "-n", "kinds").get("status", {}).get("currentMetrics"))
     assert hpa[0]["resource"]["name"] == "cpu"
     assert k("get", "ingress", "web", "-n", "kinds", "-o", "jsonpath={.spec.rules[0].host}") == "web.example.com"
     assert k("auth", "can-i", "list", "pods", "-n", "kinds", "--as", "system:serviceaccount:kinds:app").strip() == "yes"
@@ -277,7 +267,7 @@ def test_pod_io_logs_exec_and_rollouts(cluster):
     assert failed.returncode == 3
 
     agent = _get(k, "pods", "-n", "kinds", "-l", "app=agent")["items"][0]["metadata"]["name"]
-    _until(lambda: len(k("logs", agent, "-n", "kinds").splitlines()) >= 3)
+    until(lambda: len(k("logs", agent, "-n", "kinds").splitlines()) >= 3)
     assert k("logs", agent, "-n", "kinds", "--tail=2").splitlines() == ["tick", "tick"]
     stamped = k("logs", agent, "-n", "kinds", "--tail=1", "--timestamps").strip()
     assert stamped.endswith(" tick") and stamped[:4].isdigit() and "T" in stamped.split()[0]

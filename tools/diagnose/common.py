@@ -11,6 +11,13 @@ from tools.diagnose.base import Snapshot
 TEMPLATED = ("Deployment", "StatefulSet", "DaemonSet")
 
 
+def waiting_in(snapshot: Snapshot, reasons: tuple[str, ...] | frozenset[str] | set[str]
+               ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(pod, container status) of every container waiting with one of `reasons`."""
+    return [(pod, cs) for pod in snapshot.pods for cs in util.container_statuses(pod)
+            if ((cs.get("state") or {}).get("waiting") or {}).get("reason") in reasons]
+
+
 def group_by_workload(snapshot: Snapshot, items: list[tuple[dict[str, Any], Any]]
                       ) -> dict[tuple[str, str, str], list[tuple[dict[str, Any], Any]]]:
     """{(namespace, kind, name): [(pod, item), ...]} keeping the input order."""

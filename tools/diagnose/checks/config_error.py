@@ -24,12 +24,7 @@ class ConfigErrorCheck:
     kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
-        items = []
-        for pod in snapshot.pods:
-            for cs in util.container_statuses(pod):
-                w = (cs.get("state") or {}).get("waiting") or {}
-                if w.get("reason") in ("CreateContainerConfigError", "CreateContainerError"):
-                    items.append((pod, cs))
+        items = common.waiting_in(snapshot, ("CreateContainerConfigError", "CreateContainerError"))
         out = []
         for (ns, kind, name), group in common.group_by_workload(snapshot, items).items():
             seen: set[str] = set()

@@ -48,12 +48,7 @@ class ImagePullCheck:
     kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
-        items = []
-        for pod in snapshot.pods:
-            for cs in util.container_statuses(pod):
-                w = (cs.get("state") or {}).get("waiting") or {}
-                if w.get("reason") in PULL_REASONS:
-                    items.append((pod, cs))
+        items = common.waiting_in(snapshot, PULL_REASONS)
         out = []
         for (ns, kind, name), group in common.group_by_workload(snapshot, items).items():
             seen: set[str] = set()
