@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.entities import Entities, extract
-from tools.kube import Kube, KubeError
+from tools.k8s.client import Kube, KubeError
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.context import AgentContext
 from agents.state import AgentResult
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 
 VERIFIABLE = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
 

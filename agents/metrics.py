@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.context import AgentContext
 from agents.state import AgentResult
 from tools.diagnose import util
-from tools.kube import KubeError
+from tools.k8s.client import KubeError
 
 
 def _cpu(q: str) -> int:

@@ -6,7 +6,7 @@ import re
 
 from agents.context import AgentContext
 from agents.state import AgentResult
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 
 RBAC = "rbac.authorization.k8s.io"
 

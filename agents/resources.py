@@ -3,7 +3,7 @@
 Why this shape: each request is read by deterministic rules (agents/resource_text.py) into an intent, a kind and
 slots; manifests come from builders (tools/manifests.py) whose conventions are always right; changes are small
 patches that name only what changes; repairs reuse the diagnosis checks and are verified after the apply (and undone
-when they do not hold, tools/health.py). Every write is a Mutation: the supervisor previews it with a server dry run
+when they do not hold, tools/k8s/health.py). Every write is a Mutation: the supervisor previews it with a server dry run
 and waits for approval. Kinds the API serves are discovered at run time, so CRDs can be read like built-ins.
 """
 
@@ -19,7 +19,7 @@ import yaml
 from agents.context import AgentContext
 from agents.resource_text import KIND_WORDS, Request, kind_of, parse
 from agents.state import AgentResult
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 from tools.manifests import BUILT, SlotError, build, probe_spec, tidy, to_yaml
 
 AGENT = "resources"
@@ -164,7 +164,7 @@ def _resolve_kind(ctx: AgentContext, req: Request) -> tuple[str, bool] | None:
             return req.kind, namespaced
         except KubeError:
             pass
-    from tools.discovery import kinds_in
+    from tools.k8s.discovery import kinds_in
 
     try:
         cat = ctx.kube.catalog()
@@ -348,7 +348,7 @@ def _rollout_diff(ctx: AgentContext, req: Request) -> AgentResult:
 def _author(ctx: AgentContext, req: Request) -> AgentResult:
     s, kind = req.slots, req.kind
     try:  # a kind the API serves that the word list does not know ("pod disruption budget", a CRD's kind)
-        from tools.discovery import kinds_in
+        from tools.k8s.discovery import kinds_in
 
         served = kinds_in(ctx.text, ctx.kube.catalog())
         if served and served[0].kind != kind and served[0].kind not in BUILT:

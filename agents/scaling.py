@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from agents.context import AgentContext
 from agents.state import AgentResult
 from tools.capacity import will_fit
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 
 
 def fits(ctx: AgentContext, dep: dict, extra: int) -> tuple[bool, str]:

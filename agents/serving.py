@@ -14,7 +14,7 @@ import re
 from agents.context import AgentContext
 from agents.state import AgentResult
 from tools import serving as S
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 
 AGENT = "serving"
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}

@@ -24,5 +24,5 @@ class AgentResult:
     agent: str
     answer: str
     evidence: list[str] = field(default_factory=list)
-    mutations: list[Any] = field(default_factory=list)  # tools.kube.Mutation
+    mutations: list[Any] = field(default_factory=list)  # tools.k8s.client.Mutation
     data: dict[str, Any] = field(default_factory=dict)

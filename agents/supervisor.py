@@ -22,7 +22,7 @@ from agents import metrics, rbac, scaling
 from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
-from tools.kube import Kube, KubeError, Mutation, Principal
+from tools.k8s.client import Kube, KubeError, Mutation, Principal
 
 AgentFn = Callable[[Any], AgentResult]
 
@@ -173,7 +173,7 @@ class Supervisor:
 
     def _verify(self, kube: Kube, m: Mutation, who: str) -> dict[str, Any]:
         """Wait for the object the change should heal; undo the change when it did not hold."""
-        from tools.health import wait_healthy
+        from tools.k8s.health import wait_healthy
 
         v = m.verify or {}
         ok, detail = wait_healthy(kube, v["kind"], v.get("namespace", m.namespace), v["name"],

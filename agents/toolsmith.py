@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.context import AgentContext
 from agents.state import AgentResult
-from tools.kube import KubeError, Mutation
+from tools.k8s.client import KubeError, Mutation
 from tools.toolsmith.synthesize import Outcome, Toolsmith
 
 MAX_ROWS = 15

@@ -20,7 +20,7 @@ from agents.audit import AuditLog
 from agents.router import Route
 from agents.state import AgentResult
 from agents.supervisor import Supervisor
-from tools.kube import Principal
+from tools.k8s.client import Principal
 
 
 class _NoRouter:

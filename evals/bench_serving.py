@@ -23,7 +23,7 @@ from evals.serving_trace import plot, replay, sampler_for, synth_trace
 from llm.backends import BackendTier
 from sandbox.server import SandboxServer
 from tools import serving as S
-from tools.kube import Kube
+from tools.k8s.client import Kube
 
 NS, NAME = "bench", "smollm2"
 

@@ -36,7 +36,7 @@ def load_tasks(tier: str | None = None) -> list[dict[str, Any]]:
 def start_cluster(workdir: Path) -> tuple[Any, Path]:
     """The sandbox with `default` + `toolsmith`, at real speed (ages stay meaningful), once pods have settled."""
     from sandbox.server import SandboxServer
-    from tools.kube import Kube
+    from tools.k8s.client import Kube
 
     server = SandboxServer(scenarios=["default", str(SCENARIO)], speed=1.0).start()
     kc = server.write_kubeconfig(workdir / "kubeconfig")
@@ -212,7 +212,7 @@ def _gateway(home: Path, env: dict[str, str]) -> Any:
 
 
 def main() -> None:
-    from tools.kube import Kube
+    from tools.k8s.client import Kube
 
     # TOOLSMITH_BENCH_TIER=model runs only the model-tier tasks (the rules-tier ones never reach a model);
     # TOOLSMITH_BENCH_RULES_ONLY=1 stops after the rules rows; TOOLSMITH_BENCH_SKIP_LOCAL=1 skips the local-only row.

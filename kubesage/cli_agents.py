@@ -68,7 +68,7 @@ def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool) -> dict[st
 
 def _ask(args: argparse.Namespace, cfg: Settings) -> int:
     from kubesage.runtime import Runtime
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
 
     rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario, read_only=args.read_only)
     try:

@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def principal_from(args: argparse.Namespace, env: dict[str, str] | None = None) -> Any:
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
 
     env = dict(os.environ if env is None else env)
     user = args.as_user or env.get("KUBESAGE_MCP_AS") or None

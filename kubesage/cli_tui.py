@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 def _chat(args: argparse.Namespace, cfg: Settings) -> int:
     from kubesage.runtime import Runtime
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
 
     try:
         rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario,

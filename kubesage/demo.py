@@ -77,7 +77,7 @@ def _ask_agents(kubeconfig: Path, home: Path) -> int:
     """Part two: plain-language questions to the supervisor; changes are shown with their diff and approved."""
     from kubesage import settings
     from kubesage.runtime import Runtime
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
 
     rt = Runtime(settings.load({"KUBESAGE_HOME": str(home)}), kubeconfig=str(kubeconfig))
     failures = 0

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import yaml
 
 from kubesage.settings import Settings
-from tools.kube import Kube, Principal
+from tools.k8s.client import Kube, Principal
 
 
 def _reachable(kubeconfig: Path) -> bool:

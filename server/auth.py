@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 
 from server.errors import ApiError
-from tools.kube import Principal
+from tools.k8s.client import Principal
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 

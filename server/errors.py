@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tools.kube import KubeError
+from tools.k8s.client import KubeError
 
 log = logging.getLogger("kubesage.server")
 

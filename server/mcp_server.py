@@ -27,7 +27,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 from server import mcp_views as views
-from tools.kube import Kube, KubeError, Principal
+from tools.k8s.client import Kube, KubeError, Principal
 
 log = logging.getLogger("kubesage.mcp")
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tools.kube import KINDS
+from tools.k8s.client import KINDS
 
 SHORT_NAMES = {
     "po": "Pod", "svc": "Service", "cm": "ConfigMap", "sa": "ServiceAccount", "ep": "Endpoints", "ev": "Event",
@@ -26,7 +26,7 @@ class UnknownKind(ValueError):
 
 
 def resolve_kind(kind: str) -> str:
-    """`pods`, `pod`, `Pod`, `po`, `deployments.apps` → the canonical kind name in tools.kube.KINDS."""
+    """`pods`, `pod`, `Pod`, `po`, `deployments.apps` → the canonical kind name in tools.k8s.client.KINDS."""
     k = (kind or "").strip().split(".")[0]
     if k in KINDS:
         return k

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from server import slack_format as fmt
 from server.slack_store import SlackStore, SlackThread
-from tools.kube import KubeError, Principal
+from tools.k8s.client import KubeError, Principal
 
 log = logging.getLogger("kubesage.slack")
 DEFAULT_API_URL = "https://slack.com/api/"

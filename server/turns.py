@@ -20,7 +20,7 @@ from server.auth import Caller
 from server.errors import ApiError, error_body, kube_error
 from server.metrics import HttpMetrics
 from server.threads import ThreadRecord, ThreadStore
-from tools.kube import KubeError
+from tools.k8s.client import KubeError
 
 log = logging.getLogger("kubesage.server")
 

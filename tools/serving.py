@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.kube import Kube, KubeError
+from tools.k8s.client import Kube, KubeError
 
 LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 VLLM_IMAGE = "vllm/vllm-openai:v0.10.0"

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Static
 
-from tools.kube import Principal
+from tools.k8s.client import Principal
 from tui.approval import ApprovalScreen
 from tui.format import error_text, kube_contexts, llm_snapshot, llm_usage
 from tui.panel import SidePanel

@@ -21,7 +21,7 @@ async def _capture(out: Path, size: tuple[int, int], question: str, home: Path) 
     from kubesage import settings as settings_mod
     from kubesage.runtime import Runtime
     from sandbox.server import SandboxServer
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
     from tui.app import KubesageApp
     from tui.approval import ApprovalScreen
     from tui.pilot import ask, settle

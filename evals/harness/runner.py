@@ -36,7 +36,7 @@ class LiveReader:
         self.kube = kube
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
-        from tools.kube import KubeError
+        from tools.k8s.client import KubeError
 
         try:
             return self.kube.get(kind, namespace, name)
@@ -97,7 +97,7 @@ def _deadline(seconds: float) -> Iterator[None]:
 
 
 def _setup(kube: Any, manifests: list[dict[str, Any]]) -> None:
-    from tools.kube import KINDS, Mutation
+    from tools.k8s.client import KINDS, Mutation
 
     for m in manifests:
         kind = m["kind"]
@@ -130,7 +130,7 @@ def _llm_usage(rt: Any) -> dict[str, Any]:
 
 
 def _drive(sup: Any, rec: _Recorder, case: Case, trace: Trace, turns_out: list[dict[str, Any]]) -> None:
-    from tools.kube import Principal
+    from tools.k8s.client import Principal
 
     p = case.principal or {}
     principal = Principal(p.get("user"), tuple(p.get("groups") or ()))
@@ -190,7 +190,7 @@ def run_case(case_d: dict[str, Any], options: dict[str, Any] | None = None) -> d
     from kubesage import settings as settings_mod
     from kubesage.runtime import Runtime
     from sandbox.server import SandboxServer
-    from tools.kube import Kube
+    from tools.k8s.client import Kube
 
     case = Case.from_dict(case_d)
     record: dict[str, Any] = {"id": case.id, "domain": case.domain, "source": case.source, "file": case.file,

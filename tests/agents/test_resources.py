@@ -15,7 +15,7 @@ from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
 from tests.waiting import until
-from tools.kube import Principal
+from tools.k8s.client import Principal
 
 ADMIN = Principal()
 

@@ -20,7 +20,7 @@ from llm.request import ChatRequest
 from sandbox.server import SandboxServer
 from tests.waiting import until as _until
 from tools import serving as S
-from tools.kube import Principal
+from tools.k8s.client import Principal
 
 ADMIN = Principal()
 NS = "ml"

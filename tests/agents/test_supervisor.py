@@ -18,7 +18,7 @@ from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
 from tests.waiting import until as _until
-from tools.kube import Principal
+from tools.k8s.client import Principal
 
 ADMIN = Principal()
 
@@ -104,7 +104,7 @@ def test_pending_approval_survives_a_killed_process(shop, tmp_path):
     home = tmp_path / "home"
     thread = "survivor"
     code = (
-        "import sys; from kubesage import settings; from kubesage.runtime import Runtime; from tools.kube import Principal\n"
+        "import sys; from kubesage import settings; from kubesage.runtime import Runtime; from tools.k8s.client import Principal\n"
         f"rt = Runtime(settings.load({{'KUBESAGE_HOME': {str(home)!r}}}), kubeconfig={str(kc)!r})\n"
         f"r = rt.supervisor.start('restart the payments deployment in shop', Principal(), {thread!r})\n"
         "print('PENDING' if r['approval'] else 'NONE', flush=True)\n"

@@ -18,7 +18,7 @@ from agents.context import build_context
 from evals.bench_toolsmith import Checker, load_tasks, start_cluster
 from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
-from tools.kube import Kube, Principal
+from tools.k8s.client import Kube, Principal
 from tools.toolsmith.registry import Registry
 
 ADMIN = Principal()

@@ -10,7 +10,7 @@ from evals.harness.graders import grade
 from evals.harness.graders.toolsmith import ToolsmithGrader
 from evals.harness.trace import Trace
 from sandbox.server import SandboxServer
-from tools.kube import Kube
+from tools.k8s.client import Kube
 
 EXPR = {"type": "names", "expr": "[key(s) for s in L('Service')]"}
 

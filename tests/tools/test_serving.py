@@ -13,7 +13,7 @@ from agents import serving as serving_agent
 from agents.context import build_context
 from sandbox.server import SandboxServer
 from tools import serving as S
-from tools.kube import Kube, KubeError, run_action
+from tools.k8s.client import Kube, KubeError, run_action
 
 
 def test_manifests_carry_each_engines_arguments():

@@ -17,7 +17,7 @@ from textual.widgets import Collapsible, OptionList
 from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
-from tools.kube import Principal
+from tools.k8s.client import Principal
 from tui.app import KubesageApp
 from tui.approval import ApprovalScreen
 from tui.pickers import ContextScreen, NamespaceScreen, ThreadsScreen

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tools.kube import Kube, KubeError
+from tools.k8s.client import Kube, KubeError
 
 
 def run_registered(kube: Kube, name: str, args: dict[str, Any] | None = None, home: str | None = None) -> Any:

@@ -88,7 +88,7 @@ class Channel:
 
 
 def make_kube_proxy(chan: Channel) -> object:
-    """The `kube` a tool gets. Mirrors tools.kube.Kube's read methods plus `request`; every call goes to the
+    """The `kube` a tool gets. Mirrors tools.k8s.client.Kube's read methods plus `request`; every call goes to the
     parent, which performs it as the asking principal."""
 
     def rpc(_op: str, **params: object) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.kube import KINDS
+from tools.k8s.client import KINDS
 from tools.toolsmith.plan import segments, split_func
 
 _HELPERS = r'''
@@ -258,7 +258,7 @@ def _paths(plan: dict[str, Any]) -> list[str]:
 
 
 def compile_plan(plan: dict[str, Any], catalog: Any = None) -> str:
-    """Python source for a validated plan. `catalog` supplies where a kind outside tools.kube.KINDS is served."""
+    """Python source for a validated plan. `catalog` supplies where a kind outside tools.k8s.client.KINDS is served."""
     kind = plan["kind"]
     fields: dict[str, Any] = {}
     listy: dict[str, bool] = {}

@@ -1,7 +1,7 @@
 """Run a synthesized tool: the AST gate, then `main(kube, **args)` in a separate, locked-down process.
 
 Why the parent performs the Kubernetes calls: the child has no network and no credentials, so whatever the
-tool's code does, it can only ask. The parent answers each request with the real `tools.kube.Kube` (already
+tool's code does, it can only ask. The parent answers each request with the real `tools.k8s.client.Kube` (already
 acting as the principal who asked, so their RBAC rights apply), refuses writes from tools not marked mutating,
 caps the number of calls, and enforces the wall-clock limit by killing the child's whole process group.
 """
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tools.toolsmith.validate import ALLOWED_IMPORTS, check
 
 if TYPE_CHECKING:
-    from tools.kube import Kube
+    from tools.k8s.client import Kube
 
 CHILD = Path(__file__).with_name("child.py")
 MAX_OUTPUT = 1_000_000
@@ -235,7 +235,7 @@ class _Session:
             return None, {"ok": False, "error": {"status": status, "reason": reason, "message": message}}
 
     def _perform(self, method: str, p: dict) -> Any:
-        from tools.kube import KINDS
+        from tools.k8s.client import KINDS
 
         if self.kube is None:
             raise _Refused(503, "NoCluster", "this run has no Kubernetes connection")
@@ -269,7 +269,7 @@ class _Session:
             self.calls.extend(dict(c) for c in self.kube.calls[before:])
 
     def _request(self, p: dict) -> Any:
-        from tools.kube import PATCH_CONTENT
+        from tools.k8s.client import PATCH_CONTENT
 
         method = str(p.get("method") or "GET").upper()
         path = _text(p.get("path"), "path")

@@ -25,7 +25,7 @@ from typing import Any
 
 import jsonschema
 
-from tools.kube import KubeError
+from tools.k8s.client import KubeError
 from tools.toolsmith import extract as rules
 from tools.toolsmith.catalog import Catalog, shared_catalog
 from tools.toolsmith.compile import compile_plan

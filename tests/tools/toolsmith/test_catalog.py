@@ -65,7 +65,7 @@ def test_retrieval_finds_kinds_and_fields(catalog: Catalog) -> None:
 
 
 def test_discovery_adds_served_kinds(catalog: Catalog, cluster) -> None:
-    from tools.kube import Kube
+    from tools.k8s.client import Kube
 
     kube = Kube.from_kubeconfig(str(cluster[1]))
     added = catalog.add_discovery(kube)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
-from tools.kube import Kube
+from tools.k8s.client import Kube
 from tools.toolsmith.runner import probe_isolation, run_tool, run_unchecked
 
 

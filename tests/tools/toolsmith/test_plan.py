@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from evals.bench_toolsmith import Checker, load_tasks, start_cluster
-from tools.kube import Kube
+from tools.k8s.client import Kube
 from tools.toolsmith.catalog import Catalog
 from tools.toolsmith.compile import compile_plan
 from tools.toolsmith.plan import PlanError, plan_schema, result_schema, validate

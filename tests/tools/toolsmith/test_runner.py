@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
-from tools.kube import Kube, Principal
+from tools.k8s.client import Kube, Principal
 from tools.toolsmith.runner import run_tool
 
 ALICE = Principal("alice", ("shop-devs",))

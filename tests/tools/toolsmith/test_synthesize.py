@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from evals.bench_toolsmith import Checker, load_tasks, start_cluster
-from tools.kube import Kube
+from tools.k8s.client import Kube
 from tools.toolsmith.catalog import Catalog
 from tools.toolsmith.extract import extract
 from tools.toolsmith.registry import Registry

@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from tools.discovery import ResourceInfo, discover
+from tools.k8s.discovery import ResourceInfo, discover
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ KINDS: dict[str, tuple[str, str, str, bool]] = {
     "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies", True),
 }
 
-_CATALOGS: dict[str, Any] = {}  # API server URL -> tools.discovery.Catalog
+_CATALOGS: dict[str, Any] = {}  # API server URL -> tools.k8s.discovery.Catalog
 
 PATCH_CONTENT = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
                  "json": "application/json-patch+json"}
@@ -132,7 +132,7 @@ class Kube:
 
     # -- generic access ----------------------------------------------------------------------------
     def catalog(self) -> Any:
-        """The kinds this API serves (tools.discovery.Catalog), discovered once per server."""
+        """The kinds this API serves (tools.k8s.discovery.Catalog), discovered once per server."""
         host = self.api.configuration.host
         if host not in _CATALOGS:
             _CATALOGS[host] = discover(lambda method, path: self.request(method, path))
@@ -265,7 +265,7 @@ class Kube:
             after = copy.deepcopy(before)
             after.setdefault("spec", {})["replicas"] = int(m.body)
         m.diff = _diff(before, after if m.verb != "delete" else {})
-        from tools.health import rollback_for
+        from tools.k8s.health import rollback_for
 
         m.rollback = rollback_for(m, before)
         return m

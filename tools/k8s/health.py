@@ -11,7 +11,7 @@ import copy
 import time
 from typing import Any
 
-from tools.kube import Kube, KubeError, Mutation
+from tools.k8s.client import Kube, KubeError, Mutation
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 
