@@ -1,0 +1,150 @@
+"""How much of a request a fast path understood, and the abstention when it did not understand all of it.
+
+Why: a deterministic fast path is exact on what it parsed and blind to the rest. "Let web autoscale between 3
+and 10 pods above 70% CPU" parsed as "scale web to 10" is a wrong action reported as done. So every fast path
+states what it understood (intent and slots) and this module accounts for every word of the request: a word is
+*used* when it is filler (politeness, articles, pronouns), belongs to the intent's own vocabulary, or is part of a
+slot value the fast path filled (an object name, a namespace, a number, an image). Any other content word is
+*unused*, and a request with an unused word is not understood: the agent hands it to the tool-calling loop or,
+with no model able to run one, abstains and says what it did not understand. Nothing changes on an abstention.
+
+The vocabularies are tables, kept per intent by the fast paths themselves (`FastPath.vocabulary`), so that a word
+that changes the meaning of a request ("autoscale", "between", "limit", "bound", "except") can only be consumed by
+the intent that acts on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.state import AgentResult
+
+# Words that never change what a request asks. Deliberately small: every word here is one no fast path may need
+# to understand. Negations ("not", "don't", "without", "except", "only") and quantifiers ("all", "every", "each")
+# are NOT filler: they change which objects or values are meant.
+FILLER = frozenset("""
+a an the this that these those it its it's them they their there here
+i i'm i've i'd me my mine we we're our us you your yours you're
+please pls plz kindly thanks thank thx ty cheers hi hey hello hiya ok okay so well just also too now then
+can could would will shall should may might must do does did done doing be is are was were been being am
+have has had having get gets got go going gonna wanna want wants wanted need needs needed like love help
+quick quickly real really actually basically maybe perhaps probably think guess believe suppose hope wonder
+of in on at to for from with by into onto about as and or but if when while
+some any what what's which who whom whose how why where
+namespace namespaces ns cluster k8s kubernetes kube kubectl
+named called name
+yes yeah yep sure right
+is there any thing something stuff bit little
+be able let let's lets make sure
+""".split())
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9._:/@%=+-]*[a-z0-9%]|[a-z0-9]")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a request, lower-cased; quotes and punctuation dropped, names like `web-1`, `nginx:1.27`,
+    `app=web`, `70%` kept whole."""
+    return _TOKEN.findall(text.lower().replace("’", "'").replace("'s ", " ").replace("n't", " not"))
+
+
+def _close(word: str, vocab: frozenset[str]) -> bool:
+    """A typo of a vocabulary word: one insertion, deletion, substitution or transposition, words of 5+ letters."""
+    if len(word) < 5:
+        return False
+    for v in vocab:
+        if abs(len(v) - len(word)) <= 1 and len(v) >= 5 and _damerau1(word, v):
+            return True
+    return False
+
+
+def _damerau1(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if len(a) > len(b):
+        a, b = b, a
+    return any(b[:i] + b[i + 1:] == a for i in range(len(b)))
+
+
+def _slot_words(slots: Mapping[str, Any]) -> set[str]:
+    """Every word that appears in a filled slot value (names, namespaces, numbers, images, label selectors)."""
+    out: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if v is None or isinstance(v, bool):
+            return
+        if isinstance(v, Mapping):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            for x in v:
+                walk(x)
+        else:
+            s = str(v).lower()
+            out.add(s)
+            out.update(tokens(s))
+            out.update(re.split(r"[/=:,]", s))
+
+    walk(slots)
+    return out
+
+
+@dataclass
+class Understanding:
+    """What a fast path took a request to mean, and which of its words it could not account for."""
+
+    agent: str
+    intent: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    used: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+
+    @property
+    def confident(self) -> bool:
+        """Every content word was accounted for: the fast path may act."""
+        return not self.unused
+
+    def summary(self) -> str:
+        filled = ", ".join(f"{k}={v}" for k, v in self.slots.items() if v not in (None, "", [], {}))
+        return f"{self.intent}" + (f" ({filled})" if filled else "")
+
+
+def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], vocabulary: Iterable[str]) -> Understanding:
+    """Account for every word of `text` given the intent's vocabulary and the slots the fast path filled."""
+    vocab = frozenset(w.lower() for w in vocabulary)
+    slot_words = _slot_words(slots)
+    used, unused = [], []
+    for w in tokens(text):
+        if w in FILLER or w in vocab or w in slot_words or _close(w, vocab):
+            used.append(w)
+        elif w.rstrip("s") in vocab or (w + "s") in vocab:  # plural / singular of a vocabulary word
+            used.append(w)
+        else:
+            unused.append(w)
+    return Understanding(agent, intent, dict(slots), used, list(dict.fromkeys(unused)))
+
+
+def abstain(agent: str, understood: Understanding | None, ask: str, why: str = "") -> AgentResult:
+    """The reply when a request was not fully understood and no model can take it further: say what was
+    understood, what was not, and a concrete question; change nothing."""
+    said = understood.summary() if understood else ""
+    missing = list(understood.unused) if understood else []
+    parts = ["I did not act:"]
+    if why:
+        parts.append(why.rstrip(".") + ".")
+    if said:
+        parts.append(f"I understood {said}")
+        parts[-1] += f", but not {', '.join(repr(w) for w in missing)}." if missing else "."
+    elif missing:
+        parts.append(f"I did not understand {', '.join(repr(w) for w in missing)}.")
+    parts.append(ask)
+    return AgentResult(agent, " ".join(parts), data={"abstain": {
+        "understood": [said] if said else [], "not_understood": missing, "ask": ask}})
