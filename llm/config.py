@@ -69,6 +69,9 @@ ENV_VARS: dict[str, str] = {
     "KUBESAGE_LLM_PRICE_LOCAL_OUTPUT": "USD per 1M local completion tokens (0)",
     "KUBESAGE_LLM_CACHE": "1/0: ask the semantic cache first (1)",
     "KUBESAGE_LLM_MODEL_ID": "the model name cache partitions use (default: derived from the local and cloud models)",
+    "KUBESAGE_LOOP_LOCAL": "1: let the bundled local model run the agents' tool loop through the constrained-JSON "
+                           "shim (off by default: without a cloud tier the agents abstain)",
+    "KUBESAGE_LOOP_SHIM": "1: ask the cloud tier for constrained JSON steps instead of native tool calls",
 }
 
 
@@ -166,6 +169,25 @@ class LLMConfig:
 def cloud_configured(env: Mapping[str, str] | None = None) -> bool:
     """Is a cloud tier set? Callers skip model steps the bundled small model cannot do well without one."""
     return bool((os.environ if env is None else env).get("KUBESAGE_LLM_CLOUD_BASE_URL"))
+
+
+def loop_capable(env: Mapping[str, str] | None = None) -> bool:
+    """Can a configured tier run an agent's tool-calling loop? A cloud tier can; the bundled local model only when
+    `KUBESAGE_LOOP_LOCAL=1` turns on its constrained-JSON shim (a 135M model follows it syntactically, not well: the
+    default is off, so without a cloud tier the agents abstain instead of guessing)."""
+    env = os.environ if env is None else env
+    return cloud_configured(env) or _flag(env.get("KUBESAGE_LOOP_LOCAL", ""))
+
+
+def loop_shim(env: Mapping[str, str] | None = None) -> bool:
+    """Should the loop ask the cloud tier for one constrained JSON object per step instead of native tool calls?
+    (`KUBESAGE_LOOP_SHIM=1`: servers without tool-call parsing, e.g. llama.cpp's server with a plain chat template.)
+    The local tier always uses the shim."""
+    return _flag((os.environ if env is None else env).get("KUBESAGE_LOOP_SHIM", ""))
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _convert(var: str, value: str, typ: type):

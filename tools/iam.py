@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
+
+from tools.tool import Tool
 
 
 class ApprovalRequired(PermissionError):
@@ -43,12 +45,7 @@ class ToolResult:
     mutated: bool = False
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str
-    mutates: bool
-    iam_actions: tuple[str, ...] = field(default=())
+ToolSpec = Tool  # the one Tool contract (tools/tool.py): name, description, mutating, iam_actions, ...
 
 
 TOOLS = (
