@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 CASE_KEYS = {"id", "source", "query", "script", "principal", "namespace", "scenario", "seed", "speed", "settle_s",
-             "setup", "expect_route", "approve", "domain", "tags", "timeout_s", "graders"}
+             "setup", "expect_route", "approve", "domain", "tags", "timeout_s", "graders", "reference"}
 FILE_KEYS = {"domain", "defaults", "cases", "description"}
 APPROVE = {"yes": "approve", "no": "reject", "none": None, True: "approve", False: "reject", None: None}
 _ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -55,6 +55,7 @@ class Case:
     tags: list[str] = field(default_factory=list)
     timeout_s: float = 120.0
     graders: list[tuple[str, Any]] = field(default_factory=list)
+    reference: list[Any] = field(default_factory=list)  # what a correct assistant does (evals/harness/references.py)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, so a case can cross a process boundary and land in the report."""
@@ -103,6 +104,21 @@ def _graders(raw: Any, where: str) -> list[tuple[str, Any]]:
             raise CaseError(f"{where}: grader {name}: {e}") from None
         out.append((name, params))
     return out
+
+
+def _reference(raw: Any, where: str) -> list[Any]:
+    """`reference:` steps: kubectl argument lists, manifests (kind + metadata) or {answer: text}."""
+    steps = raw or []
+    if not isinstance(steps, list):
+        raise CaseError(f"{where}: reference must be a list of steps")
+    for i, s in enumerate(steps):
+        kubectl = isinstance(s, list) and s and all(isinstance(a, str) for a in s)
+        answer = isinstance(s, dict) and set(s) == {"answer"} and isinstance(s["answer"], str)
+        manifest = isinstance(s, dict) and s.get("kind") and isinstance(s.get("metadata"), dict)
+        if not (kubectl or answer or manifest):
+            raise CaseError(f"{where}: reference step #{i + 1} must be a kubectl argument list (strings), a manifest "
+                            "(kind + metadata) or {answer: text}")
+    return steps
 
 
 def parse_case(raw: Any, file: Path, index: int, file_domain: str, defaults: dict[str, Any]) -> Case:
@@ -166,7 +182,8 @@ def parse_case(raw: Any, file: Path, index: int, file_domain: str, defaults: dic
                 domain=str(d.get("domain") or file_domain or (route[0] if route else "other")), file=str(file),
                 principal=principal, namespace=d.get("namespace"), scenario=scenario, seed=seed, speed=speed,
                 settle_s=settle, setup=setup, expect_route=route, approve=case_approve, tags=[str(t) for t in tags],
-                timeout_s=timeout, graders=_graders(d.get("graders"), where))
+                timeout_s=timeout, graders=_graders(d.get("graders"), where),
+                reference=_reference(d.get("reference"), where))
 
 
 def load_file(path: str | Path) -> list[Case]:
