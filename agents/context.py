@@ -8,8 +8,7 @@ from typing import Any
 
 from agents.entities import Entities, extract
 from tools.k8s.client import Kube, KubeError
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
+from tools.k8s.kinds import TARGETS
 
 
 @dataclass
@@ -38,7 +37,7 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
         cluster_wide = False
         named = re.findall(r"(?:\bin|\bnamespace|\bns|-n)\s+([a-z0-9][a-z0-9-]*)", text.lower())
         namespaces = list(dict.fromkeys(named + ([default_ns] if default_ns else [])))
-    for kind in WORKLOAD_KINDS:
+    for kind in TARGETS:
         names[kind] = []
         for ns in ([None] if cluster_wide else namespaces):
             try:

@@ -8,6 +8,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from tools.k8s.kinds import TARGETS
+
 VERBS = {
     "get": "get", "read": "get", "see": "list", "view": "list", "list": "list", "watch": "watch",
     "create": "create", "make": "create", "add": "create", "update": "update", "edit": "update", "modify": "update",
@@ -80,7 +82,7 @@ def extract(text: str, names: dict[str, list[tuple[str, str]]], namespaces: list
                 best = close[0]
                 break
     if best is not None:
-        order = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
+        order = TARGETS
         hits = sorted((order.index(k) if k in order else 9, ns != (e.namespace or default_ns), ns, k)
                       for k, ns, n in flat if n == best)
         if hits:

@@ -12,8 +12,8 @@ from typing import Any
 from agents.context import AgentContext
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
-
-VERIFIABLE = ("Deployment", "StatefulSet", "DaemonSet", "Service", "Pod")
+from tools.k8s.kinds import TARGETS
+from tools.k8s.mutations import restart
 
 
 def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
@@ -30,12 +30,8 @@ def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
 
 
 def _restart(r: dict[str, Any]) -> Mutation:
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Mutation("patch", r["kind"], r.get("namespace", ""), r["name"], body={"spec": {"template": {"metadata": {
-        "annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}},
-        why="rollout restart, so the pods start again with the change")
+    return restart(r["kind"], r.get("namespace", ""), r["name"], why="rollout restart, so the pods start again with "
+                                                                     "the change")
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -71,7 +67,7 @@ def run(ctx: AgentContext) -> AgentResult:
             r = getattr(f, "restart", None)
             if isinstance(r, dict) and r.get("kind") and r.get("name"):
                 muts.append(_restart(r))
-            if f.kind in VERIFIABLE:  # after the apply: wait until it is healthy, undo the fix when it is not
+            if f.kind in TARGETS:  # after the apply: wait until it is healthy, undo the fix when it is not
                 muts[-1].verify = {"kind": f.kind, "namespace": f.namespace, "name": f.name, "timeout_s": 90,
                                    "stable_s": 8}
     answer = f"Diagnosis of {where}:\n" + "\n".join(lines)

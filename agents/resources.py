@@ -17,25 +17,103 @@ from typing import Any
 import yaml
 
 from agents.context import AgentContext
+from agents.decide import decide, reading
 from agents.resource_text import KIND_WORDS, Request, kind_of, parse
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
+from tools.k8s.kinds import RUNS_CONTAINERS, SCALABLE, WORKLOADS
+from tools.k8s.mutations import restart
+from tools.k8s.objects import condition, parse_quantity, pod_spec, ready_containers, restarts, waiting_reason
 from tools.manifests import BUILT, SlotError, build, probe_spec, tidy, to_yaml
 
 AGENT = "resources"
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
-CONTAINER_KINDS = (*WORKLOADS, "Job", "CronJob", "Pod")
+CONTAINER_KINDS = RUNS_CONTAINERS
 
 
 def run(ctx: AgentContext) -> AgentResult:
     req = parse(ctx.text)
     handler = {"author": _author, "change": _change, "repair": _repair, "delete": _delete}.get(req.intent, _read)
-    try:
-        return handler(ctx, req)
-    except SlotError as e:
-        return AgentResult(AGENT, f"I need one more detail: {e}")
-    except KubeError as e:
-        return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
+
+    def act() -> AgentResult:
+        try:
+            return handler(ctx, req)
+        except SlotError as e:
+            return AgentResult(AGENT, f"I need one more detail: {e}")
+        except KubeError as e:
+            return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
+
+    slots, vocab = _understood(ctx, req)
+    return decide(ctx, AGENT, [reading(ctx, AGENT, req.intent, slots, vocab, act)], ASK)
+
+
+# -- what a request's words were read as -----------------------------------------------------------------------------
+# The words each intent fully acts on, besides filler, the slots it filled (names, namespace, image, quantities,
+# key=value pairs, schedule…), the kind it acts on and the names of existing objects it refers to. Another kind
+# ("create namespace x and a pod y"), another verb or a condition no row has means the request is not understood
+# and nothing is proposed or answered (agents.decide).
+_V: dict[str, str] = {
+    "read": """list show get display describe what which how many count number are there running run runs images image
+        containers container manifest yaml json spec definition details detail status state tell about current existing
+        all every across cluster-wide whole endpoints endpoint do not have no changed change different differs diff
+        modified last latest rollout revision version print give find see view""",
+    "author": """create make add deploy run start launch spin up set setup generate write build new expose provision
+        give store save schedule put named called name with replicas replica port ports listening listen on image
+        running using that runs every minute minutes hour hours hourly daily nightly weekly at am pm storage volume claim
+        of as env environment variable variables var vars label labels key keys value values data prints print echo
+        command args type for one-off once one off job""",
+    "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise
+        lower increase decrease give label annotate tag expand resize grow patch edit use route send shift enable
+        configure limit limits cap move remove unset rename to from of as into at on env environment variable
+        variables var vars image version tag sidecar container probe readiness liveness port ports target cpu memory
+        request requests resources keys key value with named called storage size""",
+    "delete": "delete remove destroy drop get rid of clean tear down",
+    "repair": """fix repair heal whatever wrong broken mend sort out crash crashing looping loop pull image endpoints
+        no has have start will not can failing it runs""",
+}
+_CONTAINER_WORDS = "cpu memory request requests limit limits resources container"
+_REFERENCED = ("Deployment", "StatefulSet", "DaemonSet", "Service", "ConfigMap", "Secret", "Pod",
+               "PersistentVolumeClaim", "CronJob", "Job")
+ASK = ("Say one object and one thing to do with it, for example 'create a deployment api in shop running nginx:1.27 "
+       "with 3 replicas', 'set the image of web in shop to nginx:1.28' or 'list the pods in shop'; a request that "
+       "creates or changes several objects needs each one said on its own.")
+
+
+def _kind_words(kind: str | None) -> set[str]:
+    return {w for w, k in KIND_WORDS.items() if k == kind} if kind else set()
+
+
+def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[str]]:
+    """The slots the resources rules filled for `req` and the vocabulary of its intent (agents.coverage)."""
+    from dataclasses import asdict
+
+    vocab = set(_V.get(req.intent, _V["read"]).split()) | _kind_words(req.kind)
+    if req.kind in CONTAINER_KINDS:
+        vocab |= set(_CONTAINER_WORDS.split())
+    if req.kind == "Service" or req.intent in ("change", "repair"):
+        vocab |= {w for k in CONTAINER_KINDS + ("Service", "ConfigMap", "Secret") for w in _kind_words(k)}
+    if req.intent == "repair":
+        from agents.logs import VOCAB as SYMPTOMS
+
+        vocab |= SYMPTOMS
+    if req.intent == "read":
+        vocab |= {"do not have", "does not have", "selects no pods"}
+        if req.kind is None:
+            found = _resolve_kind(ctx, req)
+            if found:
+                vocab |= {found[0].lower(), found[0].lower() + "s", found[0].lower() + "es"}
+    slots = {k: v for k, v in asdict(req.slots).items() if v not in (None, "", [], {}) and k != "path"}
+    slots["kind"] = req.kind
+    if ctx.entities.workload:
+        slots["workload"] = ctx.entities.workload
+    ns = req.slots.namespace or ctx.entities.namespace
+    words = set(req.words)
+    refs = []
+    for kind in _REFERENCED if req.intent != "read" or req.kind is None else (req.kind,):
+        refs += [n for _, n in _names(ctx, kind, ns) if n in words]
+    slots["objects"] = sorted(set(refs))
+    if ctx.entities.namespace:
+        slots["namespace"] = slots.get("namespace") or ctx.entities.namespace
+    return slots, vocab
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
@@ -83,13 +161,7 @@ def _target(ctx: AgentContext, req: Request, kinds: tuple[str, ...]) -> tuple[st
     return None
 
 
-def _template(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    spec = obj.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec") or {}
-    return (spec.get("template") or {}).get("spec") or {}
+_template = pod_spec
 
 
 def _wrap(kind: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
@@ -234,12 +306,8 @@ def _row(kind: str, o: dict[str, Any]) -> str:
     meta, spec, st = o["metadata"], o.get("spec") or {}, o.get("status") or {}
     name = f"{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta['name']}"
     if kind == "Pod":
-        cs = st.get("containerStatuses") or []
-        ready = sum(1 for c in cs if c.get("ready"))
-        restarts = sum(int(c.get("restartCount", 0)) for c in cs)
-        waiting = next((c["state"]["waiting"].get("reason") for c in cs if (c.get("state") or {}).get("waiting")), None)
-        return f"  {name}: {waiting or st.get('phase')}, {ready}/{len(cs) or len(spec.get('containers') or [])} " \
-               f"ready, {restarts} restarts"
+        waiting = next((r for r in map(waiting_reason, st.get("containerStatuses") or []) if r), None)
+        return f"  {name}: {waiting or st.get('phase')}, {ready_containers(o)} ready, {restarts(o)} restarts"
     if kind in WORKLOADS:
         want = spec.get("replicas", st.get("desiredNumberScheduled", 0))
         ready = st.get("readyReplicas", st.get("numberReady", 0))
@@ -254,8 +322,7 @@ def _row(kind: str, o: dict[str, Any]) -> str:
     if kind == "PersistentVolumeClaim":
         return f"  {name}: {st.get('phase')} {(spec.get('resources') or {}).get('requests', {}).get('storage', '')}"
     if kind == "Node":
-        ready = next((c.get("status") for c in st.get("conditions") or [] if c.get("type") == "Ready"), "?")
-        return f"  {name}: Ready={ready}"
+        return f"  {name}: Ready={(condition(o, 'Ready') or {}).get('status', '?')}"
     return f"  {name}"
 
 
@@ -389,7 +456,7 @@ def _author(ctx: AgentContext, req: Request) -> AgentResult:
         _netpol_slots(ctx, req)
     if not s.name:
         s.name = _default_name(kind, req)
-    if kind in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and not s.image:
+    if kind in RUNS_CONTAINERS and not s.image:
         if re.search(r"\b(script|cleanup|backup|task|sleep|echo)\b", low):
             s.image = "busybox"
             s.command = s.command or (["sh", "-c", "echo running " + s.name] if not re.search(r"sleep", low)
@@ -699,7 +766,7 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
     if re.search(r"\bports?\b", low) and s.ports and not s.probe:
         patch_c["ports"] = [{"containerPort": p} for p in s.ports]
         what.append(f"container port(s) {s.ports}")
-    if s.replicas is not None and kind in ("Deployment", "StatefulSet"):
+    if s.replicas is not None and kind in SCALABLE:
         return AgentResult(AGENT, f"Proposed: set {_cite(kind, ns, name)} to {s.replicas} replicas.", [_cite(kind, ns, name)],
                            [Mutation("scale", kind, ns, name, body=s.replicas, why=f"{s.replicas} replicas as asked",
                                      verify=_verify(kind, ns, name))])
@@ -722,8 +789,6 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
 
 
 def _qty(v: str) -> float:
-    from tools.diagnose.util import parse_quantity
-
     return parse_quantity(v) or 0.0
 
 
@@ -935,13 +1000,8 @@ def _edit_configmap(ctx: AgentContext, req: Request) -> AgentResult:
             spec = _template(o, kind)
             if name in yaml.safe_dump(spec.get("containers") or []) + yaml.safe_dump(spec.get("volumes") or []):
                 users.append((kind, o["metadata"]["name"]))
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for kind, n in users:
-        muts.append(Mutation("patch", kind, ns, n, body={"spec": {"template": {"metadata": {"annotations": {
-            "kubectl.kubernetes.io/restartedAt": now}}}}}, why=f"restart so {n} reads the new values",
-            verify=_verify(kind, ns, n)))
+        muts.append(restart(kind, ns, n, why=f"restart so {n} reads the new values", verify=_verify(kind, ns, n)))
     also = f"; then restart {', '.join(n for _, n in users)} so they read it" if users else ""
     return AgentResult(AGENT, f"Proposed: set {', '.join(f'{k}={v}' for k, v in kv.items())} in configmap {ns}/{name}"
                               f"{also}.", [f"configmap {ns}/{name}"], muts)

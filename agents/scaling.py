@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from agents.context import AgentContext
 from agents.state import AgentResult
 from tools.capacity import will_fit
 from tools.k8s.client import KubeError, Mutation
+from tools.k8s.kinds import SCALABLE
+from tools.k8s.mutations import restart
 
 
 def fits(ctx: AgentContext, dep: dict, extra: int) -> tuple[bool, str]:
@@ -27,7 +28,7 @@ def run(ctx: AgentContext) -> AgentResult:
     e = ctx.entities
     text = ctx.text.lower()
     name, ns = e.workload, e.namespace
-    kind = e.workload_kind if e.workload_kind in ("Deployment", "StatefulSet") else "Deployment"
+    kind = e.workload_kind if e.workload_kind in SCALABLE else "Deployment"
     if not name:
         try:
             allowed, _ = ctx.kube.can_i("list", "Deployment", ns)
@@ -46,9 +47,7 @@ def run(ctx: AgentContext) -> AgentResult:
     state = (f"{kind.lower()} {ns}/{name}: {status.get('readyReplicas', 0)}/{current} ready, "
              f"{status.get('updatedReplicas', 0)} up to date, {status.get('availableReplicas', 0)} available")
     if re.search(r"\b(restart|bounce|recycle)\b", text):
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        m = Mutation("patch", kind, ns, name, body={"spec": {"template": {"metadata": {"annotations": {
-            "kubectl.kubernetes.io/restartedAt": now}}}}}, why="rolling restart")
+        m = restart(kind, ns, name)
         return AgentResult("scaling", f"Proposed: a rolling restart of {kind.lower()} {ns}/{name}. Now: {state}.",
                            [state], [m])
     if re.search(r"\b(undo|roll ?back|revert)\b", text):

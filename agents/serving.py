@@ -165,14 +165,14 @@ def _adapter(ctx: AgentContext, load: bool) -> AgentResult:
         m = re.search(r"\bfrom\s+(\S+)", ctx.text)
         path = m.group(1) if m else f"/adapters/{adapter}"
         args = {"namespace": ns, "name": name, "lora_name": adapter, "lora_path": path}
-        handler, verb, sign = "tools.serving:load_adapter", "load", "+"
+        action, verb, sign = "serving.load_adapter", "load", "+"
         detail = f"{adapter} from {path}"
     else:
         args = {"namespace": ns, "name": name, "lora_name": adapter}
-        handler, verb, sign = "tools.serving:unload_adapter", "unload", "-"
+        action, verb, sign = "serving.unload_adapter", "unload", "-"
         detail = adapter
     diff = "\n".join(f"{sign} pod {ns}/{p}: LoRA adapter {detail}" for p in pods) or f"(no ready replica of {name})"
-    mut = Mutation("action", "ModelServer", ns, name, body={"handler": handler, "args": args},
+    mut = Mutation("action", "ModelServer", ns, name, body={"action": action, "args": args},
                    why=f"{verb} LoRA adapter {detail} on {len(pods)} replica(s) of {name}", diff=diff)
     return AgentResult(AGENT, f"Proposed: {verb} LoRA adapter {detail} on vLLM server {ns}/{name} "
                               f"({len(pods)} ready replica(s)).", [diff], [mut])

@@ -23,6 +23,8 @@ from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
+from tools.serving import load_adapter  # noqa: F401 - registers the serving tools' approved actions
+from tools.toolsmith.actions import run_registered  # noqa: F401 - and the toolsmith's (tools/k8s/actions.py)
 
 AgentFn = Callable[[Any], AgentResult]
 

@@ -106,7 +106,7 @@ def run(ctx: AgentContext) -> AgentResult:
     if out.needs_approval:
         preview = rec.code if len(rec.code) < 2500 else rec.code[:2500] + "\n..."
         m = Mutation("action", "Tool", out.args.get("namespace") or "", rec.name,
-                     body={"handler": "tools.toolsmith.actions:run_registered",
+                     body={"action": "toolsmith.run_registered",
                            "args": {"name": rec.name, "args": out.args, "home": str(_home())}},
                      why=f"run the synthesized tool {rec.name}, which changes the cluster "
                          f"({', '.join(rec.provenance.get('writes') or ['writes'])})",

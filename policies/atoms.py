@@ -16,6 +16,7 @@ import functools
 from collections import deque
 from dataclasses import dataclass
 
+from policies.budget import checkpoint
 from policies.patterns import Lit, QMark, Star, Tokens, split_arn_tokens
 
 # An element: (charset, repeat). charset = (negated, chars): "in chars" or "not in chars".
@@ -201,6 +202,8 @@ def build(patterns: tuple[Pattern, ...], max_states: int = 20000) -> Atoms:
     queue = deque([start])
     vectors: dict[tuple[bool, ...], str] = {}
     while queue:
+        if len(seen) % 256 == 0:
+            checkpoint("building the Z3 model of the policy")
         state = queue.popleft()
         witness = seen[state]
         vec = tuple(len(p.elements) in s for p, s in zip(patterns, state, strict=False))

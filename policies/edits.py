@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from policies.budget import checkpoint
 from policies.evaluator import (
     action_matches,
     condition_holds,
@@ -24,7 +25,7 @@ from policies.evaluator import (
 from policies.localize import Failure, Localization
 from policies.model import Condition, Policy, Principal, Request, Spec, SpecCase, Statement
 from policies.operators import negation_of
-from policies.patterns import glob_escape, split_arn
+from policies.patterns import glob_escape, resource_text, split_arn
 from policies.values import format_ip, parse_bool, parse_date, parse_ip, parse_number
 
 SID_PREFIX = "Kubesage"
@@ -449,7 +450,7 @@ def _narrowings(policy: Policy, spec: Spec, i: int, r: Request, field_name: str)
             return
         pats, negated = list(st.resources), st.not_resource
         matches = lambda p, q: resource_matches((p,), q.resource, q, policy)  # noqa: E731
-        value = lambda q: glob_escape(q.resource)  # noqa: E731
+        value = lambda q: resource_text(q.resource)  # noqa: E731
     what = "Action" if field_name == "actions" else "Resource"
     if negated:
         extra = value(r)
@@ -491,7 +492,7 @@ def _widenings(policy: Policy, spec: Spec, i: int, r: Request, field_name: str) 
         if st.resources is None:
             return
         pats, negated = list(st.resources), st.not_resource
-        target = glob_escape(r.resource)
+        target = resource_text(r.resource)
         matches = lambda p: resource_matches((p,), r.resource, r, policy)  # noqa: E731
     if negated:
         rest = [p for p in pats if not matches(p)]
@@ -520,7 +521,7 @@ def exact_statement(policy: Policy, effect: str, requests: list[Request], spec: 
                     principal: bool) -> Statement:
     """A statement for exactly these requests' actions and resources (and principals when relevant)."""
     actions = sorted({canonical_action(r.action, spec) for r in requests})
-    resources = sorted({glob_escape(r.resource) for r in requests})
+    resources = sorted({resource_text(r.resource) for r in requests})
     st = Statement(effect=effect, actions=tuple(actions), resources=tuple(resources),
                    sid=new_sid(policy, effect), action_list=len(actions) > 1, resource_list=len(resources) > 1)
     principals = sorted({r.principal for r in requests if r.principal})
@@ -740,7 +741,7 @@ def carve_out(policy: Policy, spec: Spec, i: int, requests: list[Request]) -> It
     the spec allows, which the spec check catches) or a little less (kept only if Z3 proves it)."""
     d = policy.statements[i]
     res_set = sorted({r.resource for r in requests})
-    esc = [glob_escape(x) for x in res_set]
+    esc = [resource_text(x) for x in res_set]
     lab = label(policy, i)
     spec_keep = [c.request for c in spec.cases if not c.expect_allow and statement_applies(d, c.request, policy)]
     # D1: what D denied on other resources
@@ -758,7 +759,7 @@ def carve_out(policy: Policy, spec: Spec, i: int, requests: list[Request]) -> It
             every = "*" in hits
             d1_variants.append((d.with_(resources=tuple(esc), not_resource=True, resource_list=True),
                                 "exact" if every else "over"))
-            extra = sorted({glob_escape(q.resource) for q in spec_keep if q.resource not in res_set})
+            extra = sorted({resource_text(q.resource) for q in spec_keep if q.resource not in res_set})
             under = kept + [x for x in extra if x not in kept]
             if not every:
                 d1_variants.append((d.with_(resources=tuple(under), resource_list=True) if under else None, "under"))
@@ -766,7 +767,7 @@ def carve_out(policy: Policy, spec: Spec, i: int, requests: list[Request]) -> It
     d2_variants: dict[str, list[Statement]] = {"exact": [], "over": [], "under": []}
     for res in res_set:
         acts = sorted({canonical_action(r.action, spec) for r in requests if r.resource == res})
-        base = dict(resources=(glob_escape(res),), not_resource=False, resource_list=False, sid=None)
+        base = dict(resources=(resource_text(res),), not_resource=False, resource_list=False, sid=None)
         if d.not_action:
             d2 = d.with_(actions=tuple(list(d.actions) + acts), **base)
             for v in d2_variants.values():
@@ -798,7 +799,7 @@ def carve_out(policy: Policy, spec: Spec, i: int, requests: list[Request]) -> It
         if conds is None:
             continue
         d3 = d.with_(actions=(canonical_action(q.action, spec),), not_action=False, action_list=False,
-                     resources=(glob_escape(q.resource),), not_resource=False, resource_list=False,
+                     resources=(resource_text(q.resource),), not_resource=False, resource_list=False,
                      conditions=tuple(conds), sid=None)
         if d3 not in d3s:
             d3s.append(d3)
@@ -829,6 +830,7 @@ def generate(policy: Policy, spec: Spec, loc: Localization, principal: bool) -> 
     def emit(new: Policy, edit: Edit) -> Iterator[Candidate]:
         from policies.parser import dumps_policy
 
+        checkpoint("generating repair candidates")
         key = dumps_policy(new)
         if key not in yielded:
             yielded.add(key)

@@ -28,6 +28,7 @@ from typing import Any
 import z3
 
 from policies.atoms import Atoms, TooBig, build, compile_arn, compile_glob, compile_literal
+from policies.budget import checkpoint
 from policies.errors import UnsupportedError
 from policies.evaluator import _account_prefixes, role_session_prefix
 from policies.model import Condition, Policy, Principal, Request, Statement
@@ -165,12 +166,14 @@ class Universe:
                     for x in vals:
                         u.space("key:" + k).add(("lit", x))
         for s in u.spaces.values():
+            checkpoint("building the Z3 model of the policy")
             s.finalize()
         u.final = True
         return u
 
     def _collect(self, policy: Policy) -> None:
         for st in policy.statements:
+            checkpoint("building the Z3 model of the policy")
             for a in st.actions:
                 if "*" not in a and "?" not in a:
                     self.actions.setdefault(a.lower(), a)
@@ -320,6 +323,7 @@ class SymbolicRequest:
         if self.universe.principal:
             out += self.principal.domain()
         for kv in self.keys.values():
+            checkpoint("encoding the request space for Z3")
             n = len(kv.slots)
             out.append(z3.Implies(kv.multi, z3.And(kv.count >= 0, kv.count <= n)))
             typed = kv.info.views & {"num", "date", "ip"}
@@ -337,8 +341,11 @@ class SymbolicRequest:
     def same_as(self, request: Request, exact: bool = False) -> z3.BoolRef:
         """The symbolic request equals `request` on everything the universe's policies read. Unless `exact`,
         a context value is compared as a set: a single value and a one-element list are the same (AWS never
-        gives one key both shapes, so a spec cannot mean two different requests by them)."""
-        parts = [self.action.equals(request.action.lower()), self.resource.equals(request.resource)]
+        gives one key both shapes, so a spec cannot mean two different requests by them). Unless `exact`, a
+        request on the resource `*` stands for its action on every resource (see `policies.verify`)."""
+        parts = [self.action.equals(request.action.lower())]
+        if exact or request.resource != "*":
+            parts.append(self.resource.equals(request.resource))
         if self.universe.principal:
             # a role stands for its sessions: a request by the role ARN is one by any of its sessions
             same = self.principal.equals(request.principal or "")
@@ -676,6 +683,7 @@ class Encoder:
         return z3.And(flag, z3.Extract(bits - 1, bits - plen, var) == z3.BitVecVal(net >> (bits - plen), plen))
 
     def condition(self, cond: Condition, policy: Policy) -> z3.BoolRef:
+        checkpoint("encoding the policy for Z3")
         kv = self.req.key(cond.lkey)
         op = cond.op
         if op.family == "Null":
@@ -693,6 +701,7 @@ class Encoder:
 
     # -- statements and policies --------------------------------------------------------------------------
     def statement(self, st: Statement, policy: Policy) -> z3.BoolRef:
+        checkpoint("encoding the policy for Z3")
         parts = [self.actions(st), self.resources(st, policy)]
         if st.principal is not None:
             parts.append(self.principal(st.principal, st.not_principal))

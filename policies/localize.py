@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policies.budget import checkpoint
 from policies.evaluator import Decision, Evaluation, evaluate
 from policies.model import Policy, Spec, SpecCase
 
@@ -52,6 +53,7 @@ def localize(policy: Policy, spec: Spec) -> Localization:
     failures: list[Failure] = []
     passing: list[tuple[SpecCase, Evaluation]] = []
     for case in spec.cases:
+        checkpoint("localizing the faults")
         ev = evaluate(policy, case.request)
         if ev.allowed != case.expect_allow:
             failures.append(Failure(case, ev))

@@ -96,7 +96,16 @@ class Policy:
         return replace(self, statements=tuple(statements), statement_list=True)
 
     def context_keys(self) -> set[str]:
-        """Lower-cased context keys the policy reads (conditions and policy variables)."""
+        """Lower-cased context keys the policy reads (conditions and policy variables). Memoized on the
+        (immutable) policy: localization, the screen and the encoding ask for every condition of large
+        policies, which made this quadratic."""
+        cached = self.__dict__.get("_context_keys")
+        if cached is None:
+            cached = frozenset(self._read_keys())
+            object.__setattr__(self, "_context_keys", cached)
+        return set(cached)
+
+    def _read_keys(self) -> set[str]:
         from policies.patterns import tokenize, variables
 
         keys: set[str] = set()

@@ -227,3 +227,11 @@ def render(tokens: Tokens) -> str:
 def glob_escape(text: str) -> str:
     """Policy text that matches `text` literally under wildcard matching (`*` → `${*}`, `?` → `${?}`)."""
     return text.replace("$", "${$}").replace("*", "${*}").replace("?", "${?}")
+
+
+def resource_text(resource: str) -> str:
+    """Policy text for a request's resource in a Resource element: the resource escaped for wildcard
+    matching, except the resource `*` (what AWS puts in requests for actions without resource-level
+    permissions), written `"*"` as a person writes it, never the `${*}` escape. A spec request on `*`
+    stands for its action on every resource (`policies.verify`), so the wider reading is within the bound."""
+    return "*" if resource == "*" else glob_escape(resource)

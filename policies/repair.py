@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from policies.budget import BudgetExceeded, budget, checkpoint
 from policies.edits import (
     Candidate,
     Edit,
@@ -47,17 +48,18 @@ from policies.edits import (
 )
 from policies.errors import UnsupportedError
 from policies.evaluator import decide, statement_applies
+from policies.extra import Extra, extra_allowed
 from policies.localize import localize
 from policies.model import Policy, Principal, Request, Spec
 from policies.parser import dumps_policy, policy_to_json
-from policies.patterns import glob_escape
+from policies.patterns import resource_text
 from policies.screen import Screen
 from policies.verify import BoundProof, Violation, check, prove_bound
 
 
 @dataclass
 class RepairResult:
-    status: str                          # "holds" | "repaired" | "failed"
+    status: str                          # "holds" | "repaired" | "best-effort" | "failed" | "out-of-budget"
     original: Policy
     policy: Policy | None = None
     edits: list[Edit] = field(default_factory=list)
@@ -67,9 +69,14 @@ class RepairResult:
     candidates: int = 0
     proofs: int = 0
     message: str = ""
+    checked: bool = False                # the spec check finished (violations are known)
+    extra: Extra | None = None           # best effort: what it allows beyond original ∪ spec (Z3)
+    best_effort: Policy | None = field(default=None, repr=False)
+    best_effort_edits: list[Edit] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
+        """A policy that meets the spec and is proven within the bound (a best effort is not ok)."""
         return self.status in ("holds", "repaired")
 
     def to_json(self) -> dict[str, Any]:
@@ -84,6 +91,7 @@ class RepairResult:
             "candidates_checked": self.candidates,
             "proofs_attempted": self.proofs,
             "message": self.message,
+            "extra": self.extra.to_json() if self.extra is not None and self.status == "best-effort" else None,
         }
 
 
@@ -104,6 +112,7 @@ def _pin(original: Policy, cand: Candidate, spec: Spec, timeout_ms: int,
     limit = (len(keys) + 1) * (1 + sum(1 for e in edits if e.pin_request is not None)
                                + sum(len(e.carved) for e in edits)) + 2
     while True:
+        checkpoint("proving a candidate")
         tries += 1
         x_concrete = screen.counterexample(policy) if screen is not None else None
         if x_concrete is not None:
@@ -169,7 +178,7 @@ def _pin_carve(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
                 if here:
                     d = e.deny
                     again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False,
-                                    action_list=False, resources=(glob_escape(r.resource),), not_resource=False,
+                                    action_list=False, resources=(resource_text(r.resource),), not_resource=False,
                                     resource_list=False, sid=new_sid(policy, "Deny"), not_principal=True,
                                     principal=Principal(tuple(("AWS", q) for q in here), shapes=(("AWS", len(here) > 1),)))
                     if statement_applies(again, x, policy) and not statement_applies(again, r, policy):
@@ -182,7 +191,7 @@ def _pin_carve(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
                 continue
             d = e.deny
             again = d.with_(actions=(canonical_action(r.action, spec),), not_action=False, action_list=False,
-                            resources=(glob_escape(r.resource),), not_resource=False, resource_list=False,
+                            resources=(resource_text(r.resource),), not_resource=False, resource_list=False,
                             conditions=tuple(conds), sid=new_sid(policy, "Deny"))
             if not statement_applies(again, x, policy):
                 continue
@@ -201,6 +210,7 @@ def _merge_added(original: Policy, cand: Candidate, proof: BoundProof, spec: Spe
     tries = 0
     merged_any = True
     while merged_any and tries < max_tries:
+        checkpoint("merging added statements")
         merged_any = False
         sts = list(policy.statements)
         added = [i for i, s in enumerate(sts) if (s.sid or "").startswith("Kubesage")]
@@ -290,35 +300,57 @@ def _exact_patch(policy: Policy, spec: Spec, principal: bool, variant: int = 0) 
 
 
 def repair(policy: Policy, spec: Spec, *, max_depth: int = 3, beam: int = 6, time_budget: float = 30.0,
-           max_proofs: int = 60, timeout_ms: int = 20_000,
-           extra_candidates: list[Policy] | None = None) -> RepairResult:
-    """Repair `policy` against `spec`; see the module docstring."""
+           max_proofs: int = 60, timeout_ms: int = 20_000, memory_mb: int | None = None,
+           extra_candidates: list[Policy] | None = None, best_effort: bool = True) -> RepairResult:
+    """Repair `policy` against `spec`; see the module docstring. `time_budget` (seconds) and `memory_mb`
+    bound the whole run (check, localization, search, proofs): when either runs out the result says so
+    (status "out-of-budget") and what was and was not proven; nothing unproven is ever reported repaired."""
+    t0 = time.perf_counter()
+    result = RepairResult("failed", policy)
     try:
-        return _repair(policy, spec, max_depth=max_depth, beam=beam, time_budget=time_budget,
-                       max_proofs=max_proofs, timeout_ms=timeout_ms, extra_candidates=extra_candidates)
+        with budget(time_budget, memory_mb):
+            _repair(policy, spec, result, max_depth=max_depth, beam=beam, search_until=0.6 * time_budget,
+                    max_proofs=max_proofs, timeout_ms=timeout_ms, extra_candidates=extra_candidates,
+                    best_effort=best_effort, t0=t0)
     except UnsupportedError as e:
         base = check(policy, spec, use_z3=False)
-        return RepairResult("failed", policy, violations=base.violations,
-                            message=f"no repair can be proven: {e.message}")
+        result = RepairResult("failed", policy, violations=base.violations,
+                              message=f"no repair can be proven: {e.message}")
+    except BudgetExceeded as e:
+        result.status, result.policy = "out-of-budget", result.best_effort
+        known = (f"the policy violates {len(result.violations)} spec request(s)" if result.checked
+                 else "the spec check did not finish")
+        extra = (f"; the best-effort candidate found so far is NOT proven: {result.extra.summary()}"
+                 if result.extra is not None and result.best_effort is not None else "")
+        result.message = (f"the {e.reason} budget ({_budget_text(time_budget, memory_mb, e.reason)}) ran out "
+                          f"during {e.stage}: {known}; no repair was proven{extra}")
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
-def _repair(policy: Policy, spec: Spec, *, max_depth: int, beam: int, time_budget: float, max_proofs: int,
-            timeout_ms: int, extra_candidates: list[Policy] | None) -> RepairResult:
-    t0 = time.perf_counter()
+def _budget_text(seconds: float, memory_mb: int | None, reason: str) -> str:
+    if reason == "memory":
+        return f"{memory_mb} MiB"
+    return f"{seconds:g} s"
+
+
+def _repair(policy: Policy, spec: Spec, result: RepairResult, *, max_depth: int, beam: int, search_until: float,
+            max_proofs: int, timeout_ms: int, extra_candidates: list[Policy] | None, best_effort: bool,
+            t0: float) -> None:
     base = check(policy, spec, use_z3=False)
-    result = RepairResult("failed", policy, violations=base.violations)
+    result.violations, result.checked = base.violations, True
     if base.holds:
         result.status, result.policy, result.message = "holds", policy, "the policy already meets the spec"
-        result.seconds = time.perf_counter() - t0
-        return result
+        return
     principal = policy.uses_principal()
     seen = {dumps_policy(policy)}
     # candidates are screened concretely before Z3 (see policies.screen): cheaper than a proof that fails
     screen = Screen(policy, spec)
+    unproven: list[tuple[Candidate, BoundProof]] = []   # meet the spec, bound not proven: best-effort pool
 
     def attempt(cands: list[Candidate], last: bool = False) -> bool:
         for cand in cands:
-            if not last and (result.proofs >= max_proofs or time.perf_counter() - t0 > time_budget):
+            if not last and (result.proofs >= max_proofs or time.perf_counter() - t0 > search_until):
                 return False
             proof, final, tries = _pin(policy, cand, spec, timeout_ms, screen)
             result.proofs += tries
@@ -326,6 +358,8 @@ def _repair(policy: Policy, spec: Spec, *, max_depth: int, beam: int, time_budge
                 final, proof = _merge_added(policy, final, proof, spec, screen, timeout_ms)
                 result.status, result.policy, result.edits, result.proof = "repaired", final.policy, list(final.edits), proof
                 return True
+            if _failing(final.policy, spec) == 0 and not proof.unknown:
+                unproven.append((final, proof))
         return False
 
     if extra_candidates:
@@ -333,8 +367,7 @@ def _repair(policy: Policy, spec: Spec, *, max_depth: int, beam: int, time_budge
                  for p in extra_candidates]
         result.candidates += len(extra)
         if attempt([c for c in extra if _failing(c.policy, spec) == 0]):
-            result.seconds = time.perf_counter() - t0
-            return result
+            return
 
     frontier = [(len(base.violations), Candidate(policy, ()))]
     for _depth in range(max_depth):
@@ -351,27 +384,55 @@ def _repair(policy: Policy, spec: Spec, *, max_depth: int, beam: int, time_budge
                 result.candidates += 1
                 if nfail < parent_fail:
                     level.append((nfail, full.cost, len(level), full))
-            if time.perf_counter() - t0 > time_budget:
+                if time.perf_counter() - t0 > search_until:
+                    break
+            if time.perf_counter() - t0 > search_until:
                 break
         level.sort(key=lambda x: (x[0], x[1], x[2]))
         passing = [c for nfail, _, _, c in level if nfail == 0]
         if attempt(passing):
-            result.seconds = time.perf_counter() - t0
-            return result
+            return
         frontier = [(nfail, c) for nfail, _, _, c in level if nfail > 0][:beam]
-        if not frontier or time.perf_counter() - t0 > time_budget:
+        if not frontier or time.perf_counter() - t0 > search_until:
             break
     # last resort: the exact patch
     for patch in _exact_patches(policy, spec, principal):
         result.candidates += 1
         if _failing(patch.policy, spec) == 0 and attempt([patch], last=True):
+            return
+    contradictory = _contradictory(spec, policy)
+    result.message = ("no repair found: " + ("the spec contradicts itself (two requests that the policies "
+                      "cannot tell apart expect different decisions)" if contradictory
+                      else "no candidate both met the spec and was proven no more permissive"))
+    if best_effort and unproven and not contradictory:
+        _choose_best_effort(policy, spec, unproven, result, timeout_ms)
+
+
+def _choose_best_effort(policy: Policy, spec: Spec, unproven: list[tuple[Candidate, BoundProof]],
+                        result: RepairResult, timeout_ms: int, tries: int = 4) -> None:
+    """Among candidates that meet the spec but exceed the bound, the one whose extra (proven by Z3 and
+    listed as request classes) is smallest; ties go to the fewest, cheapest edits (widening a list before
+    adding statements)."""
+    pool = sorted(unproven, key=lambda cp: (cp[0].cost, len(cp[0].policy.statements)))
+    best: tuple[tuple, Candidate, Extra] | None = None
+    seen: set[str] = set()
+    for cand, _proof in pool:
+        key = dumps_policy(cand.policy)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > tries:
             break
-    if result.status != "repaired":
-        result.message = ("no repair found: " + ("the spec contradicts itself (two requests that the policies "
-                          "cannot tell apart expect different decisions)" if _contradictory(spec, policy)
-                          else "no candidate both met the spec and was proven no more permissive"))
-    result.seconds = time.perf_counter() - t0
-    return result
+        extra = extra_allowed(policy, cand.policy, spec, timeout_ms=timeout_ms)
+        rank = (not extra.complete, len(extra.classes), cand.cost)
+        if best is None or rank < best[0]:
+            best = (rank, cand, extra)
+            result.best_effort, result.best_effort_edits, result.extra = cand.policy, list(cand.edits), extra
+    if best is not None:
+        _, cand, extra = best
+        result.status, result.policy, result.edits = "best-effort", cand.policy, list(cand.edits)
+        result.message += ("; best effort: a repair that meets the spec but is not within the original policy "
+                           "and the spec: " + extra.summary())
 
 
 def _contradictory(spec: Spec, policy: Policy) -> bool:

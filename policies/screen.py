@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+from policies.budget import checkpoint
 from policies.evaluator import decide
 from policies.model import Policy, Request, Spec
 from policies.patterns import Lit, QMark, Star, is_all, tokenize
@@ -24,6 +25,27 @@ def _instances(text: str) -> list[str]:
     outs = ["", "x", "example/x"]
     return ["".join(t.text if isinstance(t, Lit) else (fill if isinstance(t, Star) else "x") for t in toks)
             for fill in outs] if any(isinstance(t, (Star, QMark)) for t in toks) else [text]
+
+
+def _checked(value: bool) -> bool:
+    checkpoint("screening candidates")
+    return value
+
+
+def _variant(base: Request, part: str, value, extra) -> Request:
+    """`base` with one part replaced (a context key set to `extra`, or removed when `extra` is None)."""
+    if part == "action":
+        return Request(value, base.resource, base.principal, base.context, base.key_names)
+    if part == "resource":
+        return Request(base.action, value, base.principal, base.context, base.key_names)
+    if part == "principal":
+        return Request(base.action, base.resource, value, base.context, base.key_names)
+    ctx = dict(base.context)
+    if extra is None:
+        ctx.pop(value, None)
+    else:
+        ctx[value] = extra
+    return Request(base.action, base.resource, base.principal, ctx, base.key_names)
 
 
 class Screen:
@@ -51,28 +73,25 @@ class Screen:
                 vals.update(v for v in cond.values if "${" not in v and "*" not in v and "?" not in v)
         for k in original.context_keys():
             values.setdefault(k, set()).add(None)
-        self.samples: list[Request] = []
+        # variants are described first and built only once sampled: with hundreds of keys, building every
+        # variant (a copy of the whole context each) took hundreds of MB
+        described: list[tuple[Request, str, object, object]] = []
         for c in spec.cases:
+            checkpoint("screening candidates")
             base = c.request
-            variants = [Request(a, base.resource, base.principal, base.context, base.key_names) for a in actions]
-            variants += [Request(base.action, r, base.principal, base.context, base.key_names) for r in resources]
-            variants += [Request(base.action, base.resource, p, base.context, base.key_names) for p in principals]
-            for k, vs in values.items():
-                for v in vs:
-                    ctx = dict(base.context)
-                    if v is None:
-                        ctx.pop(k, None)
-                    else:
-                        ctx[k] = v
-                    variants.append(Request(base.action, base.resource, base.principal, ctx, base.key_names))
-            self.samples += variants
-        if len(self.samples) > limit:
-            self.samples = rng.sample(self.samples, limit)
+            described += [(base, "action", a, None) for a in actions]
+            described += [(base, "resource", r, None) for r in resources]
+            described += [(base, "principal", p, None) for p in principals]
+            described += [(base, "key", k, v) for k, vs in values.items() for v in vs]
+        if len(described) > limit:
+            described = rng.sample(described, limit)
+        self.samples = [_variant(*d) for d in described]
         # only requests the original policy denies can show over-permissiveness
-        self.samples = [r for r in self.samples if not decide(original, r).allowed]
+        self.samples = [r for r in self.samples if _checked(not decide(original, r).allowed)]
 
     def counterexample(self, candidate: Policy) -> Request | None:
         for r in self.samples:
+            checkpoint("screening candidates")
             if decide(candidate, r).allowed and not in_spec_class(r, self.spec, [self.original, candidate]):
                 return r
         return None

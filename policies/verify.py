@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from policies.budget import checkpoint, solver_timeout_ms
 from policies.encoding import Encoder, SymbolicRequest, Universe
 from policies.errors import UnsupportedError
 from policies.evaluator import Decision, decide, evaluate
@@ -23,10 +24,13 @@ DEFAULT_TIMEOUT_MS = 20_000
 def solve(constraints: list, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
     """One fresh solver per question: Z3's incremental mode (push/pop, re-checking after new assertions) is
     two orders of magnitude slower on these string constraints than a fresh non-incremental check."""
+    checkpoint("a Z3 query")
     solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
+    solver.set("timeout", solver_timeout_ms(timeout_ms))
     solver.add(constraints)
     res = solver.check()
+    if res == z3.unknown:
+        checkpoint("a Z3 query")   # unknown because the budget cut the solver short: say so
     return res, (solver.model() if res == z3.sat else None)
 
 
@@ -61,6 +65,7 @@ def check(policy: Policy, spec: Spec, use_z3: bool = True) -> CheckResult:
     decisions = []
     violations = []
     for case in spec.cases:
+        checkpoint("checking the spec")
         ev = evaluate(policy, case.request)
         decisions.append(ev.decision)
         if ev.allowed != case.expect_allow:
@@ -218,7 +223,9 @@ def prove_bound(original: Policy, repaired: Policy, spec: Spec, timeout_ms: int 
 def in_spec_class(request: Request, spec: Spec, policies: list[Policy]) -> bool:
     """Whether `request` equals an expect-allow request of `spec` on everything the policies read (the
     concrete form of the class `prove_bound` uses): action, resource, principal when a policy has a Principal,
-    and the set of values of every context key a policy reads."""
+    and the set of values of every context key a policy reads. A spec request on the resource `*` covers its
+    action on every resource: `*` is how AWS names the resource of an action without resource-level
+    permissions, and how a person says "on everything"; the repair then writes `"Resource": "*"`."""
     keys = set().union(*(p.context_keys() for p in policies)) if policies else set()
     principal = any(p.uses_principal() for p in policies)
 
@@ -232,7 +239,7 @@ def in_spec_class(request: Request, spec: Spec, policies: list[Policy]) -> bool:
         if not case.expect_allow:
             continue
         s = case.request
-        if s.action.lower() != request.action.lower() or s.resource != request.resource:
+        if s.action.lower() != request.action.lower() or s.resource not in (request.resource, "*"):
             continue
         if principal and s.principal != request.principal:
             session = role_session_prefix(s.principal or "")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tools.k8s.client import KINDS
+from tools.k8s.kinds import KINDS, REPLICATED
+from tools.k8s.objects import condition, ready_containers, restarts, waiting_reason
 
 SHORT_NAMES = {
     "po": "Pod", "svc": "Service", "cm": "ConfigMap", "sa": "ServiceAccount", "ep": "Endpoints", "ev": "Event",
@@ -63,13 +64,12 @@ def summarize(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         out["namespace"] = meta["namespace"]
     if kind == "Pod":
         statuses = status.get("containerStatuses") or []
-        out.update(phase=status.get("phase"), ready=f"{sum(1 for c in statuses if c.get('ready'))}/"
-                   f"{len(spec.get('containers') or [])}", restarts=sum(c.get("restartCount", 0) for c in statuses),
+        out.update(phase=status.get("phase"), ready=ready_containers(obj), restarts=restarts(obj),
                    node=spec.get("nodeName"))
-        waiting = [c["state"]["waiting"].get("reason") for c in statuses if (c.get("state") or {}).get("waiting")]
+        waiting = [r for r in map(waiting_reason, statuses) if r]
         if waiting:
             out["waiting"] = waiting
-    elif kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+    elif kind in REPLICATED:
         out.update(replicas=spec.get("replicas"), ready=status.get("readyReplicas", 0),
                    available=status.get("availableReplicas", 0))
     elif kind == "DaemonSet":
@@ -77,8 +77,7 @@ def summarize(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     elif kind == "Service":
         out.update(type=spec.get("type"), cluster_ip=spec.get("clusterIP"), selector=spec.get("selector"))
     elif kind == "Node":
-        conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-        out.update(ready=conds.get("Ready"), allocatable=status.get("allocatable"))
+        out.update(ready=(condition(obj, "Ready") or {}).get("status"), allocatable=status.get("allocatable"))
     elif kind == "Event":
         out.update(type=obj.get("type"), reason=obj.get("reason"), message=obj.get("message"),
                    object=f"{(obj.get('involvedObject') or {}).get('kind')}/{(obj.get('involvedObject') or {}).get('name')}",

@@ -12,16 +12,16 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from tools.diagnose import util
 from tools.diagnose.common import tolerates
+from tools.k8s.objects import bytes_, condition_true, millicores
 
 
 def _cpu(v: Any) -> int:
-    return util.millicores(v or "0") or 0
+    return millicores(v or "0") or 0
 
 
 def _mem(v: Any) -> int:
-    return (util.bytes_(v or "0") or 0) // 2**20  # MiB keeps the model small
+    return (bytes_(v or "0") or 0) // 2**20  # MiB keeps the model small
 
 
 def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
@@ -36,8 +36,7 @@ def pod_requests(spec: dict[str, Any]) -> tuple[int, int]:
 def eligible(spec: dict[str, Any], node: dict[str, Any]) -> bool:
     if (node.get("spec") or {}).get("unschedulable"):
         return False
-    if not any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (node.get("status") or {}).get("conditions") or []):
+    if not condition_true(node, "Ready"):
         return False
     labels = node["metadata"].get("labels") or {}
     if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):

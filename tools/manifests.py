@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from tools.k8s.kinds import RUNS_CONTAINERS
+
 
 @dataclass
 class Slots:
@@ -50,9 +52,8 @@ class Slots:
     from_labels: dict[str, str] = field(default_factory=dict)
 
 
-BUILT = ("Pod", "Deployment", "StatefulSet", "Service", "ConfigMap", "Secret", "Job", "CronJob",
-         "PersistentVolumeClaim", "NetworkPolicy", "Ingress", "HorizontalPodAutoscaler", "Role", "RoleBinding",
-         "ServiceAccount", "Namespace", "DaemonSet")
+BUILT = (*RUNS_CONTAINERS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim", "NetworkPolicy", "Ingress",
+         "HorizontalPodAutoscaler", "Role", "RoleBinding", "ServiceAccount", "Namespace")
 
 
 class SlotError(ValueError):

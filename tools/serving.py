@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.k8s.actions import action
 from tools.k8s.client import Kube, KubeError
+from tools.k8s.objects import is_ready, selector_string
 
 LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 VLLM_IMAGE = "vllm/vllm-openai:v0.10.0"
@@ -113,11 +115,9 @@ def port_of(dep: dict[str, Any]) -> int:
 
 def ready_pods(kube: Kube, dep: dict[str, Any]) -> list[dict[str, Any]]:
     """The Deployment's pods whose Ready condition is True, by name."""
-    sel = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    pods = kube.list("Pod", dep["metadata"]["namespace"], ",".join(f"{k}={v}" for k, v in sel.items()))
-    ready = [p for p in pods if any(c.get("type") == "Ready" and c.get("status") == "True"
-                                    for c in (p.get("status") or {}).get("conditions") or [])]
-    return sorted(ready, key=lambda p: p["metadata"]["name"])
+    sel = (dep.get("spec") or {}).get("selector") or {}
+    pods = kube.list("Pod", dep["metadata"]["namespace"], selector_string(sel))
+    return sorted((p for p in pods if is_ready(p)), key=lambda p: p["metadata"]["name"])
 
 
 # ------------------------------------------------------------------------------------------------ the proxy
@@ -277,12 +277,14 @@ def _each_replica(kube: Kube, namespace: str, name: str, path: str, body: dict[s
     return results
 
 
+@action("serving.load_adapter")
 def load_adapter(kube: Kube, namespace: str, name: str, lora_name: str, lora_path: str) -> dict[str, Any]:
     """Approved action: POST /v1/load_lora_adapter on every ready replica of a vLLM Deployment."""
     return _each_replica(kube, namespace, name, "/v1/load_lora_adapter", {"lora_name": lora_name,
                                                                           "lora_path": lora_path})
 
 
+@action("serving.unload_adapter")
 def unload_adapter(kube: Kube, namespace: str, name: str, lora_name: str) -> dict[str, Any]:
     """Approved action: POST /v1/unload_lora_adapter on every ready replica of a vLLM Deployment."""
     return _each_replica(kube, namespace, name, "/v1/unload_lora_adapter", {"lora_name": lora_name})

@@ -13,7 +13,8 @@ from agents import serving as serving_agent
 from agents.context import build_context
 from sandbox.server import SandboxServer
 from tools import serving as S
-from tools.k8s.client import Kube, KubeError, run_action
+from tools.k8s.actions import run_action
+from tools.k8s.client import Kube, KubeError
 
 
 def test_manifests_carry_each_engines_arguments():
@@ -79,7 +80,7 @@ def test_load_and_unload_adapter_through_the_agent_and_approval(vllm):
     _, kube = vllm
     res = serving_agent.run(build_context(kube, "load adapter sql-lora into vllm-server", "ml"))
     (m,) = res.mutations
-    assert m.verb == "action" and m.body["handler"] == "tools.serving:load_adapter"
+    assert m.verb == "action" and m.body["action"] == "serving.load_adapter"
     assert m.body["args"] == {"namespace": "ml", "name": "vllm-server", "lora_name": "sql-lora",
                               "lora_path": "/adapters/sql-lora"}
     assert m.diff.count("+ pod ml/vllm-server-") == 2

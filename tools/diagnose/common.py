@@ -7,15 +7,15 @@ from typing import Any
 
 from tools.diagnose import util
 from tools.diagnose.base import Snapshot
-
-TEMPLATED = ("Deployment", "StatefulSet", "DaemonSet")
+from tools.k8s.kinds import WORKLOADS
+from tools.k8s.objects import waiting_reason
 
 
 def waiting_in(snapshot: Snapshot, reasons: tuple[str, ...] | frozenset[str] | set[str]
                ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(pod, container status) of every container waiting with one of `reasons`."""
     return [(pod, cs) for pod in snapshot.pods for cs in util.container_statuses(pod)
-            if ((cs.get("state") or {}).get("waiting") or {}).get("reason") in reasons]
+            if waiting_reason(cs) in reasons]
 
 
 def group_by_workload(snapshot: Snapshot, items: list[tuple[dict[str, Any], Any]]
@@ -31,7 +31,7 @@ def group_by_workload(snapshot: Snapshot, items: list[tuple[dict[str, Any], Any]
 def pod_template(snapshot: Snapshot, kind: str, ns: str, name: str, pod: dict[str, Any]) -> dict[str, Any]:
     """The pod spec that a fix would change: the workload's template, or the pod's own spec for a bare pod."""
     w = snapshot.workload(kind, ns, name)
-    if w is not None and kind in TEMPLATED:
+    if w is not None and kind in WORKLOADS:
         return ((w.get("spec") or {}).get("template") or {}).get("spec") or {}
     return pod.get("spec") or {}
 
@@ -48,7 +48,7 @@ def container_fix(kind: str, ns: str, name: str, container: str, body: dict[str,
                   spec: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """A strategic-merge patch of one container in a workload's pod template (an init container when `spec`
     lists it under initContainers); None for kinds whose pods cannot be changed in place (a bare Pod, a Job)."""
-    if kind not in TEMPLATED:
+    if kind not in WORKLOADS:
         return None
     init = any(c.get("name") == container for c in (spec or {}).get("initContainers") or [])
     key = "initContainers" if init else "containers"
@@ -57,7 +57,7 @@ def container_fix(kind: str, ns: str, name: str, container: str, body: dict[str,
 
 
 def template_fix(kind: str, ns: str, name: str, spec_body: dict[str, Any]) -> dict[str, Any] | None:
-    if kind not in TEMPLATED:
+    if kind not in WORKLOADS:
         return None
     return {"action": "patch", "kind": kind, "namespace": ns, "name": name, "patch_type": "strategic",
             "patch": {"spec": {"template": {"spec": spec_body}}}}
@@ -65,7 +65,7 @@ def template_fix(kind: str, ns: str, name: str, spec_body: dict[str, Any]) -> di
 
 def restart_of(kind: str, ns: str, name: str) -> dict[str, str] | None:
     """The workload to rollout-restart (pod template annotation), when that kind supports it."""
-    return {"kind": kind, "namespace": ns, "name": name} if kind in TEMPLATED else None
+    return {"kind": kind, "namespace": ns, "name": name} if kind in WORKLOADS else None
 
 
 def workload_label(kind: str, ns: str, name: str) -> str:

@@ -15,10 +15,9 @@ from typing import Any
 from kubernetes import client as k8s
 
 from tools.diagnose.base import Finding
+from tools.k8s.mutations import PATCH_CONTENT, restart_patch
 
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-CONTENT_TYPES = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
-                 "json": "application/json-patch+json"}
+CONTENT_TYPES = PATCH_CONTENT
 
 # kind -> (api class, snake name, namespaced)
 KINDS: dict[str, tuple[type, str, bool]] = {
@@ -44,10 +43,9 @@ class FixError(ValueError):
 
 
 def restart_fix(kind: str, namespace: str, name: str, when: dt.datetime | None = None) -> dict[str, Any]:
-    """What `kubectl rollout restart` sends: the restartedAt annotation on the pod template."""
-    stamp = (when or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The rollout restart as a fix dict (the patch is tools.k8s.mutations.restart_patch)."""
     return {"action": "patch", "kind": kind, "namespace": namespace, "name": name, "patch_type": "strategic",
-            "patch": {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}}
+            "patch": restart_patch(when)}
 
 
 def _kind(kind: str) -> tuple[type, str, bool]:

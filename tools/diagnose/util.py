@@ -12,11 +12,23 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# The object and quantity helpers the checks call as util.X live in the one Kubernetes vocabulary.
+from tools.k8s.objects import (  # noqa: F401 - re-exported for the checks
+    Mi,
+    bytes_,
+    condition,
+    container_statuses,
+    fmt_cpu,
+    fmt_mem,
+    label_selector_matches,
+    millicores,
+    parse_quantity,
+    selector_matches,
+)
+
 MAX_EVIDENCE = 300
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-Mi = 1024 * 1024
 
 
 # ---- quoting ----------------------------------------------------------------------------------------------
@@ -31,50 +43,6 @@ def quote(text: Any, limit: int = MAX_EVIDENCE) -> str:
     """`clean()` and cut to `limit` characters (an ellipsis marks the cut)."""
     s = clean(text).rstrip()
     return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-# ---- quantities ---------------------------------------------------------------------------------------
-_SUFFIX = {
-    "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
-    "E": 1e18, "Ki": 2.0 ** 10, "Mi": 2.0 ** 20, "Gi": 2.0 ** 30, "Ti": 2.0 ** 40, "Pi": 2.0 ** 50, "Ei": 2.0 ** 60,
-}
-_QTY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|[numkKMGTPE]?)\s*$")
-
-
-def parse_quantity(q: Any) -> float | None:
-    """A Kubernetes quantity ('100m', '2Gi', '1917000000n', 4) as a float in base units; None if unparseable."""
-    if q is None:
-        return None
-    if isinstance(q, int | float):
-        return float(q)
-    m = _QTY.match(str(q))
-    if not m:
-        return None
-    return float(m.group(1)) * _SUFFIX[m.group(2)]
-
-
-def millicores(q: Any) -> int | None:
-    v = parse_quantity(q)
-    return None if v is None else int(round(v * 1000))
-
-
-def bytes_(q: Any) -> int | None:
-    v = parse_quantity(q)
-    return None if v is None else int(round(v))
-
-
-def fmt_cpu(m: int | float) -> str:
-    """Millicores as a quantity: 1500 -> '1500m', 2000 -> '2'."""
-    m = int(m)
-    return str(m // 1000) if m % 1000 == 0 and m > 0 else f"{m}m"
-
-
-def fmt_mem(b: int | float) -> str:
-    """Bytes as a binary quantity: whole Gi when exact, else Mi (rounded up)."""
-    b = int(b)
-    if b >= 2 ** 30 and b % 2 ** 30 == 0:
-        return f"{b // 2 ** 30}Gi"
-    return f"{math.ceil(b / Mi)}Mi"
 
 
 def pow2_mi(b: float) -> int:
@@ -111,46 +79,6 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any]:
         if c.get("name") == name:
             return c
     return {}
-
-
-def container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    st = pod.get("status") or {}
-    return list(st.get("initContainerStatuses") or []) + list(st.get("containerStatuses") or [])
-
-
-def condition(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == ctype:
-            return c
-    return None
-
-
-def selector_matches(selector: dict[str, str] | None, labels: dict[str, str] | None) -> bool:
-    """A Service-style equality selector (an empty selector matches nothing here)."""
-    if not selector:
-        return False
-    labels = labels or {}
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
-def label_selector_matches(sel: dict[str, Any] | None, labels: dict[str, str] | None) -> bool:
-    """A metav1.LabelSelector (matchLabels + matchExpressions)."""
-    if not sel:
-        return False
-    labels = labels or {}
-    if any(labels.get(k) != v for k, v in (sel.get("matchLabels") or {}).items()):
-        return False
-    for e in sel.get("matchExpressions") or []:
-        key, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
-        if op == "In" and labels.get(key) not in vals:
-            return False
-        if op == "NotIn" and labels.get(key) in vals:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
 
 
 def describe_state(cs: dict[str, Any], which: str = "state") -> str:

@@ -7,17 +7,22 @@ previewed with a server-side dry run before anyone approves them.
 
 from __future__ import annotations
 
-import copy
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from tools.k8s import mutations
+from tools.k8s.actions import run_action
 from tools.k8s.discovery import ResourceInfo, discover
+from tools.k8s.errors import KubeError
+from tools.k8s.kinds import KINDS
+from tools.k8s.mutations import PATCH_CONTENT, Mutation
+
+# Re-exported: the names callers import from the client (the definitions live in errors/mutations/actions).
+__all__ = ["KINDS", "PATCH_CONTENT", "Kube", "KubeError", "Mutation", "Principal", "run_action"]
 
 
 @dataclass(frozen=True)
@@ -32,16 +37,6 @@ class Principal:
         return self.user or "kubeconfig-user"
 
 
-class KubeError(Exception):
-    """A Kubernetes call that failed, with the API's own message (never a traceback for the person)."""
-
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-
-
 def _error(e: ApiException) -> KubeError:
     try:
         body = json.loads(e.body or "{}")
@@ -50,63 +45,7 @@ def _error(e: ApiException) -> KubeError:
     return KubeError(e.status or 0, body.get("reason") or e.reason or "", body.get("message") or str(e.reason))
 
 
-# kind -> (group, version, plural, namespaced)
-KINDS: dict[str, tuple[str, str, str, bool]] = {
-    "Pod": ("", "v1", "pods", True), "Service": ("", "v1", "services", True),
-    "ConfigMap": ("", "v1", "configmaps", True), "Secret": ("", "v1", "secrets", True),
-    "ServiceAccount": ("", "v1", "serviceaccounts", True), "Endpoints": ("", "v1", "endpoints", True),
-    "Event": ("", "v1", "events", True), "Node": ("", "v1", "nodes", False), "Namespace": ("", "v1", "namespaces", False),
-    "PersistentVolumeClaim": ("", "v1", "persistentvolumeclaims", True),
-    "Deployment": ("apps", "v1", "deployments", True), "ReplicaSet": ("apps", "v1", "replicasets", True),
-    "StatefulSet": ("apps", "v1", "statefulsets", True), "DaemonSet": ("apps", "v1", "daemonsets", True),
-    "Job": ("batch", "v1", "jobs", True), "CronJob": ("batch", "v1", "cronjobs", True),
-    "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers", True),
-    "Role": ("rbac.authorization.k8s.io", "v1", "roles", True),
-    "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings", True),
-    "ClusterRole": ("rbac.authorization.k8s.io", "v1", "clusterroles", False),
-    "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", False),
-    "Ingress": ("networking.k8s.io", "v1", "ingresses", True),
-    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies", True),
-}
-
 _CATALOGS: dict[str, Any] = {}  # API server URL -> tools.k8s.discovery.Catalog
-
-PATCH_CONTENT = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
-                 "json": "application/json-patch+json"}
-
-
-@dataclass
-class Mutation:
-    """A change a tool proposes; it runs only after approval."""
-
-    verb: str  # patch | create | delete | scale | action (body: {"handler": "tools.mod:fn", "args": {...}})
-    kind: str
-    namespace: str
-    name: str
-    patch_type: str = "strategic"
-    body: Any = None
-    why: str = ""
-    diff: str = ""
-    dry_run_error: str = ""
-    # After the apply, wait for this object ({kind, namespace, name, timeout_s?, stable_s?}) to be healthy; undo the
-    # change (`rollback`, filled by `preview` from the live object) when it does not become so.
-    verify: dict[str, Any] | None = None
-    rollback: dict[str, Any] | None = None
-
-    def describe(self) -> str:
-        where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.verb} {self.kind} {where}{self.name}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"verb": self.verb, "kind": self.kind, "namespace": self.namespace, "name": self.name,
-                "patch_type": self.patch_type, "body": self.body, "why": self.why, "diff": self.diff,
-                "dry_run_error": self.dry_run_error, "verify": self.verify, "rollback": self.rollback}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Mutation:
-        return cls(**{k: d.get(k) for k in ("verb", "kind", "namespace", "name", "patch_type", "body", "why",
-                                             "diff", "dry_run_error", "verify", "rollback") if k in d})
-
 
 @dataclass
 class Kube:
@@ -150,7 +89,8 @@ class Kube:
             raise KubeError(404, "NotFound", f"the server doesn't have a resource type \"{kind}\"")
         return r.group, r.version, r.plural, r.namespaced
 
-    def _path(self, kind: str, namespace: str | None, name: str | None = None, sub: str = "") -> str:
+    def path(self, kind: str, namespace: str | None, name: str | None = None, sub: str = "") -> str:
+        """The API path of a kind's collection, an object, or its subresource."""
         return ResourceInfo(kind, *self.info(kind)).path(namespace, name, sub)
 
     def _call(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
@@ -179,12 +119,12 @@ class Kube:
         return json.loads(data) if data else None
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
-        return self.request("GET", self._path(kind, namespace, name))
+        return self.request("GET", self.path(kind, namespace, name))
 
     def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None) -> list[dict[str, Any]]:
         q = [(k, v) for k, v in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if v]
-        return (self.request("GET", self._path(kind, namespace), query=q) or {}).get("items", [])
+        return (self.request("GET", self.path(kind, namespace), query=q) or {}).get("items", [])
 
     def logs(self, namespace: str, pod: str, container: str | None = None, previous: bool = False,
              tail: int | None = None) -> str | None:
@@ -194,7 +134,7 @@ class Kube:
         if tail:
             q.append(("tailLines", str(tail)))
         try:
-            return self._call("GET", self._path("Pod", namespace, pod, "log"), q, {"Accept": "text/plain"}).decode(
+            return self._call("GET", self.path("Pod", namespace, pod, "log"), q, {"Accept": "text/plain"}).decode(
                 "utf-8", "replace")
         except KubeError:
             return None
@@ -238,97 +178,11 @@ class Kube:
         status = out.get("status") or {}
         return bool(status.get("allowed")), status.get("reason", "")
 
-    # -- mutations ---------------------------------------------------------------------------------
+    # -- mutations (tools/k8s/mutations.py) ------------------------------------------------------------
     def preview(self, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset()) -> Mutation:
-        """Server-side dry run: fills `diff` (or `dry_run_error`) without changing anything. `new_namespaces`: ones
-        an earlier change of the same proposal creates (the dry run cannot see them yet; the object is then checked
-        when it is created, right after its namespace)."""
-        m = copy.deepcopy(m)
-        if m.verb == "action":  # not a Kubernetes write: the proposing agent wrote the preview itself
-            return m
-        if m.verb == "create" and m.namespace in new_namespaces:
-            m.diff = _diff({}, m.body or {}) + f"\n(validated when created, after namespace {m.namespace})"
-            return m
-        try:
-            before = self.get(m.kind, m.namespace, m.name) if m.verb != "create" else {}
-        except KubeError as e:
-            if m.verb != "create":
-                m.dry_run_error = e.message
-                return m
-            before = {}
-        try:
-            after = self._apply(m, dry_run=True)
-        except KubeError as e:
-            m.dry_run_error = e.message
-            return m
-        if m.verb == "scale":  # the dry run answered a Scale: show it on the workload itself
-            after = copy.deepcopy(before)
-            after.setdefault("spec", {})["replicas"] = int(m.body)
-        m.diff = _diff(before, after if m.verb != "delete" else {})
-        from tools.k8s.health import rollback_for
+        """Server-side dry run of `m` as this principal: see `tools.k8s.mutations.preview`."""
+        return mutations.preview(self, m, new_namespaces)
 
-        m.rollback = rollback_for(m, before)
-        return m
-
-    def execute(self, m: Mutation) -> dict[str, Any]:
-        if self.read_only:
-            raise KubeError(403, "ReadOnly", "kubesage is in read-only mode: no changes are made")
-        if m.verb == "action":
-            return run_action(self, m)
-        return self._apply(m, dry_run=False)
-
-    def restart(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}}
-        return self.request("PATCH", self._path(kind, namespace, name), patch, content_type=PATCH_CONTENT["strategic"])
-
-    def _apply(self, m: Mutation, dry_run: bool) -> dict[str, Any]:
-        q = [("dryRun", "All")] if dry_run else []
-        q.append(("fieldManager", "kubesage"))
-        if m.verb in ("create", "patch"):
-            q.append(("fieldValidation", "Strict"))  # a misspelt field is an error, not silently dropped
-        body = m.body
-        if m.verb == "create":
-            return self.request("POST", self._path(m.kind, m.namespace), body, q)
-        if m.verb == "delete":
-            return self.request("DELETE", self._path(m.kind, m.namespace, m.name), None, q)
-        if m.verb == "scale":
-            return self.request("PATCH", self._path(m.kind, m.namespace, m.name, "scale"),
-                                {"spec": {"replicas": int(body)}}, q, PATCH_CONTENT["merge"])
-        return self.request("PATCH", self._path(m.kind, m.namespace, m.name), body, q,
-                            PATCH_CONTENT.get(m.patch_type, PATCH_CONTENT["strategic"]))
-
-
-def run_action(kube: Kube, m: Mutation) -> Any:
-    """Run an approved non-Kubernetes change (load a LoRA adapter, put an IAM policy, run a mutating synthesized
-    tool). The body names a handler `tools.<module>:<function>`; only the tools room may be named, so a
-    checkpoint edited on disk cannot make the approval step import arbitrary code."""
-    import importlib
-
-    handler = str((m.body or {}).get("handler", ""))
-    mod, _, fn = handler.partition(":")
-    if not (mod.startswith("tools.") and fn.isidentifier() and not fn.startswith("_")):
-        raise KubeError(400, "BadAction", f"not an approved action handler: {handler!r}")
-    try:
-        func = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError) as e:
-        raise KubeError(400, "BadAction", f"unknown action handler {handler!r}: {e}") from None
-    return func(kube, **((m.body or {}).get("args") or {}))
-
-
-def _clean(obj: dict[str, Any]) -> dict[str, Any]:
-    obj = copy.deepcopy(obj or {})
-    meta = obj.get("metadata") or {}
-    for k in ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp"):
-        meta.pop(k, None)
-    (meta.get("annotations") or {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
-    obj.pop("status", None)
-    return obj
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> str:
-    a = yaml.safe_dump(_clean(before), sort_keys=True).splitlines() if before else []
-    b = yaml.safe_dump(_clean(after), sort_keys=True).splitlines() if after else []
-    return "\n".join(difflib.unified_diff(a, b, "live", "proposed", lineterm="", n=2))
+    def execute(self, m: Mutation) -> Any:
+        """Make an approved change: see `tools.k8s.mutations.execute`."""
+        return mutations.execute(self, m)

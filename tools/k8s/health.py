@@ -1,4 +1,4 @@
-"""Did an applied fix hold? Wait for an object to become healthy, and undo a change that did not help.
+"""Did an applied fix hold? Wait for an object to become healthy (the undo itself is in tools/k8s/mutations.py).
 
 Why a separate step after the apply: a patch the API accepts can still leave pods crash-looping (a wrong guess
 at an env value, a limit still too low). A repair is only done when the workload is rolled out, ready, and its
@@ -7,17 +7,12 @@ restart counts stay still for a while; otherwise the change is rolled back to wh
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
-from tools.k8s.client import Kube, KubeError, Mutation
-
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
-
-
-def _labels_selector(sel: dict[str, Any]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or sel or {}).items()))
+from tools.k8s.client import Kube, KubeError
+from tools.k8s.kinds import WORKLOADS
+from tools.k8s.objects import condition_true, is_ready, restart_counts, selector_string
 
 
 def _pods_of(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -26,20 +21,8 @@ def _pods_of(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, Any]]
         return [obj]
     if kind == "Service":
         sel = (obj.get("spec") or {}).get("selector") or {}
-        return kube.list("Pod", ns, _labels_selector(sel)) if sel else []
-    return kube.list("Pod", ns, _labels_selector((obj.get("spec") or {}).get("selector") or {}))
-
-
-def _restarts(pods: list[dict[str, Any]]) -> dict[str, int]:
-    return {p["metadata"]["name"]: sum(int(c.get("restartCount", 0)) for c in (p.get("status") or {}).get(
-        "containerStatuses") or []) for p in pods}
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    if pod["metadata"].get("deletionTimestamp"):
-        return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+        return kube.list("Pod", ns, selector_string(sel)) if sel else []
+    return kube.list("Pod", ns, selector_string((obj.get("spec") or {}).get("selector") or {}))
 
 
 FAILING = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError",
@@ -96,21 +79,21 @@ def status_of(kube: Kube, kind: str, obj: dict[str, Any]) -> tuple[bool, str, di
         updated = st.get("updatedReplicas", 0) if kind != "DaemonSet" else st.get("updatedNumberScheduled", 0)
         pods = [p for p in _pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
         if seen < gen:
-            return False, "the controller has not seen the change yet", _restarts(pods)
+            return False, "the controller has not seen the change yet", restart_counts(pods)
         if updated < want or ready < want or len(pods) > want:
-            return False, f"{ready}/{want} ready, {updated} updated, {len(pods)} pods", _restarts(pods)
-        return True, f"{ready}/{want} ready and up to date", _restarts(pods)
+            return False, f"{ready}/{want} ready, {updated} updated, {len(pods)} pods", restart_counts(pods)
+        return True, f"{ready}/{want} ready and up to date", restart_counts(pods)
     if kind == "Pod":
         phase = st.get("phase")
-        return _ready(obj), f"pod is {phase}{', ready' if _ready(obj) else ', not ready'}", _restarts([obj])
+        return is_ready(obj), f"pod is {phase}{', ready' if is_ready(obj) else ', not ready'}", restart_counts([obj])
     if kind == "Service":  # what a Service change controls is which pods it selects; their health is their own
         pods = [p for p in _pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
-        ready = sum(1 for p in pods if _ready(p))
+        ready = sum(1 for p in pods if is_ready(p))
         return bool(pods), f"selects {len(pods)} pod(s), {ready} ready", {}
     if kind == "PersistentVolumeClaim":
         return st.get("phase") == "Bound", f"claim is {st.get('phase')}", {}
     if kind == "Job":
-        done = any(c.get("type") == "Complete" and c.get("status") == "True" for c in st.get("conditions") or [])
+        done = condition_true(obj, "Complete")
         return done or st.get("active", 0) > 0, f"{st.get('succeeded', 0)} succeeded, {st.get('active', 0)} active", {}
     return True, "exists", {}
 
@@ -143,24 +126,3 @@ def wait_healthy(kube: Kube, kind: str, namespace: str, name: str, timeout_s: fl
     if since is not None:
         return False, f"restarts kept rising ({why})"
     return False, why or "not healthy in time"
-
-
-def rollback_for(m: Mutation, before: dict[str, Any]) -> dict[str, Any] | None:
-    """The change that puts `before` back (as a Mutation dict), or None when there is nothing to undo."""
-    if m.verb == "create":
-        return Mutation("delete", m.kind, m.namespace, m.name, why=f"undo: remove the {m.kind} created").to_dict()
-    if not before or m.verb not in ("patch", "scale"):
-        return None
-    if m.verb == "scale":
-        return Mutation("scale", m.kind, m.namespace, m.name, body=int((before.get("spec") or {}).get("replicas", 1)),
-                        why="undo: previous replica count").to_dict()
-    ops = []
-    for key in ("spec", "data", "stringData", "binaryData", "rules", "subjects", "roleRef"):
-        if key in before:
-            ops.append({"op": "replace" if key != "stringData" else "add", "path": f"/{key}",
-                        "value": copy.deepcopy(before[key])})
-    meta = before.get("metadata") or {}
-    for key in ("labels", "annotations"):
-        ops.append({"op": "add", "path": f"/metadata/{key}", "value": copy.deepcopy(meta.get(key) or {})})
-    return Mutation("patch", m.kind, m.namespace, m.name, patch_type="json", body=ops,
-                    why="undo: restore the object as it was").to_dict()

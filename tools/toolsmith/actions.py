@@ -1,8 +1,9 @@
 """The approved-action handler for mutating synthesized tools (named in a Mutation with verb "action").
 
-Why a handler by name: the supervisor's approval step runs `tools.<module>:<function>` with the arguments the
-proposal carried, so what runs after the person's yes is exactly the registered tool they were shown — looked up
-again by name, its code re-checked by the runner's AST gate, run with writes allowed only now.
+Why an action by name (`toolsmith.run_registered` in tools/k8s/actions.py's closed table): the supervisor's
+approval step runs it with the arguments the proposal carried, so what runs after the person's yes is exactly the
+registered tool they were shown — looked up again by name, its code re-checked by the runner's AST gate, run with
+writes allowed only now.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tools.k8s.actions import action
 from tools.k8s.client import Kube, KubeError
 
 
+@action("toolsmith.run_registered")
 def run_registered(kube: Kube, name: str, args: dict[str, Any] | None = None, home: str | None = None) -> Any:
     """Run the registered tool `name` with writes allowed; its success or failure is counted in the registry."""
     from tools.toolsmith.registry import Registry

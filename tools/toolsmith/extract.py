@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.k8s.kinds import REPLICATED
+
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "ninety": 90,
            "a couple of": 2, "a few": 3, "several": 3}
@@ -245,7 +247,7 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
                                                "guaranteed": "Guaranteed"}[q])
 
     # -- workloads -------------------------------------------------------------------------------
-    if k in ("Deployment", "StatefulSet", "ReplicaSet"):
+    if k in REPLICATED:
         if (m := re.search(r"\b(?:whose\s+)?(?:(?:ready|desired)\s+)?(?:replicas?\s+)?(?:count\s+)?(?:differ|differs|different|does\s+not\s+match|"
                            r"doesn't\s+match|not\s+equal|mismatch(?:es)?)\s+(?:from\s+|to\s+|with\s+)?(?:the\s+)?"
                            r"(?:ready|desired|spec)?\s*(?:replicas?|count)?(?:\s+count)?\b", t)) and "replica" in t:
@@ -466,8 +468,7 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
         s.used(m)
         s.aggregate = f"sum:{ctr}resources.{'limits' if m.group(2).startswith('limit') else 'requests'}.{m.group(1)}"
     elif s.aggregate is None and (m := re.search(r"\b(?:total|sum\s+of(?:\s+the)?|combined)\s+(?:number\s+of\s+)?"
-                                                 r"(?:desired\s+)?replicas\b", t)) and k in ("Deployment", "StatefulSet",
-                                                                                            "ReplicaSet"):
+                                                 r"(?:desired\s+)?replicas\b", t)) and k in REPLICATED:
         s.used(m)
         s.aggregate = "sum:spec.replicas"
     elif s.aggregate is None and (m := re.search(r"\b(?:total|sum\s+of(?:\s+the)?|combined)\s+(?:requested\s+)?storage"

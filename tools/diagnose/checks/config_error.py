@@ -13,6 +13,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 _MISSING_OBJ = re.compile(r'(configmap|secret)s? "([^"]+)" not found', re.I)
 _MISSING_KEY = re.compile(r"couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/(\S+)")
@@ -21,7 +22,7 @@ _MISSING_KEY = re.compile(r"couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s
 @register
 class ConfigErrorCheck:
     name = "config_error"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = common.waiting_in(snapshot, ("CreateContainerConfigError", "CreateContainerError"))

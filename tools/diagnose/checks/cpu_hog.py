@@ -12,6 +12,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 HOG = 0.8
 UNLIMITED_TOP = 0.25
@@ -20,7 +21,7 @@ UNLIMITED_TOP = 0.25
 @register
 class CpuHogCheck:
     name = "cpu_hog"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         if not snapshot.metrics:

@@ -14,6 +14,7 @@ from typing import Any
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
 from tools.diagnose.logcauses import Cause, classify, exit_meaning
+from tools.k8s.kinds import POD_OWNERS
 
 LOOP_RESTARTS = 3
 _URL_SUFFIXES = ("_SERVICE_URL", "_API_URL", "_BASE_URL", "_URL", "_URI", "_ENDPOINT", "_ADDR", "_ADDRESS",
@@ -57,7 +58,7 @@ def infer_service_value(snapshot: Snapshot, ns: str, var: str) -> tuple[str, str
 @register
 class CrashLoopCheck:
     name = "crashloop"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable")
 _NOT_FOUND = re.compile(r"not found|manifest unknown|does not exist|no such manifest|repository does not exist", re.I)
@@ -45,7 +46,7 @@ def _siblings(snapshot: Snapshot, repo: str, bad_tag: str) -> dict[str, list[str
 @register
 class ImagePullCheck:
     name = "image_pull"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = common.waiting_in(snapshot, PULL_REASONS)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 FLOOR = 512 * util.Mi
 _XMX = re.compile(r"-Xmx(\d+)([kKmMgG]?)\b")
@@ -48,7 +49,7 @@ def proposed_limit(limit: int | None, observed: int | None, xmx: int | None = No
 @register
 class OOMCheck:
     name = "oom"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = [(pod, cs) for pod in snapshot.pods for cs in util.container_statuses(pod) if _oom(cs)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 _KIND = re.compile(r"^(Readiness|Liveness|Startup) probe (?:failed|errored)", re.I)
 
@@ -27,7 +28,7 @@ def _probe_port(probe: dict[str, Any]) -> Any:
 @register
 class ProbeFailureCheck:
     name = "probe_failure"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from tools.diagnose import common, util
 from tools.diagnose.base import Finding, Snapshot, register
+from tools.k8s.kinds import POD_OWNERS
 
 _ITEM = re.compile(r"(\d+) (Insufficient ([\w/-]+(?:\.[\w/-]+)*)|node\(s\) had untolerated taint \{([^}]*)\}|"
                    r"node\(s\) didn't match Pod's node affinity/selector|node\(s\) didn't match pod (?:anti-)?affinity "
@@ -53,7 +54,7 @@ def _floor(v: float, step: int) -> int:
 @register
 class UnschedulableCheck:
     name = "unschedulable"
-    kinds = ("Pod", "Deployment", "StatefulSet", "DaemonSet")
+    kinds = POD_OWNERS
 
     def run(self, snapshot: Snapshot) -> list[Finding]:
         items = []
