@@ -10,15 +10,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from agents import metrics, rbac, scaling
+from agents.approvals import ApprovalRefused, Ledger, carry_out, crash_point, same_principal
 from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
@@ -73,8 +76,14 @@ class Supervisor:
     read_only: bool = False
     verify_stable_s: float | None = None  # overrides how long a verified fix must stay healthy (tests, evals)
     agents: dict[str, AgentFn] = field(default_factory=lambda: dict(AGENTS))
+    # Decisions written before the cluster is touched (agents/approvals.py); in memory when none is given (tests).
+    ledger: Ledger | None = None
+    verify_timeout_s: float | None = None  # caps how long the health wait may take (tests, evals)
 
     def __post_init__(self) -> None:
+        self.ledger = self.ledger or Ledger(None)
+        self._settling: dict[str, threading.Lock] = {}
+        self._settling_guard = threading.Lock()
         g = StateGraph(TurnState)
         g.add_node("route", self._route)
         g.add_node("work", self._work)
@@ -105,8 +114,9 @@ class Supervisor:
         return {"route": {"agents": agents, "unsupported": unsupported, "confidence": r.confidence,
                           "margin": r.margin, "method": r.method, "parts": r.parts}}
 
-    def _work(self, state: TurnState) -> dict[str, Any]:
+    def _work(self, state: TurnState, config: RunnableConfig) -> dict[str, Any]:
         principal = self._principal(state)
+        who, thread_id = state.get("principal") or {}, config["configurable"]["thread_id"]
         kube = self.kube_for(principal)
         results, pending = [], []
         parts = dict((agent, text) for text, agent in state["route"].get("parts") or [])
@@ -119,8 +129,8 @@ class Supervisor:
                 res = self.agents[agent](ctx)
             except KubeError as e:
                 res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
-            self.audit.record(principal.label, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
-                              "ok" if not res.answer.startswith("I could not") else "error")
+            self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
+                              "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
             first_pending = len(pending)
             new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
             for m in res.mutations:
@@ -136,50 +146,50 @@ class Supervisor:
                 if not allowed:
                     res.answer += (f"\nYou ({principal.label}) are not allowed to {m.verb} {m.kind.lower()} "
                                    f"{m.namespace}/{m.name}, so I am not proposing it.")
-                    self.audit.record(principal.label, "propose", m.to_dict(), "refused: no rights")
+                    self.audit.record(who, "propose", m.to_dict(), "refused: no rights", thread_id=thread_id)
                     continue
                 pending.append(kube.preview(m, new_ns).to_dict())
             _undo_together(pending[first_pending:])
             results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
+        for p in pending:  # the idempotency key of each proposal: random, never derived from the text
+            p["approval_id"] = uuid.uuid4().hex
         return {"results": results, "pending": pending, "outcomes": []}
 
     def _next_after_work(self, state: TurnState) -> str:
         return "approve" if state.get("pending") else "respond"
 
-    def _approve(self, state: TurnState) -> dict[str, Any]:
+    def _approve(self, state: TurnState, config: RunnableConfig) -> dict[str, Any]:
+        """Ask, then carry out the decision exactly once (agents/approvals.py: ledger, idempotent apply, one audit
+        line), then the health wait. A run resumed after a crash reads the ledger instead of asking again."""
         pending = list(state["pending"])
         m = Mutation.from_dict(pending[0])
-        approval_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{state['text']}/{m.describe()}/{len(state.get('outcomes') or [])}").hex[:12]
+        approval_id = pending[0].get("approval_id") or _legacy_id(state, m)
+        who = state.get("principal") or {}
         decision = interrupt({"type": "approval", "id": approval_id, "action": m.describe(), "why": m.why,
-                              "diff": m.diff, "dry_run_error": m.dry_run_error})
+                              "diff": m.diff, "dry_run_error": m.dry_run_error,
+                              "principal": {"user": who.get("user"), "groups": list(who.get("groups") or [])}})
+        crash_point("decided")
         principal = self._principal(state)
-        approved = decision is True or (isinstance(decision, str) and decision.lower() in ("approve", "yes", "y")) or \
-            (isinstance(decision, dict) and decision.get("approve"))
-        if not approved:
-            outcome = {"action": m.describe(), "status": "rejected", "approval_id": approval_id}
-        elif m.dry_run_error:
-            outcome = {"action": m.describe(), "status": "failed", "error": m.dry_run_error, "approval_id": approval_id}
-        else:
-            kube = self.kube_for(principal)
-            try:
-                kube.execute(m)
-                outcome = {"action": m.describe(), "status": "applied", "approval_id": approval_id}
-            except KubeError as e:
-                outcome = {"action": m.describe(), "status": "failed", "error": e.message, "approval_id": approval_id}
-            if outcome["status"] == "applied" and m.verify:
-                outcome.update(self._verify(kube, m, principal.label))
-        self.audit.record(principal.label, m.verb, m.to_dict(), outcome["status"], approval_id)
+        thread_id = config["configurable"]["thread_id"]
+        entry, kube = carry_out(self.ledger, self.audit, lambda: self.kube_for(principal), approval_id, thread_id,
+                                who, m, decision)
+        outcome = {"action": m.describe(), "approval_id": approval_id, **entry.outcome}
+        if entry.state == "applied" and m.verify and "verified" not in entry.outcome:
+            outcome.update(self._verify(kube or self.kube_for(principal), m, who, thread_id))
+            entry.outcome = {k: v for k, v in outcome.items() if k not in ("action", "approval_id")}
+            self.ledger.put(entry)
+        crash_point("verified")
         return {"pending": pending[1:], "outcomes": (state.get("outcomes") or []) + [outcome]}
 
-    def _verify(self, kube: Kube, m: Mutation, who: str) -> dict[str, Any]:
+    def _verify(self, kube: Kube, m: Mutation, who: Any, thread_id: str | None = None) -> dict[str, Any]:
         """Wait for the object the change should heal; undo the change when it did not hold."""
         from tools.k8s.health import wait_healthy
 
         v = m.verify or {}
         ok, detail = wait_healthy(kube, v["kind"], v.get("namespace", m.namespace), v["name"],
-                                  float(v.get("timeout_s", 60)),
+                                  min(float(v.get("timeout_s", 60)), self.verify_timeout_s or float("inf")),
                                   self.verify_stable_s if self.verify_stable_s is not None else float(v.get("stable_s", 5)))
         if ok:
             return {"verified": True, "health": detail}
@@ -192,7 +202,8 @@ class Supervisor:
                 out["rolled_back"] = True
             except KubeError as e:
                 out["rollback_error"] = e.message
-        self.audit.record(who, "rollback", m.to_dict(), "rolled back" if out["rolled_back"] else "not rolled back")
+        self.audit.record(who, "rollback", m.to_dict(), "rolled back" if out["rolled_back"] else "not rolled back",
+                          thread_id=thread_id)
         return out
 
     def _respond(self, state: TurnState) -> dict[str, Any]:
@@ -219,26 +230,76 @@ class Supervisor:
         return {"answer": answer, "history": [turn]}
 
     # -- driving a turn ----------------------------------------------------------------------------
-    def start(self, text: str, principal: Principal, thread_id: str, namespace: str | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _state(text: str, principal: Principal, namespace: str | None, via: str | None) -> dict[str, Any]:
+        who: dict[str, Any] = {"user": principal.user, "groups": list(principal.groups)}
+        if via:
+            who["via"] = via  # the credential an interface resolved (e.g. which API token), for the audit log
+        return {"text": text, "principal": who, "namespace": namespace, "answer": None}
+
+    def start(self, text: str, principal: Principal, thread_id: str, namespace: str | None = None,
+              via: str | None = None) -> dict[str, Any]:
+        self.settle(thread_id)
         cfg = {"configurable": {"thread_id": thread_id}}
-        state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
-                 "namespace": namespace, "answer": None}
+        state = self._state(text, principal, namespace, via)
         return self._result(self.graph.invoke(state, cfg, durability=DURABILITY), cfg)
 
-    def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
+    def resume(self, thread_id: str, decision: Any, by: Principal | None = None) -> dict[str, Any]:
+        """Decide on the approval the thread waits for. `by`: who decides; interfaces always pass it, and only the
+        principal who proposed the change (same user and groups) may decide (ApprovalRefused otherwise)."""
+        settled = self.settle(thread_id)
+        if settled is not None:  # the decision was already made before a crash: that one stands
+            return settled
+        self.check_decider(thread_id, by)
         cfg = {"configurable": {"thread_id": thread_id}}
         return self._result(self.graph.invoke(Command(resume=decision), cfg, durability=DURABILITY), cfg)
 
+    def check_decider(self, thread_id: str, by: Principal | None) -> None:
+        if by is None:
+            return
+        snap = self.graph.get_state({"configurable": {"thread_id": thread_id}})
+        if _interrupt_of(snap) is not None and not same_principal(snap.values.get("principal"), by):
+            raise ApprovalRefused(snap.values.get("principal") or {}, by)
+
+    def settle(self, thread_id: str) -> dict[str, Any] | None:
+        """Finish an approval that was decided before a crash (the ledger has it) while the thread's checkpoint
+        still waits on it: apply at most once, write the missing audit line, run the health wait; the result, or
+        None when there was nothing to finish."""
+        with self._settling_guard:
+            lock = self._settling.setdefault(thread_id, threading.Lock())
+        with lock:
+            result = None
+            cfg = {"configurable": {"thread_id": thread_id}}
+            seen: set[str] = set()
+            while True:
+                appr = _interrupt_of(self.graph.get_state(cfg))
+                entry = self.ledger.get(appr["id"]) if appr and appr["id"] not in seen else None
+                if entry is None:
+                    break
+                seen.add(entry.approval_id)
+                result = self._result(self.graph.invoke(Command(resume=entry.decision), cfg,
+                                                        durability=DURABILITY), cfg)
+            self.ledger.close_thread(thread_id)
+            return result
+
+    def recover(self) -> list[str]:
+        """Settle every thread a crash left mid-approval (at start-up); the ids of the threads settled."""
+        return [tid for tid in self.ledger.open_threads() if self.settle(tid) is not None]
+
     def stream(self, text: str, principal: Principal, thread_id: str,
-               namespace: str | None = None) -> Iterator[dict[str, Any]]:
+               namespace: str | None = None, via: str | None = None) -> Iterator[dict[str, Any]]:
         """The same turn as `start`, as events for streaming interfaces (SSE, the TUI): `route`, one `tool_call`
         per Kubernetes call an agent made, `agent` per agent answer, `approval_required` or `token`s and a final
         `answer` carrying what `start` returns."""
-        state = {"text": text, "principal": {"user": principal.user, "groups": list(principal.groups)},
-                 "namespace": namespace, "answer": None}
-        yield from self._events(state, thread_id)
+        self.settle(thread_id)
+        yield from self._events(self._state(text, principal, namespace, via), thread_id)
 
-    def stream_resume(self, thread_id: str, decision: Any) -> Iterator[dict[str, Any]]:
+    def stream_resume(self, thread_id: str, decision: Any, by: Principal | None = None) -> Iterator[dict[str, Any]]:
+        settled = self.settle(thread_id)
+        if settled is not None:
+            yield {**settled, "type": "answer"}
+            return
+        self.check_decider(thread_id, by)
         yield from self._events(Command(resume=decision), thread_id)
 
     def _events(self, inp: Any, thread_id: str) -> Iterator[dict[str, Any]]:
@@ -284,7 +345,10 @@ class Supervisor:
         return sorted(seen.values(), key=lambda t: t["ts"] or "", reverse=True)
 
     def pending_approval(self, thread_id: str) -> dict[str, Any] | None:
-        return _interrupt_of(self.graph.get_state({"configurable": {"thread_id": thread_id}}))
+        """The approval the thread waits for; None when there is none, or when it was already decided (a crash
+        before the checkpoint caught up: `settle` finishes it, and it must never be offered again)."""
+        found = _interrupt_of(self.graph.get_state({"configurable": {"thread_id": thread_id}}))
+        return None if found is None or self.ledger.get(found["id"]) is not None else found
 
     def _result(self, out: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         intr = out.get("__interrupt__") if isinstance(out, dict) else None
@@ -295,6 +359,11 @@ class Supervisor:
                 "outcomes": out.get("outcomes"),
                 "approval": intr[0].value if intr else None,
                 "thread_id": cfg["configurable"]["thread_id"]}
+
+
+def _legacy_id(state: TurnState, m: Mutation) -> str:
+    """The approval id of a checkpoint written before ids were random (it must not change between pause and resume)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{state['text']}/{m.describe()}/{len(state.get('outcomes') or [])}").hex[:12]
 
 
 def _interrupt_of(snap: Any) -> dict[str, Any] | None:

@@ -8,7 +8,6 @@ under KUBESAGE_HOME, so a question, an approval given later, and a restarted pro
 from __future__ import annotations
 
 import socket
-import sqlite3
 import ssl
 from pathlib import Path
 from typing import Any
@@ -83,12 +82,16 @@ class Runtime:
         if self._supervisor is None:
             from langgraph.checkpoint.sqlite import SqliteSaver
 
+            from agents.approvals import Ledger
             from agents.audit import AuditLog
             from agents.router import Router
             from agents.supervisor import Supervisor
+            from kubesage import datastore
 
-            self.settings.home.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.settings.home / "checkpoints.sqlite", check_same_thread=False)
+            home = self.settings.home
+            home.mkdir(parents=True, exist_ok=True)
+            conn = datastore.connect(home / "checkpoints.sqlite")  # DataError (one line) when damaged
+            datastore.connect(home / "approvals.sqlite").close()
             # Low-margin ties go to the gateway only when a cloud tier is configured: measured on the routing set,
             # the bundled 135M/270M models add seconds and get no more of those ties right than the embeddings.
             from llm.config import cloud_configured
@@ -98,7 +101,10 @@ class Runtime:
                                           audit=AuditLog(self.settings.home / "audit.log"),
                                           checkpointer=SqliteSaver(conn),
                                           llm=self.llm if self.llm is not None else _LazyModel(self.gateway_model),
-                                          default_namespace=None, read_only=self.read_only)
+                                          default_namespace=None, read_only=self.read_only,
+                                          ledger=Ledger(home / "approvals.sqlite"),
+                                          verify_stable_s=self.settings.health_stable_s or None,
+                                          verify_timeout_s=self.settings.health_timeout_s or None)
         return self._supervisor
 
     def gateway_model(self) -> Any:

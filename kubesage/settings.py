@@ -8,6 +8,7 @@ state) lives under `home`, so tests and users isolate a run by pointing `KUBESAG
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field, fields
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tools.k8s.identity import principal_problem
 
 
 class SettingsError(ValueError):
@@ -38,6 +41,10 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 8080
     answer_cache_ttl: float = 15.0  # seconds a read-only answer is reused for the same principal and question
+    # The health wait after an applied fix: how long it must stay healthy, and at most how long to wait (0: each
+    # change's own, 5 s and 60-90 s); short ones make tests and demos quick.
+    health_stable_s: float = 0.0
+    health_timeout_s: float = 0.0
 
     @property
     def sandbox_state(self) -> Path:
@@ -56,30 +63,96 @@ class Settings:
 
 
 _TYPES = {"sandbox_port": int, "sandbox_speed": float, "max_request_bytes": int, "server_port": int,
-          "answer_cache_ttl": float}
+          "answer_cache_ttl": float, "health_stable_s": float, "health_timeout_s": float}
 # Settings whose value is a mapping of key -> principal ({user: str, groups: [str]}); from the environment, JSON.
 _PRINCIPAL_MAPS = ("api_tokens", "slack_users")
 
 
+def _entry(name: str, index: int | None, key: str) -> str:
+    """How an error names a mapping's entry: API tokens are secrets (a position and a short hash, never the token);
+    Slack user ids are not."""
+    at = f"entry #{index} " if index else "entry "
+    if name == "api_tokens":
+        return f"{at}(token sha256:{hashlib.sha256(key.encode()).hexdigest()[:8]})"
+    return f"{at}({ascii(key[:40])})"
+
+
+def _key_problem(name: str, key: str) -> str | None:
+    if not key.strip():
+        return "its key is blank"
+    if any(c.isspace() or not c.isprintable() for c in key) and not (name == "slack_users" and key == "*"):
+        return "its key contains whitespace or control characters (a bearer token or Slack id never does)"
+    if len(key) > 4096:
+        return "its key is longer than 4096 characters"
+    return None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json/yaml mapping hook: a key given twice is an error (the last one silently winning hides a mistake)."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+class _Duplicate(ValueError):
+    def __init__(self, key: Any) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key given twice in one mapping is an error."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        _no_duplicates([(k, None) for k in keys])
+        return super().construct_mapping(node, deep=deep)
+
+
+def _looks_secret(key: Any) -> bool:
+    """A duplicate key we cannot place: shown hashed unless it is obviously a setting name."""
+    return not (isinstance(key, str) and key in {f.name for f in fields(Settings)})
+
+
 def _principal_map(name: str, value: Any) -> dict[str, dict[str, Any]]:
-    """Validate a `{key: {user, groups}}` setting, so a typo fails at start-up, not on the first request."""
+    """Validate a `{key: {user, groups}}` setting, so a mistake fails at start-up, not on the first request: a
+    blank, padded, over-long or unsendable user or group (tools/k8s/identity.py), a blank key, or a key given twice
+    is refused with the entry named (tokens by position and hash only)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else {}
-        except ValueError as e:
+            value = json.loads(value, object_pairs_hook=_no_duplicates) if value.strip() else {}
+        except _Duplicate as d:
+            key = str(d.key)
+            raise SettingsError(f"setting {name}: {_entry(name, None, key)} is given twice; "
+                                "keep one") from None
+        except (ValueError, RecursionError) as e:
             raise SettingsError(f"setting {name} must be a JSON object of key: {{user, groups}}: {e}") from None
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise SettingsError(f"setting {name} must be a mapping of key: {{user, groups}}, got {type(value).__name__}")
     out: dict[str, dict[str, Any]] = {}
-    for key, p in value.items():
-        if not isinstance(p, dict) or not isinstance(p.get("user"), str) or not p["user"]:
-            raise SettingsError(f"setting {name}: the entry for {str(key)[:4]}… needs a non-empty `user`")
+    for index, (key, p) in enumerate(value.items(), 1):
+        key = str(key)
+        where = f"setting {name}: {_entry(name, index, key)}"
+        why = _key_problem(name, key)
+        if why:
+            raise SettingsError(f"{where}: {why}; fix or remove it")
+        if not isinstance(p, dict) or "user" not in p or p["user"] is None:
+            raise SettingsError(f"{where} needs a `user` ({{user: NAME, groups: [GROUP, ...]}})")
+        unknown = set(p) - {"user", "groups"}
+        if unknown:
+            raise SettingsError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (known: user, groups)")
         groups = p.get("groups") or []
-        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            raise SettingsError(f"setting {name}: `groups` of user {p['user']} must be a list of strings")
-        out[str(key)] = {"user": p["user"], "groups": list(groups)}
+        if not isinstance(groups, list):
+            raise SettingsError(f"{where}: `groups` must be a list of strings")
+        why = principal_problem(p["user"], groups)
+        if why:
+            raise SettingsError(f"{where}: {why}; fix or remove it")
+        out[key] = {"user": p["user"], "groups": list(groups)}
     return out
 
 
@@ -91,8 +164,12 @@ def load(env: dict[str, str] | None = None) -> Settings:
     values: dict[str, Any] = {}
     if config_path.exists():
         try:
-            loaded = yaml.safe_load(config_path.read_text()) or {}
-        except yaml.YAMLError as e:
+            loaded = yaml.load(config_path.read_text(), Loader=_StrictLoader) or {}  # noqa: S506 - a SafeLoader
+        except _Duplicate as d:
+            raise SettingsError(f"{config_path}: a key is given twice in one mapping "
+                                f"({_entry('api_tokens', None, str(d.key)) if _looks_secret(d.key) else ascii(d.key)}); "
+                                "keep one") from None
+        except (yaml.YAMLError, RecursionError) as e:
             raise SettingsError(f"{config_path}: not valid YAML: {e}") from None
         if not isinstance(loaded, dict):
             raise SettingsError(f"{config_path}: expected a mapping of setting: value")

@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from server import slack_format as fmt
 from server.slack_store import SlackStore, SlackThread
 from tools.k8s.client import KubeError, Principal
+from tools.k8s.identity import principal_problem
 
 log = logging.getLogger("kubesage.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -35,7 +36,8 @@ WILDCARD = "*"
 
 def parse_users(raw: Any) -> dict[str, Principal]:
     """`{slack_user_id: {"user": str, "groups": [str]}}` (or a JSON string of it) → principals. Entries without a
-    user name are skipped with a warning: an empty entry must never mean "act as the kubeconfig's own identity"."""
+    valid principal (tools/k8s/identity.py) are skipped with a warning: an empty entry must never mean "act as the
+    kubeconfig's own identity"."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw) if raw.strip() else {}
@@ -46,10 +48,12 @@ def parse_users(raw: Any) -> dict[str, Principal]:
     for slack_id, entry in (raw or {}).items() if isinstance(raw, dict) else ():
         user = entry.get("user") if isinstance(entry, dict) else entry
         groups = entry.get("groups") or () if isinstance(entry, dict) else ()
-        if not isinstance(user, str) or not user.strip() or not isinstance(groups, list | tuple):
-            log.warning("slack_users[%r] has no user name; that Slack user is not linked", slack_id)
+        why = principal_problem(user, groups) if isinstance(groups, list | tuple) and user is not None else \
+            "no user name"
+        if why:  # the settings loader refuses these at start; a raw mapping handed in here is checked the same way
+            log.warning("slack_users[%r] is not linked: %s", slack_id, why)
             continue
-        out[str(slack_id)] = Principal(user.strip(), tuple(str(g) for g in groups))
+        out[str(slack_id)] = Principal(user, tuple(groups))
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from tools.k8s import mutations
+from tools.k8s import identity, mutations
 from tools.k8s.actions import run_action
 from tools.k8s.discovery import ResourceInfo, discover
 from tools.k8s.errors import KubeError
@@ -31,6 +31,9 @@ class Principal:
 
     user: str | None = None
     groups: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        identity.check(self.user, self.groups)  # a blank user would mean "no impersonation": kubesage's own rights
 
     @property
     def label(self) -> str:
@@ -62,11 +65,7 @@ class Kube:
                         read_only: bool = False) -> Kube:
         api = config.new_client_from_config(config_file=path, context=context or None)
         p = principal or Principal()
-        if p.user:
-            api.set_default_header("Impersonate-User", p.user)
-            if p.groups:
-                # The Python client sends one value per header name; the first group is impersonated.
-                api.set_default_header("Impersonate-Group", p.groups[0])
+        identity.install(api, p.user, tuple(p.groups))  # every group, one Impersonate-Group line each
         return cls(api, p, read_only)
 
     # -- generic access ----------------------------------------------------------------------------
