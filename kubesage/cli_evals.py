@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
     run.add_argument("-j", "--jobs", type=int, default=1, help="cases run in parallel (processes)")
     run.add_argument("--repeat", type=int, default=1, help="run each case K times and flag flaky ones")
     run.add_argument("-k", "--filter", default=None, help="only cases whose id matches this regex")
+    run.add_argument("--tag", action="append", default=None, metavar="TAG",
+                     help="only cases with this tag (e.g. test or tune of evals/sets/wild.yaml); repeat for any of several")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.set_defaults(func=_run)
     cmp_ = evsub.add_parser("compare", help="per-case differences and rate deltas between two reports")
@@ -62,6 +64,8 @@ def _run(args: argparse.Namespace, cfg: Settings) -> int:
             print(f"error: --filter: {e}", file=sys.stderr)
             return 2
         cases = [c for c in cases if rx.search(c.id)]
+    if args.tag:
+        cases = [c for c in cases if set(args.tag) & set(c.tags)]
     if not cases:
         print("error: no cases to run", file=sys.stderr)
         return 2
@@ -71,7 +75,8 @@ def _run(args: argparse.Namespace, cfg: Settings) -> int:
     policy = os.environ.get("KUBESAGE_LLM_POLICY") or "local-first"
     out = Path(args.report or f"evals/reports/{time.strftime('%Y-%m-%d')}-{policy}")
     cloud = os.environ.get("KUBESAGE_LLM_CLOUD_BASE_URL")
-    meta = {"run": out.name, "sets": [str(s) for s in args.sets], "model_policy": policy, "cache": args.cache,
+    meta = {"run": out.name, "sets": [str(s) for s in args.sets], "tags": args.tag, "model_policy": policy,
+            "cache": args.cache,
             "jobs": args.jobs, "repeat": args.repeat, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "cloud": f"{cloud} (model {os.environ.get('KUBESAGE_LLM_CLOUD_MODEL', 'default')})" if cloud else None,
             "local_model": os.environ.get("KUBESAGE_LLM_LOCAL_MODEL") or "smollm2 (bundled default)"}

@@ -21,6 +21,8 @@ class Progress:
         self.passed += bool(rec.get("passed"))
         filled = int(self.width * self.done / max(1, self.total))
         mark = "ok" if rec.get("passed") else ("ERR" if rec.get("error") else "FAIL")
+        if not rec.get("passed") and rec.get("verdict"):
+            mark += f" ({rec['verdict']})"
         line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
                 f"pass {self.passed} ({100 * self.passed / self.done:.0f}%) {time.monotonic() - self.t0:.0f}s "
                 f"{mark} {rec.get('id')}")

@@ -13,6 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from evals.harness.verdict import VERDICTS, classify, failure_reason, tally
+
+__all__ = ["failure_reason", "load_report", "summarize", "write_case", "write_report"]
+
 
 def _pct(values: list[float], q: float) -> float:
     if not values:
@@ -21,10 +25,29 @@ def _pct(values: list[float], q: float) -> float:
     return round(s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))], 3)
 
 
-def failure_reason(rec: dict[str, Any]) -> str:
-    if rec.get("error"):
-        return f"error: {rec['error']}"
-    return "; ".join(f"{g['name']}: {g['detail']}" for g in rec.get("graders") or [] if not g["passed"])
+def _grouped(records: list[dict[str, Any]], keys: Any) -> dict[str, dict[str, Any]]:
+    """Verdict tallies per group; `keys(record)` names the groups a record belongs to (a case with several tags
+    counts in each)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        for k in keys(r):
+            groups[k].append(r)
+    return {k: tally(rs) for k, rs in sorted(groups.items())}
+
+
+def verdicts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """pass / abstain / wrong overall, per set (file), per domain and per tag; the wrong cases first."""
+    for r in records:
+        if not r.get("verdict"):
+            r["verdict"], r["verdict_reason"] = classify(r)
+    listed = [{"id": r["id"], "domain": r["domain"], "tags": r.get("tags") or [], "verdict": r["verdict"],
+               "reason": r.get("verdict_reason", "")} for r in records if r["verdict"] != "pass"]
+    return {"overall": tally(records),
+            "sets": _grouped(records, lambda r: [Path(str(r.get("file") or "?")).stem]),
+            "domains": _grouped(records, lambda r: [r["domain"]]),
+            "tags": _grouped(records, lambda r: r.get("tags") or ["(untagged)"]),
+            "wrong": [x for x in listed if x["verdict"] == "wrong"],
+            "abstained": [x for x in listed if x["verdict"] == "abstain"]}
 
 
 def summarize(records: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
@@ -64,19 +87,46 @@ def summarize(records: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, 
                 "cloud_share": round(served.get("cloud", 0) / llm_calls, 4) if llm_calls else 0.0},
         "flaky": [r["id"] for r in records if r.get("flaky")],
         "failures": [{"id": r["id"], "domain": r["domain"], "reason": failure_reason(r)} for r in records if not r["passed"]],
+        "verdicts": verdicts(records),
     }
+
+
+def _cell(text: str, n: int = 300) -> str:
+    return re.sub(r"\s+", " ", text).replace("|", "\\|")[:n]
+
+
+def _verdict_md(v: dict[str, Any], policy: str | None) -> list[str]:
+    """The verdict tables (set, domain, tag), then the wrong cases with their reasons: what to read first."""
+    o = v["overall"]
+    lines = [f"**Verdicts (model policy {policy}): pass {o['pass']}, abstain {o['abstain']}, wrong {o['wrong']} "
+             f"of {o['cases']}** (pass {100 * o['pass_rate']:.1f}%, abstain {100 * o['abstain_rate']:.1f}%, "
+             f"wrong {100 * o['wrong_rate']:.1f}%)", ""]
+    for title, key in (("set", "sets"), ("domain", "domains"), ("tag", "tags")):
+        lines += [f"| {title} | cases | " + " | ".join(VERDICTS) + " | wrong rate |",
+                  "|---|---:|" + "---:|" * (len(VERDICTS) + 1)]
+        lines += [f"| {k} | {t['cases']} | " + " | ".join(str(t[x]) for x in VERDICTS) +
+                  f" | {100 * t['wrong_rate']:.1f}% |" for k, t in v[key].items()]
+        lines.append("")
+    if v["wrong"]:
+        lines += ["## Wrong (a change or an answer that should not have been)", "", "| case | domain | tags | reason |",
+                  "|---|---|---|---|"]
+        lines += [f"| {w['id']} | {w['domain']} | {', '.join(w['tags'])} | {_cell(w['reason'])} |" for w in v["wrong"]]
+        lines.append("")
+    return lines
 
 
 def _md(summary: dict[str, Any]) -> str:
     s = summary
     lines = [f"# Eval run {s.get('run', '')}", "",
-             f"- sets: {', '.join(s.get('sets') or [])}",
+             f"- sets: {', '.join(s.get('sets') or [])}"
+             + (f" (only cases tagged {' or '.join(s['tags'])})" if s.get("tags") else ""),
              f"- model policy: {s.get('model_policy')}; cache: {s.get('cache')}; jobs: {s.get('jobs')}; "
              f"repeat: {s.get('repeat')}",
              f"- cloud tier: {s.get('cloud') or 'none configured'}",
              f"- wall time: {s.get('wall_s', 0):.0f} s; started {s.get('started', '')}",
              "", f"**Pass rate: {s['passed']}/{s['cases']} = {100 * s['pass_rate']:.1f}%** "
              f"({s['errors']} case(s) errored)", "",
+             *_verdict_md(s["verdicts"], s.get("model_policy")),
              "| domain | cases | passed | pass rate |", "|---|---:|---:|---:|"]
     lines += [f"| {d} | {v['cases']} | {v['passed']} | {100 * v['pass_rate']:.1f}% |" for d, v in s["domains"].items()]
     lines += ["", "| grader | checks | passed | pass rate |", "|---|---:|---:|---:|"]
@@ -92,10 +142,10 @@ def _md(summary: dict[str, Any]) -> str:
     if s.get("flaky"):
         lines += [f"Flaky (repeats disagree): {', '.join(s['flaky'])}", ""]
     if s["failures"]:
-        lines += ["## Failures", "", "| case | domain | reason |", "|---|---|---|"]
+        verdict = {w["id"]: w["verdict"] for w in s["verdicts"]["wrong"] + s["verdicts"]["abstained"]}
+        lines += ["## Failures", "", "| case | domain | verdict | reason |", "|---|---|---|---|"]
         for f in s["failures"]:
-            reason = re.sub(r"\s+", " ", f["reason"]).replace("|", "\\|")[:300]
-            lines.append(f"| {f['id']} | {f['domain']} | {reason} |")
+            lines.append(f"| {f['id']} | {f['domain']} | {verdict.get(f['id'], '')} | {_cell(f['reason'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from evals.harness.cases import Case
 from evals.harness.graders import grade
 from evals.harness.trace import Trace
+from evals.harness.verdict import abstentions, classify, worst
 
 
 class CaseTimeout(Exception):
@@ -194,7 +195,7 @@ def run_case(case_d: dict[str, Any], options: dict[str, Any] | None = None) -> d
 
     case = Case.from_dict(case_d)
     record: dict[str, Any] = {"id": case.id, "domain": case.domain, "source": case.source, "file": case.file,
-                              "turns": [], "error": None, "graders": [], "passed": False}
+                              "tags": list(case.tags), "turns": [], "error": None, "graders": [], "passed": False}
     t_all = time.perf_counter()
     server = rt = rec = admin = reader_kube = None
     home = tempfile.mkdtemp(prefix=f"kubesage-eval-{case.id[:40]}-")
@@ -256,13 +257,14 @@ def run_case(case_d: dict[str, Any], options: dict[str, Any] | None = None) -> d
         shutil.rmtree(home, ignore_errors=True)
     record.setdefault("llm", _llm_usage(type("NoRuntime", (), {"llm": None})()))
     record.update({"route": trace.route, "expect_route": case.expect_route, "answer": trace.answer,
-                   "approvals": trace.approvals, "outcomes": trace.outcomes,
+                   "approvals": trace.approvals, "outcomes": trace.outcomes, "abstain": abstentions(trace.results),
                    "calls": [{k: c.get(k) for k in ("method", "path", "query", "status", "phase", "agent")}
                              for c in trace.calls],
                    "latency_s": round(sum(t["latency_s"] for t in record["turns"]), 3),
                    "wall_s": round(time.perf_counter() - t_all, 3), "timings": timings})
     if record["error"]:
         record["passed"] = False
+    record["verdict"], record["verdict_reason"] = classify(record)
     return record
 
 
@@ -274,6 +276,9 @@ def _merge_repeats(runs: list[dict[str, Any]]) -> dict[str, Any]:
     first["repeats"] = [{"passed": r["passed"], "error": r["error"], "latency_s": r["latency_s"],
                          "failed": [g["name"] for g in r["graders"] if not g["passed"]]} for r in runs]
     first["flaky"] = len(set(verdicts)) > 1
+    if len(runs) > 1:
+        first["verdict"], first["verdict_reason"] = worst([(r["verdict"], r.get("verdict_reason", "")) if r.get("verdict")
+                                                           else classify(r) for r in runs])
     return first
 
 
@@ -303,6 +308,7 @@ def run_cases(cases: list[Case], jobs: int = 1, repeat: int = 1, options: dict[s
                     except Exception as e:  # noqa: BLE001 - a worker that died: the case failed
                         c = cases[i]
                         rec = {"id": c.id, "domain": c.domain, "source": c.source, "file": c.file, "turns": [],
+                               "tags": list(c.tags), "verdict": "wrong", "verdict_reason": f"worker died: {e}",
                                "graders": [], "passed": False, "error": f"worker died: {e}", "latency_s": 0.0,
                                "wall_s": 0.0, "llm": {"calls": 0, "served_by": {}, "prompt_tokens": 0,
                                                        "completion_tokens": 0, "cache_hits": 0}}
