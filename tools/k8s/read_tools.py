@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, Field
 
 from tools.k8s import fieldpath
-from tools.k8s.client import Kube, KubeError
+from tools.k8s.client import Kube, KubeError, Mutation
+from tools.k8s.objects import bytes_, condition, millicores, ready_containers, restarts
 from tools.k8s.redact import Redactor
 from tools.tool import Tool, ToolInputError, ToolResult, cut_text, estimate_tokens, fence
 
@@ -121,15 +122,6 @@ def _pod_status(p: dict[str, Any]) -> str:
     return st.get("phase") or "Unknown"
 
 
-def _pod_ready(p: dict[str, Any]) -> str:
-    cs = (p.get("status") or {}).get("containerStatuses") or []
-    return f"{sum(1 for c in cs if c.get('ready'))}/{len((p.get('spec') or {}).get('containers') or [])}"
-
-
-def _restarts(p: dict[str, Any]) -> int:
-    return sum(int(c.get("restartCount") or 0) for c in (p.get("status") or {}).get("containerStatuses") or [])
-
-
 def _images(o: dict[str, Any]) -> str:
     spec = o.get("spec") or {}
     if "jobTemplate" in spec:
@@ -144,7 +136,7 @@ def _replicas(o: dict[str, Any]) -> str:
 
 # kind -> columns (header, function of the object): kubectl's default columns, cut to what a diagnosis needs
 COLUMNS: dict[str, list[tuple[str, Any]]] = {
-    "Pod": [("READY", _pod_ready), ("STATUS", _pod_status), ("RESTARTS", _restarts),
+    "Pod": [("READY", ready_containers), ("STATUS", _pod_status), ("RESTARTS", restarts),
             ("NODE", lambda o: (o.get("spec") or {}).get("nodeName", ""))],
     "Deployment": [("READY", _replicas), ("UP-TO-DATE", lambda o: (o.get("status") or {}).get("updatedReplicas", 0)),
                    ("IMAGES", _images)],
@@ -163,8 +155,7 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
         ("TARGET", lambda o: ((o.get("spec") or {}).get("scaleTargetRef") or {}).get("name", "")),
         ("MIN", lambda o: (o.get("spec") or {}).get("minReplicas", 1)),
         ("MAX", lambda o: (o.get("spec") or {}).get("maxReplicas", ""))],
-    "Node": [("READY", lambda o: next((c.get("status") for c in (o.get("status") or {}).get("conditions") or []
-                                       if c.get("type") == "Ready"), "Unknown"))],
+    "Node": [("READY", lambda o: (condition(o, "Ready") or {}).get("status", "Unknown"))],
     "RoleBinding": [("ROLE", lambda o: f"{(o.get('roleRef') or {}).get('kind')}/{(o.get('roleRef') or {}).get('name')}"),
                     ("SUBJECTS", lambda o: ",".join(f"{s.get('kind')}/{s.get('name')}" for s in o.get("subjects") or []))],
     "PersistentVolumeClaim": [("STATUS", lambda o: (o.get("status") or {}).get("phase", "")),
@@ -342,7 +333,7 @@ def _pod_for(kube: Kube, namespace: str, name: str) -> str:
     pods = [p for p in kube.list("Pod", namespace) if (p.get("metadata") or {}).get("name", "").startswith(name + "-")]
     if not pods:
         raise ToolInputError(f"no pod named {name!r} (or belonging to a workload {name!r}) in namespace {namespace}")
-    pods.sort(key=lambda p: (_pod_status(p) in ("Running", "Succeeded"), -_restarts(p)))
+    pods.sort(key=lambda p: (_pod_status(p) in ("Running", "Succeeded"), -restarts(p)))
     return pods[0]["metadata"]["name"]
 
 
@@ -409,8 +400,6 @@ class TopArgs(BaseModel):
 
 
 def _top(kube: Kube, a: TopArgs) -> ToolResult:
-    from tools.diagnose.util import bytes_, millicores
-
     items = kube.top_nodes() if a.what == "nodes" else kube.top_pods(a.namespace or None)
     rows = []
     for it in items:
@@ -634,14 +623,45 @@ ROLLOUT_HISTORY = Tool("k8s_rollout_history", "The revisions of a Deployment (it
                        args=RolloutArgs, rbac=(("list", "replicasets", "apps"),), run=_rollout_history)
 
 
+def _manifest(raw: dict[str, Any] | str) -> dict[str, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise ToolInputError(f"the manifest is not valid YAML/JSON: {e}") from None
+    if not isinstance(raw, dict) or not raw.get("kind") or not (raw.get("metadata") or {}).get("name"):
+        raise ToolInputError("a manifest needs apiVersion, kind and metadata.name")
+    return raw
+
+
+def manifest_mutation(kube: Kube, raw: dict[str, Any] | str) -> Mutation:
+    """Create the object, or patch it (strategic merge) when it exists: what `kubectl apply` would change."""
+    man = _manifest(raw)
+    kind = resolve_kind(kube, man["kind"])
+    namespaced = kube.info(kind)[3]
+    ns = ((man.get("metadata") or {}).get("namespace") or "") if namespaced else ""
+    if namespaced and not ns:
+        raise ToolInputError(f"say the namespace of the {kind} in metadata.namespace")
+    name = man["metadata"]["name"]
+    try:
+        kube.get(kind, ns or None, name)
+        exists = True
+    except KubeError as e:
+        if e.status != 404:
+            raise
+        exists = False
+    body = {k: v for k, v in man.items() if k != "status"}
+    if exists:
+        return Mutation("patch", kind, ns, name, body=body, why="apply the manifest (patch the live object)")
+    return Mutation("create", kind, ns, name, body=body, why="apply the manifest (create)")
+
+
 # ---- diff --------------------------------------------------------------------------------------------------
 class DiffArgs(BaseModel):
     manifest: dict[str, Any] | str = Field(description="The full manifest (a JSON object, or YAML text)")
 
 
 def _diff(kube: Kube, a: DiffArgs) -> ToolResult:
-    from tools.k8s.write_tools import manifest_mutation
-
     m = kube.preview(manifest_mutation(kube, a.manifest))
     red = redactor(kube)
     if m.dry_run_error:

@@ -14,15 +14,14 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field
 
 from tools.k8s import fieldpath
 from tools.k8s.client import Kube, KubeError, Mutation
-from tools.k8s.read_tools import resolve_kind, select
+from tools.k8s.kinds import WORKLOADS
+from tools.k8s.read_tools import manifest_mutation, resolve_kind, select
 from tools.tool import Tool, ToolInputError, ToolResult
 
-HEALTH_CHECKED = ("Deployment", "StatefulSet", "DaemonSet")
 DELETE_LIMIT = 50
 VERIFY_TIMEOUT_S = 90
 
@@ -30,7 +29,7 @@ VERIFY_TIMEOUT_S = 90
 def with_goal(m: Mutation, goal: list[dict[str, Any]], verify: bool = False) -> Mutation:
     """Attach the post-condition (and, for workloads, the health wait that undoes a change that did not hold)."""
     m.goal = goal
-    if verify and m.kind in HEALTH_CHECKED and m.verb != "delete":
+    if verify and m.kind in WORKLOADS and m.verb != "delete":
         m.verify = {"kind": m.kind, "namespace": m.namespace, "name": m.name, "timeout_s": VERIFY_TIMEOUT_S}
     return m
 
@@ -71,39 +70,6 @@ def _container(kube: Kube, kind: str, namespace: str, name: str, container: str)
 
 
 # ---- apply / diff ------------------------------------------------------------------------------------------
-def _manifest(raw: dict[str, Any] | str) -> dict[str, Any]:
-    if isinstance(raw, str):
-        try:
-            raw = yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise ToolInputError(f"the manifest is not valid YAML/JSON: {e}") from None
-    if not isinstance(raw, dict) or not raw.get("kind") or not (raw.get("metadata") or {}).get("name"):
-        raise ToolInputError("a manifest needs apiVersion, kind and metadata.name")
-    return raw
-
-
-def manifest_mutation(kube: Kube, raw: dict[str, Any] | str) -> Mutation:
-    """Create the object, or patch it (strategic merge) when it exists: what `kubectl apply` would change."""
-    man = _manifest(raw)
-    kind = resolve_kind(kube, man["kind"])
-    namespaced = kube.info(kind)[3]
-    ns = ((man.get("metadata") or {}).get("namespace") or "") if namespaced else ""
-    if namespaced and not ns:
-        raise ToolInputError(f"say the namespace of the {kind} in metadata.namespace")
-    name = man["metadata"]["name"]
-    try:
-        kube.get(kind, ns or None, name)
-        exists = True
-    except KubeError as e:
-        if e.status != 404:
-            raise
-        exists = False
-    body = {k: v for k, v in man.items() if k != "status"}
-    if exists:
-        return Mutation("patch", kind, ns, name, body=body, why="apply the manifest (patch the live object)")
-    return Mutation("create", kind, ns, name, body=body, why="apply the manifest (create)")
-
-
 def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Scalar leaves of a manifest outside lists (list positions may move in a merge), for goals."""
     out: list[tuple[str, Any]] = []
