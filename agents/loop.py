@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agents.state import AgentResult
@@ -51,6 +52,7 @@ TOOLSETS: dict[str, tuple[str, ...]] = {
     "resources": tuple(n.removeprefix("k8s_") for n in ALL_TOOLS),
 }
 OBSERVATION_TOKENS = 3000  # the most one tool result may add to the conversation
+INVALID_REPLY = "invalid_reply"  # the pseudo-call a shim reply that is not the asked JSON becomes
 
 
 def tools_for(domain: str) -> list[Tool]:
@@ -199,6 +201,9 @@ class _Run:
         name, args = call.get("name") or "", call.get("args") or {}
         record = {"tool": name, "args": args}
         self.calls.append(record)
+        if name == INVALID_REPLY:
+            record["error"] = call.get("error")
+            return f"ERROR: {call.get('error')}."
         tool = self.tools.get(name)
         if tool is None:
             record["error"] = "unknown tool"
@@ -243,7 +248,7 @@ def _from_shim(content: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]
     try:
         obj = json.loads(content)
     except (json.JSONDecodeError, TypeError) as e:
-        return msg, [{"id": "shim", "name": "invalid_reply", "args": {},
+        return msg, [{"id": "shim", "name": INVALID_REPLY, "args": {},
                       "error": f"the reply is not one JSON object ({e})"}], ""
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str) and "tool" not in obj:
         return msg, [], obj["answer"]
@@ -253,7 +258,7 @@ def _from_shim(content: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]
         if not isinstance(args, dict):
             call["error"] = "args must be a JSON object"
         return msg, [call], ""
-    return msg, [{"id": "shim", "name": "invalid_reply", "args": {},
+    return msg, [{"id": "shim", "name": INVALID_REPLY, "args": {},
                   "error": 'reply with {"tool": ..., "args": {...}} or {"answer": ...}'}], ""
 
 
@@ -266,10 +271,10 @@ def _after_model(state: LoopState) -> str:
 
 
 def _build_graph() -> Any:
-    def model(state: LoopState, config: Any) -> dict[str, Any]:
+    def model(state: LoopState, config: RunnableConfig) -> dict[str, Any]:
         return config["configurable"]["loop"].model(state)
 
-    def tools(state: LoopState, config: Any) -> dict[str, Any]:
+    def tools(state: LoopState, config: RunnableConfig) -> dict[str, Any]:
         return config["configurable"]["loop"].run_tools(state)
 
     g = StateGraph(LoopState)
