@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kubesage import settings as settings_mod
 
-COMMAND_MODULES = ("agents", "iam", "llm", "tools", "server", "mcp", "tui", "evals")
+COMMAND_MODULES = ("agents", "iam", "llm", "tools", "server", "mcp", "tui", "evals", "doctor")
 
 
 def _cmd_sandbox_serve(args: argparse.Namespace, cfg: settings_mod.Settings) -> int:

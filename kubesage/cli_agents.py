@@ -29,6 +29,9 @@ def register(sub: Any) -> None:
     ap.add_argument("thread")
     ap.add_argument("--reject", action="store_true")
     ap.add_argument("--kubeconfig", default=None)
+    ap.add_argument("--as", dest="as_user", default=None,
+                    help="decide as this user (must be the principal who asked; default: the kubeconfig's own)")
+    ap.add_argument("--as-group", dest="as_group", action="append", default=[])
     ap.add_argument("--json", action="store_true")
     ap.set_defaults(func=_approve)
 
@@ -49,15 +52,15 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
             print(appr["diff"])
 
 
-def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool) -> dict[str, Any]:
+def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool, by: Any) -> dict[str, Any]:
     while result.get("approval"):
         if yes:
-            result = rt.supervisor.resume(result["thread_id"], "approve")
+            result = rt.supervisor.resume(result["thread_id"], "approve", by=by)
             continue
         if sys.stdin.isatty() and not as_json:
             _print(result, False)
             answer = input("Apply this change? [y/N] ").strip().lower()
-            result = rt.supervisor.resume(result["thread_id"], "approve" if answer in ("y", "yes") else "reject")
+            result = rt.supervisor.resume(result["thread_id"], "approve" if answer in ("y", "yes") else "reject", by=by)
             continue
         _print(result, as_json)
         if not as_json:
@@ -66,35 +69,79 @@ def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool) -> dict[st
     return result
 
 
-def _ask(args: argparse.Namespace, cfg: Settings) -> int:
-    from kubesage.runtime import Runtime
+def _principal(args: argparse.Namespace) -> Any:
+    """The principal of --as/--as-group; InvalidPrincipal (a ValueError) when kubesage cannot act as it."""
     from tools.k8s.client import Principal
 
-    rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario, read_only=args.read_only)
+    return Principal(args.as_user, tuple(args.as_group))
+
+
+def _guarded(work: Any, cfg: Settings) -> int:
+    """Run a command's work; what goes wrong in a way the person can fix is one line on stderr and exit code 2."""
+    import sqlite3
+
+    from agents.approvals import ApprovalRefused
+    from kubesage import datastore
+    from tools.k8s.identity import InvalidPrincipal
+
     try:
-        principal = Principal(args.as_user, tuple(args.as_group))
-        result = rt.supervisor.start(args.question, principal, args.thread or uuid.uuid4().hex[:12], args.namespace)
-        final = _drive(rt, result, args.yes, args.json)
-        if final:
-            _print(final, args.json)
-        return 0
-    finally:
-        rt.close()
+        return work()
+    except (datastore.DataError, InvalidPrincipal, ApprovalRefused) as e:
+        print(f"error: {e}", file=sys.stderr)
+    except sqlite3.DatabaseError as e:
+        print(f"error: {datastore.explain(e, cfg.home) or f'a kubesage database failed ({e}); retry'}", file=sys.stderr)
+    return 2
+
+
+def _ask(args: argparse.Namespace, cfg: Settings) -> int:
+    from kubesage.runtime import Runtime
+
+    if not args.question.strip():
+        print("error: the question is empty; ask in plain words, e.g. kubesage ask \"why is checkout crashing in "
+              "shop?\"", file=sys.stderr)
+        return 2
+
+    def work() -> int:
+        principal = _principal(args)
+        rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario,
+                     read_only=args.read_only)
+        try:
+            result = rt.supervisor.start(args.question, principal, args.thread or uuid.uuid4().hex[:12],
+                                         args.namespace)
+            final = _drive(rt, result, args.yes, args.json, principal)
+            if final:
+                _print(final, args.json)
+            return 0
+        finally:
+            rt.close()
+
+    return _guarded(work, cfg)
 
 
 def _approve(args: argparse.Namespace, cfg: Settings) -> int:
     from kubesage.runtime import Runtime
 
-    rt = Runtime(cfg, kubeconfig=args.kubeconfig)
-    try:
-        pending = rt.supervisor.pending_approval(args.thread)
-        if pending is None:
-            print(f"error: thread {args.thread} is not waiting for an approval", file=sys.stderr)
-            return 2
-        result = rt.supervisor.resume(args.thread, "reject" if args.reject else "approve")
-        final = _drive(rt, result, False, args.json)
-        if final:
-            _print(final, args.json)
-        return 0
-    finally:
-        rt.close()
+    def work() -> int:
+        principal = _principal(args)
+        rt = Runtime(cfg, kubeconfig=args.kubeconfig)
+        try:
+            settled = rt.supervisor.settle(args.thread)  # a decision a crash interrupted: finished, not re-asked
+            if settled is not None:
+                print(f"Finished the change approved before kubesage stopped (thread {args.thread}):", file=sys.stderr)
+                final = _drive(rt, settled, False, args.json, principal)
+                if final:
+                    _print(final, args.json)
+                return 0
+            pending = rt.supervisor.pending_approval(args.thread)
+            if pending is None:
+                print(f"error: thread {args.thread} is not waiting for an approval", file=sys.stderr)
+                return 2
+            result = rt.supervisor.resume(args.thread, "reject" if args.reject else "approve", by=principal)
+            final = _drive(rt, result, False, args.json, principal)
+            if final:
+                _print(final, args.json)
+            return 0
+        finally:
+            rt.close()
+
+    return _guarded(work, cfg)

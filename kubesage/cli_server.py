@@ -51,6 +51,9 @@ def _serve(args: argparse.Namespace, cfg: Settings) -> int:
     rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario)
     try:
         app = create_app(rt, cfg)
+        if app.state.fault is not None:
+            print(f"error: {app.state.fault}\nServing anyway: /healthz reports the fault and routes that need the "
+                  "data answer 503 until it is repaired and the server restarted.", file=sys.stderr, flush=True)
         shown = f"[{host}]" if ":" in host else host
         print(f"kubesage HTTP API listening on http://{shown}:{sock.getsockname()[1]} "
               f"(OpenAPI: /openapi.json; cluster: {rt.kubeconfig})", flush=True)

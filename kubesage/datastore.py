@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 # file under KUBESAGE_HOME -> what it holds (what is lost when it is moved aside)
@@ -59,13 +58,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, check_same_thread=False)
 
 
-def explain(e: sqlite3.DatabaseError, home: Path) -> DataError:
-    """A database error met while running: which of our files is damaged (checked again), as a DataError."""
+def explain(e: sqlite3.DatabaseError, home: Path) -> DataError | None:
+    """A database error met while running: which of our files is damaged (checked again), as a DataError; None when
+    none is (a busy or locked database, worth a retry)."""
     for name in FILES:
         why = problem(home / name)
         if why:
             return DataError(home / name, why)
-    return DataError(home, str(e))
+    return None
 
 
 def check(home: Path) -> dict[Path, str]:
@@ -83,10 +83,3 @@ def move_aside(path: Path) -> Path:
         if side.exists():
             side.rename(dest.with_name(dest.name + suffix))
     return dest
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: Path
-    problem: str
-    moved_to: Path | None = None

@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Security
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kubesage.datastore import DataError
 from kubesage.settings import Settings
 from server import errors
 from server.answer_cache import AnswerCache
@@ -112,27 +113,44 @@ def _include_slack(app: FastAPI, runtime: Any, settings: Settings) -> None:
 
 
 def create_app(runtime: Any, settings: Settings) -> FastAPI:
-    """Build the app around a Runtime (its supervisor, cluster connection and, when loaded, the LLM gateway)."""
+    """Build the app around a Runtime (its supervisor, cluster connection and, when loaded, the LLM gateway).
+    A damaged database does not stop it: `app.state.fault` says which file, /healthz reports it, and the routes
+    that need the data answer 503 with the way out."""
     metrics = HttpMetrics()
-    store = ThreadStore(settings.home / "server-threads.sqlite")
-    turns = TurnService(runtime.supervisor, store, AnswerCache(settings.answer_cache_ttl), metrics)
+    fault: DataError | None = None
+    try:
+        store = ThreadStore(settings.home / "server-threads.sqlite")
+        turns = TurnService(runtime.supervisor, store, AnswerCache(settings.answer_cache_ttl), metrics)
+    except DataError as e:
+        fault, store, turns = e, None, None  # type: ignore[assignment]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if turns is not None:
+            turns.pool.submit(turns.recover)  # approvals a crash left mid-apply: finished, never re-asked
         yield
-        turns.close()
-        store.close()
+        if turns is not None:
+            turns.close()
+            store.close()
 
-    app = FastAPI(title="kubesage", version="1", lifespan=lifespan, dependencies=[Depends(_known_query_only)],
+    app = FastAPI(title="kubesage", version="1", lifespan=lifespan,
+                  dependencies=[Depends(_known_query_only), Depends(_data_available)],
                   description="Ask kubesage about a Kubernetes cluster; approve or reject the changes it proposes.")
+    app.state.fault = fault
+    app.state.home = settings.home
     errors.install(app)
     app.add_middleware(SizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.turns = turns
     app.state.auth = TokenAuth(settings.api_tokens)
 
-    @app.get("/healthz", response_model=Health, tags=["ops"], responses=_err(500))
-    async def healthz() -> Health:
+    @app.get("/healthz", response_model=Health, tags=["ops"],
+             responses={**_err(500), 503: {"model": Health, "description": "Degraded: `problems` says what and how "
+                                                                           "to recover."}})
+    async def healthz(request: Request) -> Any:
+        fault = request.app.state.fault
+        if fault is not None:
+            return JSONResponse(Health(status="degraded", problems=[str(fault)]).model_dump(), status_code=503)
         return Health(status="ok")
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["ops"],
@@ -196,6 +214,14 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
 
     _include_slack(app, runtime, settings)
     return app
+
+
+def _data_available(request: Request) -> None:
+    """Routes under /v1/ need the thread and checkpoint databases: while one is damaged they answer 503 with the
+    file and the way out (ops routes keep answering)."""
+    fault = request.app.state.fault
+    if fault is not None and request.url.path.startswith("/v1/"):
+        raise errors.data_error(fault)
 
 
 def _known_query_only(request: Request) -> None:

@@ -7,7 +7,9 @@ user has in the cluster, and threads and cached answers are never shared between
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,24 +24,33 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: `owner` keys thread ownership (the user), `scope` keys the answer cache (user + groups)."""
+    """Who is calling: the full principal (user and groups) keys thread ownership, approvals and the answer cache,
+    so a token of the same user with fewer groups sees none of the threads a stronger one started; `via` names the
+    token (by hash) in the audit log."""
 
     principal: Principal
-
-    @property
-    def owner(self) -> str:
-        return self.principal.user or ""
+    via: str | None = None
 
     @property
     def scope(self) -> str:
-        return self.principal.user + "|" + ",".join(sorted(self.principal.groups))  # type: ignore[operator]
+        """The principal as one unambiguous string (JSON: a group name with "," or "|" cannot alias another)."""
+        return json.dumps([self.principal.user, sorted(self.principal.groups)], separators=(",", ":"))
+
+    @property
+    def owner(self) -> str:
+        return self.scope
+
+
+def token_id(token: str) -> str:
+    """How the audit log names a token: a short hash, never the token."""
+    return "api-token sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 class TokenAuth:
     """Resolves `Authorization: Bearer <token>` against the `api_tokens` setting."""
 
     def __init__(self, tokens: Mapping[str, Mapping[str, Any]]) -> None:
-        self._tokens = [(t.encode(), Caller(Principal(p["user"], tuple(p.get("groups") or ()))))
+        self._tokens = [(t.encode(), Caller(Principal(p["user"], tuple(p.get("groups") or ())), token_id(t)))
                         for t, p in tokens.items()]
 
     def resolve(self, authorization: str | None) -> Caller:

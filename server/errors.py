@@ -8,6 +8,7 @@ errors, Starlette's 404/405, cluster failures and anything unexpected, which bec
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kubesage import datastore
+from kubesage.datastore import DataError
 from tools.k8s.client import KubeError
 
 log = logging.getLogger("kubesage.server")
@@ -23,6 +26,11 @@ log = logging.getLogger("kubesage.server")
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
           409: "conflict", 413: "request_too_large", 415: "unsupported_media_type", 422: "invalid_request",
           500: "internal_error", 502: "cluster_error", 503: "cluster_unreachable"}
+
+
+def data_error(e: DataError) -> ApiError:
+    """A damaged kubesage database: 503, naming the file and how to recover (never a traceback, never a 500)."""
+    return ApiError(503, "data_unavailable", str(e), {"file": str(e.path), "problem": e.problem})
 
 
 class ErrorInfo(BaseModel):
@@ -107,6 +115,23 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}. See /openapi.json."
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RecursionError)
+    async def _nested(request: Request, exc: RecursionError) -> JSONResponse:
+        return error_response(400, "bad_request", "The request body is nested too deeply; send flat JSON.")
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        request.app.state.fault = exc  # /healthz tells the truth from now on
+        e = data_error(exc)
+        return error_response(e.status, e.code, e.message, e.details)
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def _sqlite(request: Request, exc: sqlite3.DatabaseError) -> JSONResponse:
+        damaged = datastore.explain(exc, request.app.state.home)
+        if damaged is None:  # busy or locked, not damaged: worth a retry
+            return error_response(503, "data_unavailable", f"A kubesage database could not be used ({exc}); retry.")
+        return await _data(request, damaged)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -161,7 +161,7 @@ def build_mcp(runtime: Any, principal: Principal | None = None, *, read_only: bo
             if owner != {"user": who.user, "groups": list(who.groups)}:
                 raise ToolError(f"thread {thread_id} was proposed by another identity; "
                                 f"this server acts as {who.label}")
-            r = sup.resume(thread_id, decision)
+            r = sup.resume(thread_id, decision, by=who)
         return {"thread_id": thread_id,
                 "outcomes": [o for o in r.get("outcomes") or [] if o.get("approval_id") == approval_id],
                 "answer": r.get("answer") if not r.get("approval") else None, "approval": r.get("approval")}

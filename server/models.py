@@ -19,13 +19,14 @@ THREAD_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000, description="The question or request, in plain words.")
+    text: str = Field(min_length=1, max_length=4000, pattern=r"\S",
+                      description="The question or request, in plain words (not only whitespace).")
     namespace: str | None = NAMESPACE
 
 
 class ThreadCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(default=None, min_length=1, max_length=4000,
+    text: str | None = Field(default=None, min_length=1, max_length=4000, pattern=r"\S",
                              description="Optional first message, answered in the same request.")
     namespace: str | None = NAMESPACE
 
@@ -92,4 +93,6 @@ class ApprovalList(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
+    problems: list[str] = Field(default_factory=list, description="What does not work (e.g. a damaged database "
+                                "file, and how to recover); empty when status is ok.")

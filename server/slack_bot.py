@@ -195,7 +195,7 @@ class SlackBot:
                 return
             if (t.slack_user, t.user, t.groups) != (slack_user, principal.user, principal.groups):
                 self.store.set_asker(t.kthread, slack_user, principal)  # approvals go to whoever asked last
-            result = supervisor.start(text, principal, t.kthread)
+            result = supervisor.start(text, principal, t.kthread, via=f"slack {slack_user}")
         self._post_result(t.kthread, channel, root_ts, result)
 
     def decide(self, channel: str, thread_ts: str, slack_user: str, kthread: str, approval_id: str,
@@ -217,7 +217,7 @@ class SlackBot:
                 self.post(t.channel, t.thread_ts, "That change is no longer waiting for a decision "
                           "(it was already approved or rejected).")
                 return
-            result = supervisor.resume(kthread, decision)
+            result = supervisor.resume(kthread, decision, by=clicker)
         if message_ts:
             text, blocks = fmt.decided_message(pending, decision, slack_user)
             self._call("chat_update", channel=t.channel, ts=message_ts, text=text, blocks=blocks)

@@ -9,12 +9,13 @@ different threads run side by side.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from kubesage import datastore
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,7 @@ class ThreadRecord:
 
 class ThreadStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db = datastore.connect(path)  # DataError when the file is damaged
         self._db.execute("CREATE TABLE IF NOT EXISTS threads (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
                          "created REAL NOT NULL, title TEXT NOT NULL, waiting INTEGER NOT NULL, turns INTEGER NOT NULL)")
         self._db.commit()

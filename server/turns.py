@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agents.approvals import ApprovalRefused
 from server.answer_cache import AnswerCache
 from server.auth import Caller
 from server.errors import ApiError, error_body, kube_error
@@ -132,7 +133,7 @@ class TurnService:
 
         def body() -> dict[str, Any]:
             try:
-                result = self.supervisor.start(text, caller.principal, rec.thread_id, namespace)
+                result = self.supervisor.start(text, caller.principal, rec.thread_id, namespace, via=caller.via)
             except KubeError as e:
                 self.metrics.turn("error")
                 raise kube_error(e) from None
@@ -149,7 +150,7 @@ class TurnService:
             return _replay(hit)
 
         def events() -> Iterator[dict[str, Any]]:
-            return self.supervisor.stream(text, caller.principal, rec.thread_id, namespace)
+            return self.supervisor.stream(text, caller.principal, rec.thread_id, namespace, via=caller.via)
 
         return self._stream(lambda emit: self._ask_locked(
             caller, rec, text, namespace, lambda: self._pump(caller, rec, text, namespace, events, emit)))
@@ -170,9 +171,11 @@ class TurnService:
     async def decide(self, caller: Caller, rec: ThreadRecord, decision: str, approval_id: str) -> dict[str, Any]:
         def body() -> dict[str, Any]:
             try:
-                result = self.supervisor.resume(rec.thread_id, decision)
+                result = self.supervisor.resume(rec.thread_id, decision, by=caller.principal)
             except KubeError as e:
                 raise kube_error(e) from None
+            except ApprovalRefused as e:
+                raise _refused(e) from None
             return self._finish(caller, rec, None, None, result)
 
         return await self._run(self._decide_locked, rec, approval_id, body)
@@ -184,7 +187,11 @@ class TurnService:
             await self._run(self._decide_locked, rec, approval_id, lambda: None)  # raises the precise 409
 
         def events() -> Iterator[dict[str, Any]]:
-            return self.supervisor.stream_resume(rec.thread_id, decision)
+            try:
+                self.supervisor.check_decider(rec.thread_id, caller.principal)
+            except ApprovalRefused as e:
+                raise _refused(e) from None
+            return self.supervisor.stream_resume(rec.thread_id, decision, by=caller.principal)
 
         return self._stream(lambda emit: self._decide_locked(
             rec, approval_id, lambda: self._pump(caller, rec, None, None, events, emit)))
@@ -233,8 +240,30 @@ class TurnService:
 
         return gen()
 
+    def recover(self) -> list[str]:
+        """At start-up: finish the approvals a crash left mid-apply (under each thread's lock, so a request for the
+        same thread waits); the threads finished."""
+        done = []
+        for tid in self.supervisor.ledger.open_threads():
+            try:
+                with self.store.turn_lock(tid):
+                    result = self.supervisor.settle(tid)
+            except Exception as e:  # noqa: BLE001 - one thread's failure must not stop the others or the server
+                log.error("could not finish thread %s after a restart: %s: %s", tid, type(e).__name__, e)
+                continue
+            if result is not None:
+                self.store.finished_turn(tid, None, bool(result.get("approval")))
+                done.append(tid)
+        if done:
+            log.warning("finished %d approval(s) interrupted by a restart: %s", len(done), ", ".join(done))
+        return done
+
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _refused(e: ApprovalRefused) -> ApiError:
+    return ApiError(403, "forbidden", f"{e} Decide with a token for that principal.")
 
 
 async def _replay(hit: dict[str, Any]) -> AsyncIterator[bytes]:
