@@ -1,8 +1,10 @@
 """`kubesage iam ...`: verify, repair, compare, explain and synthesize AWS IAM policies (the `policies` room).
 
 Exit codes follow one rule across subcommands: 0 the answer is "yes" (holds / repaired / equivalent), 1 the
-answer is "no" (violations / no repair / different), 2 the input could not be used (message on stderr,
-never a traceback).
+answer is "no" (violations / no repair / different / a CI gate fails / only a best-effort repair / the time
+or memory budget ran out before an answer was proven: undecided fails closed), 2 the input could not be used
+(message on stderr, never a traceback; a policy the AWS parser rejects gets its obvious syntax repair offered,
+applied with `--fix-syntax`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from policies import PolicyError, parse_policy, parse_spec
+from policies.budget import BudgetExceeded, budget
 from policies.parser import dumps_policy, policy_to_json
 
 
@@ -25,6 +28,7 @@ def register(subparsers: Any) -> None:
     c.add_argument("policy", help="policy JSON file ('-' for stdin)")
     c.add_argument("--spec", required=True, help='spec JSON: {"requests": [{"action", "resource", "expect"...}]}')
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(c, 30.0)
     c.set_defaults(func=_check)
 
     r = sub.add_parser("repair", help="fewest edits making POLICY meet SPEC, proven no more permissive")
@@ -32,8 +36,33 @@ def register(subparsers: Any) -> None:
     r.add_argument("--spec", required=True, help="spec JSON file")
     r.add_argument("--out", help="write the repaired policy here")
     r.add_argument("--json", action="store_true", help="machine-readable output")
-    r.add_argument("--time-budget", type=float, default=30.0, help="seconds to search before the exact patch")
+    _budget_args(r, 30.0)
+    r.add_argument("--no-best-effort", action="store_true",
+                   help="do not offer a repair that allows more than the original policy and the spec")
     r.set_defaults(func=_repair)
+
+    g = sub.add_parser("check-no-new-access", help="CI gate: NEW grants nothing OLD did not (exit 0 pass, 1 fail)")
+    g.add_argument("old", help="the deployed policy JSON file")
+    g.add_argument("new", help="the proposed policy JSON file")
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(g, 60.0)
+    g.set_defaults(func=_gate_new_access)
+
+    g = sub.add_parser("check-access-not-granted",
+                       help="CI gate: POLICY never allows ACTIONS on RESOURCES (exit 0 pass, 1 fail)")
+    g.add_argument("policy", help="policy JSON file ('-' for stdin)")
+    g.add_argument("--actions", nargs="+", required=True, metavar="ACTION", help="actions (wildcards allowed)")
+    g.add_argument("--resources", nargs="+", metavar="ARN", help="resource ARNs or patterns (default: any)")
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(g, 60.0)
+    g.set_defaults(func=_gate_not_granted)
+
+    g = sub.add_parser("check-no-public-access",
+                       help="CI gate: resource POLICY allows no outsider or anonymous caller (exit 0 pass, 1 fail)")
+    g.add_argument("policy", help="resource policy JSON file ('-' for stdin)")
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(g, 60.0)
+    g.set_defaults(func=_gate_public)
 
     d = sub.add_parser("diff", help="requests one policy allows and the other does not (exit 0 equivalent)")
     d.add_argument("a", help="first policy JSON file")
@@ -55,6 +84,15 @@ def register(subparsers: Any) -> None:
     iam.set_defaults(func=lambda args, cfg: (iam.print_help(), 2)[1])
 
 
+def _budget_args(p: argparse.ArgumentParser, seconds: float) -> None:
+    p.add_argument("--time-budget", type=float, default=seconds, metavar="SECONDS",
+                   help=f"stop within this many seconds, saying what was and was not proven (default {seconds:g})")
+    p.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
+                   help="stop when the process's peak memory passes this (Z3 included; default 2048)")
+    p.add_argument("--fix-syntax", action="store_true",
+                   help="apply the obvious repair of a policy the parser rejects (it is shown otherwise)")
+
+
 def _read(path: str) -> Any:
     if path == "-":
         return sys.stdin.read()
@@ -73,11 +111,34 @@ def _load(args: argparse.Namespace, *names: str):
         try:
             if name == "spec":
                 out.append(parse_spec(_read(value)))
-            else:
-                out.append(parse_policy(_read(value)))
+                continue
+            text = _read(value)
+            if isinstance(text, Path):
+                text = text.read_text(encoding="utf-8")
+            out.append(parse_policy(text))
         except PolicyError as e:
-            raise _Bad(f"{value}: {e}") from None
+            if name == "spec":
+                raise _Bad(f"{value}: {e}") from None
+            out.append(_syntax_fixed(args, value, text, e))
+        except UnicodeDecodeError:
+            raise _Bad(f"{value}: policy file is not UTF-8 text") from None
     return out
+
+
+def _syntax_fixed(args: argparse.Namespace, name: str, text: str, error: PolicyError):
+    """The policy with its obvious syntax repair when `--fix-syntax` asks for it; else the error, with the
+    repair offered when there is one."""
+    from policies.syntax import suggest_fix
+
+    fix = suggest_fix(text)
+    if fix is None:
+        raise _Bad(f"{name}: {error}")
+    changes = "\n".join("  - " + c for c in fix.changes)
+    if not getattr(args, "fix_syntax", False):
+        raise _Bad(f"{name}: {error}\nthe AWS parser rejects this policy too; an obvious syntax repair:\n"
+                   f"{changes}\nrerun with --fix-syntax to use it")
+    print(f"{name}: fixed the syntax:\n{changes}", file=sys.stderr)
+    return fix.policy
 
 
 class _Bad(Exception):
@@ -94,13 +155,18 @@ def _emit(args: argparse.Namespace, data: dict, text: str) -> None:
 def _guard(fn):
     def run(args: argparse.Namespace, cfg: Any) -> int:
         try:
-            return fn(args)
+            with budget(getattr(args, "time_budget", None), getattr(args, "memory_mb", None)):
+                return fn(args)
         except _Bad as e:
             return _fail(str(e))
         except PolicyError as e:   # e.g. a construct the prover cannot model
             return _fail(str(e))
         except TimeoutError as e:
             return _fail(f"the solver gave up: {e}")
+        except BudgetExceeded as e:
+            print(f"undecided: {e} (--time-budget {args.time_budget:g} s, --memory-mb {args.memory_mb}); "
+                  "nothing was proven", file=sys.stderr)
+            return 1
         except OSError as e:
             return _fail(str(e))
         except Exception as e:  # noqa: BLE001 - a bug must still reach the person as one line
@@ -138,15 +204,26 @@ def _repair(args: argparse.Namespace) -> int:
     from policies.repair import repair
 
     policy, spec = _load(args, "policy", "spec")
-    result = repair(policy, spec, time_budget=args.time_budget)
+    # repair keeps its own budget (it reports what was proven when it runs out) inside the CLI's
+    result = repair(policy, spec, time_budget=args.time_budget, memory_mb=args.memory_mb,
+                    best_effort=not args.no_best_effort)
+    wrote = _write_result(args, result)
     if result.status == "holds":
-        _emit(args, result.to_json(), "the policy already meets the spec; nothing to repair")
+        _emit(args, result.to_json(), "the policy already meets the spec; nothing to repair" + wrote)
         return 0
-    if result.status != "repaired" or result.policy is None:
-        _emit(args, result.to_json(), "no repair found: " + result.message)
+    if result.status == "best-effort" and result.policy is not None:
+        lines = [result.message.split("; best effort:")[0],
+                 f"best effort ({len(result.edits)} change(s), NOT within the original policy and the spec):"]
+        lines += ["  - " + e.text for e in result.edits]
+        lines.append(result.extra.summary() if result.extra else "")
+        if not args.out:
+            lines += ["", dumps_policy(result.policy)]
+        _emit(args, result.to_json(), "\n".join(lines) + wrote)
         return 1
-    if args.out:
-        Path(args.out).write_text(dumps_policy(result.policy) + "\n")
+    if result.status != "repaired" or result.policy is None:
+        _emit(args, result.to_json(), ("no repair found: " if result.status == "failed" else "")
+              + result.message + wrote)
+        return 1
     lines = [f"repaired with {len(result.edits)} change(s) in {result.seconds:.2f} s "
              f"({result.candidates} candidates checked, {result.proofs} proofs):"]
     lines += ["  - " + e.text for e in result.edits]
@@ -155,10 +232,48 @@ def _repair(args: argparse.Namespace) -> int:
     lines.append("proof: " + (result.proof.summary() if result.proof else ""))
     if not args.out:
         lines += ["", dumps_policy(result.policy)]
-    else:
-        lines.append(f"wrote {args.out}")
-    _emit(args, result.to_json(), "\n".join(lines))
+    _emit(args, result.to_json(), "\n".join(lines) + wrote)
     return 0
+
+
+def _write_result(args: argparse.Namespace, result: Any) -> str:
+    """`--out` always receives the result: the repaired policy, the unchanged one when it already meets the
+    spec, or the best effort (exit 1 says it is not proven); nothing when there is no result."""
+    if not args.out:
+        return ""
+    if result.status in ("holds", "repaired", "best-effort") and result.policy is not None:
+        Path(args.out).write_text(dumps_policy(result.policy) + "\n")
+        return f"\nwrote {args.out}"
+    return f"\nnothing written to {args.out} (no result)"
+
+
+def _gate(args: argparse.Namespace, outcome: Any) -> int:
+    _emit(args, outcome.to_json(), outcome.text())
+    return outcome.exit_code
+
+
+@_guard
+def _gate_new_access(args: argparse.Namespace) -> int:
+    from policies.checks import check_no_new_access
+
+    old, new = _load(args, "old", "new")
+    return _gate(args, check_no_new_access(old, new))
+
+
+@_guard
+def _gate_not_granted(args: argparse.Namespace) -> int:
+    from policies.checks import check_access_not_granted
+
+    (policy,) = _load(args, "policy")
+    return _gate(args, check_access_not_granted(policy, args.actions, args.resources))
+
+
+@_guard
+def _gate_public(args: argparse.Namespace) -> int:
+    from policies.checks import check_no_public_access
+
+    (policy,) = _load(args, "policy")
+    return _gate(args, check_no_public_access(policy))
 
 
 @_guard

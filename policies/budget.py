@@ -74,6 +74,10 @@ def budget(seconds: float | None, memory_mb: int | None = None) -> Iterator[Budg
         return
     outer = _CURRENT.get()
     b = Budget(seconds, memory_mb)
+    if memory_mb is not None:   # Z3's own allocations are capped too (it answers unknown beyond the cap)
+        import z3
+
+        z3.set_param("memory_max_size", int(memory_mb))
     if outer is not None and outer.deadline < b.deadline:
         b = outer
     token = _CURRENT.set(b)

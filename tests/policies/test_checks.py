@@ -4,10 +4,6 @@ counterexample is also re-decided here with the evaluator, and the responsible s
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from policies import decide, parse_policy
