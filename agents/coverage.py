@@ -41,13 +41,23 @@ is there any thing something stuff bit little
 be able let let's lets make sure
 """.split())
 
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9._:/@%=+-]*[a-z0-9%]|[a-z0-9]")
+_TOKEN = re.compile(r"[a-z0-9_][a-z0-9_._:/@%=+-]*[a-z0-9_%]|[a-z0-9]")
+
+
+_CONTRACTIONS = (("can't", "can not"), ("cannot", "can not"), ("won't", "will not"), ("shan't", "shall not"),
+                 ("n't", " not"), ("'s ", " "), ("'re ", " are "), ("'ll ", " will "), ("'ve ", " have "),
+                 ("'d ", " would "), ("'m ", " am "))
+# A number with its unit or sign ("70%", "5gi", "300m", "2x"): the number is the slot value, the unit is the word's.
+_NUMBER_UNIT = re.compile(r"^(\d+(?:\.\d+)?)(%|x|m|mi|gi|ki|ti|g|k|mb|gb|kb|cores?|cpus?|s|h|d|min|mins|replicas?|am|pm)$")
 
 
 def tokens(text: str) -> list[str]:
     """The words of a request, lower-cased; quotes and punctuation dropped, names like `web-1`, `nginx:1.27`,
-    `app=web`, `70%` kept whole."""
-    return _TOKEN.findall(text.lower().replace("’", "'").replace("'s ", " ").replace("n't", " not"))
+    `app=web`, `70%` kept whole; contractions spelled out ("can't" → "can not"), so a negation is always a word."""
+    low = text.lower().replace("’", "'").replace("‘", "'") + " "
+    for short, long in _CONTRACTIONS:
+        low = low.replace(short, long)
+    return _TOKEN.findall(low)
 
 
 def _close(word: str, vocab: frozenset[str]) -> bool:
@@ -84,6 +94,8 @@ def _slot_words(slots: Mapping[str, Any]) -> set[str]:
             for k, x in v.items():
                 walk(k)
                 walk(x)
+                if isinstance(x, (str, int, float)) and not isinstance(x, bool):
+                    out.update({f"{k}={x}".lower(), f"{k}:{x}".lower()})  # "team=analytics" as written
         elif isinstance(v, (list, tuple, set, frozenset)):
             for x in v:
                 walk(x)
@@ -117,15 +129,39 @@ class Understanding:
         return f"{self.intent}" + (f" ({filled})" if filled else "")
 
 
+def _phrases(vocab: Iterable[str]) -> list[list[str]]:
+    """Vocabulary entries of several words ("can not pull", "rolling restart"): consumed only together, in order."""
+    return sorted((tokens(v) for v in vocab if len(tokens(v)) > 1), key=len, reverse=True)
+
+
 def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], vocabulary: Iterable[str]) -> Understanding:
-    """Account for every word of `text` given the intent's vocabulary and the slots the fast path filled."""
-    vocab = frozenset(w.lower() for w in vocabulary)
+    """Account for every word of `text` given the intent's vocabulary and the slots the fast path filled.
+
+    A vocabulary entry of several words is a phrase: its words count only where they appear together ("no
+    endpoints" consumes that "no", not every "no"). A number with a unit ("70%", "5Gi") counts when the number is
+    a slot value."""
+    vocabulary = list(vocabulary)
+    vocab = frozenset(w.lower() for w in vocabulary if len(tokens(w)) <= 1)
     slot_words = _slot_words(slots)
+    names = frozenset(x for x in slot_words if not any(ch.isdigit() for ch in x))
+    words = tokens(text)
+    in_phrase = [False] * len(words)
+    for ph in _phrases(vocabulary):
+        n = len(ph)
+        for i in range(len(words) - n + 1):
+            if words[i:i + n] == ph:
+                for j in range(i, i + n):
+                    in_phrase[j] = True
     used, unused = [], []
-    for w in tokens(text):
-        if w in FILLER or w in vocab or w in slot_words or _close(w, vocab):
+    for i, w in enumerate(words):
+        num = _NUMBER_UNIT.match(w)
+        if in_phrase[i] or w in FILLER or w in vocab or w in slot_words or _close(w, vocab):
             used.append(w)
         elif w.rstrip("s") in vocab or (w + "s") in vocab:  # plural / singular of a vocabulary word
+            used.append(w)
+        elif num and num.group(1) in slot_words:
+            used.append(w)
+        elif not any(ch.isdigit() for ch in w) and _close(w, names):  # "chekout" for the checkout it resolved to
             used.append(w)
         else:
             unused.append(w)

@@ -36,6 +36,33 @@ STOP = {"the", "a", "an", "is", "are", "why", "what", "whats", "how", "in", "on"
         "crashing", "failing", "broken", "down", "up", "scale", "replicas", "wrong", "happening", "going", "please"}
 
 
+_NOT_SUBJECT = frozenset("""i you we he she it they me us them this that there these those one anyone anybody someone
+somebody everyone everybody nobody the a an my our your pods pod deployments secrets configmaps services nodes
+namespaces roles jobs""".split())
+# "can X <verb>", "is X allowed/able to", "does X have", "give/grant/let/allow X …", "X can …" at the start, and
+# "as (user) X": where a request names the person a permission question or grant is about.
+_SUBJECT_GRAMMAR = (
+    re.compile(r"^\s*(?:can|could|may|does|do|is|will)\s+(?:the\s+)?(?:user\s+)?([a-z][a-z0-9._@-]*)\b"),
+    re.compile(r"\b(?:give|grant|let|allow|permit)\s+(?:the\s+)?(?:user\s+)?([a-z][a-z0-9._@-]*)\b"),
+    re.compile(r"\b(?:user|as)\s+([a-z][a-z0-9._@-]*)\b"),
+    re.compile(r"^\s*([a-z][a-z0-9._@-]*)\s+(?:can|could|may|should|needs? to|wants? to)\b"),
+    re.compile(r"\b(?:if|whether)\s+(?:the\s+)?(?:user\s+)?([a-z][a-z0-9._@-]*)\s+(?:can|could|may|is)\b"),
+)
+
+
+def subjects_in(text: str) -> list[str]:
+    """User names a permission question or grant is about, found by the grammar of the request (never from a list
+    of known names): "can dana delete pods", "give bob read access", "is erin allowed to …"."""
+    low = text.lower()
+    out = []
+    for pattern in _SUBJECT_GRAMMAR:
+        for m in pattern.finditer(low):
+            w = m.group(1)
+            if w not in _NOT_SUBJECT and w not in VERBS and w not in RESOURCES and w not in STOP:
+                out.append(w)
+    return list(dict.fromkeys(out))
+
+
 @dataclass
 class Entities:
     namespace: str | None = None
@@ -46,6 +73,8 @@ class Entities:
     resource: str | None = None
     group: str = ""
     number: int | None = None
+    verb_word: str | None = None  # the words the verb and resource were read from (what a fast path consumed)
+    resource_word: str | None = None
 
 
 def words(text: str) -> list[str]:
@@ -106,10 +135,13 @@ def extract(text: str, names: dict[str, list[tuple[str, str]]], namespaces: list
         e.subject = m.group(0)
     for w in ws:
         if w in VERBS and e.verb is None:
-            e.verb = VERBS[w]
+            e.verb, e.verb_word = VERBS[w], w
+    # "in the default namespace" says where, "the ci-bot service account" says who: neither is the resource asked about
+    what = re.sub(r"\b(?:in|into|from)\s+(?:the\s+)?(?:namespace\s+[a-z0-9-]+|[a-z0-9-]+\s+namespace)\b|"
+                  r"\bservice\s*accounts?\b", " ", low)
     for phrase, res in sorted(RESOURCES.items(), key=lambda x: -len(x[0])):
-        if re.search(rf"\b{re.escape(phrase)}\b", low):
-            e.resource = res
+        if re.search(rf"\b{re.escape(phrase)}\b", what):
+            e.resource, e.resource_word = res, phrase
             e.group = GROUPS.get(res, "")
             break
     m = re.search(r"\b(?:to|=|x)\s*(\d{1,4})\b|\b(\d{1,4})\s+(?:replicas|pods|instances|copies)\b", low)

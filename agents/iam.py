@@ -104,7 +104,52 @@ def _widen(policy: dict[str, Any], spec: Any) -> tuple[dict[str, Any], bool]:
     return policy, False
 
 
+# The words around a pasted policy and spec that this agent fully acts on: repair / write / explain a policy, the
+# listed-requests form, and the S3 sentence form. A clause beyond those ("and also let bob start ec2 instances",
+# "except on weekends") is a requirement the proof would not cover, so the agent does not act on it.
+VOCAB = frozenset("""repair fix policy policies iam aws this so satisfies satisfy spec specification without allowing
+allow allowed anything more requests request must denied deny be these following can may able read list write upload
+delete bucket buckets only nothing else least privilege get objects object no explain summarize summarise describe
+does what check verify write create generate synthesize synthesise draft make json document statement statements
+s3 amazon""".split()) | {"should be able to", "and no more", "least privilege"}
+ASK = ("Paste the policy JSON and say what must be allowed or denied, as a spec {\"requests\": [...]}, as 'these "
+       "requests are allowed: ACTION on ARN; …', or as 'so USER can read the BUCKET bucket'; put any other "
+       "requirement in one of those forms.")
+_SENTENCE = re.compile(r"\b([a-z][a-z0-9_.@-]*)\s+(?:can|may|should be able to|to)\s+(?:only\s+)?(read|list|write|"
+                       r"upload|delete)\s+(?:from\s+|to\s+|objects in\s+|in\s+)?(?:the\s+)?([a-z0-9][a-z0-9.-]+)\s+"
+                       r"bucket\b")
+
+
+def understood_text(text: str) -> tuple[str, dict[str, Any]]:
+    """The request with what the parsers consumed taken out (pasted JSON objects and listed spec requests), and
+    the slots of the sentence form (user, verb, bucket): what `agents.coverage` accounts for."""
+    dec = json.JSONDecoder()
+    rest, i = [], 0
+    while (j := text.find("{", i)) != -1:
+        try:
+            _, end = dec.raw_decode(text, j)
+        except ValueError:
+            rest.append(text[i:j + 1])
+            i = j + 1
+            continue
+        rest.append(text[i:j] + " ")
+        i = end
+    rest.append(text[i:])
+    remainder = _ITEM.sub(" ", "".join(rest))
+    slots: dict[str, Any] = {"sentences": [list(m.groups()) for m in _SENTENCE.finditer(remainder.lower())]}
+    return remainder, slots
+
+
 def run(ctx: AgentContext) -> AgentResult:
+    from agents.coverage import understand
+    from agents.decide import Reading, decide
+
+    remainder, slots = understood_text(ctx.text)
+    u = understand(remainder, AGENT, "policy", slots, VOCAB)
+    return decide(ctx, AGENT, [Reading(u, lambda: _act(ctx))], ASK)
+
+
+def _act(ctx: AgentContext) -> AgentResult:
     from policies import PolicyError, SpecError, UnsupportedError, parse_policy, parse_spec
     from policies.parser import dumps_policy, policy_to_json
 

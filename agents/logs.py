@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.context import AgentContext
+from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import TARGETS
@@ -34,7 +35,31 @@ def _restart(r: dict[str, Any]) -> Mutation:
                                                                      "the change")
 
 
+# The words a diagnosis (and the fix it proposes from its findings) fully answers: symptoms, "why", "fix it".
+# Negations count only inside the symptom phrases below ("can't pull", "no endpoints"); any other clause ("and add
+# an env var", "but keep 2 replicas") is a request the diagnosis does not do (agents.decide).
+VOCAB = frozenset("""why crashing crash crashes crashed crashloop crashloopbackoff crash-looping looping loop failing fails
+fail failed failure wrong broken diagnose diagnosis problem problems issue issues cause causes root restarting restart
+restarts restarted often dying dies died oomkilled oom killed pending start starts started starting never scheduled
+schedule schedulable unschedulable imagepullbackoff errimagepull pull pulling image endpoints endpoint routes route
+nothing requests 403 errors error missing slow node healthy unhealthy events event warning warnings happened
+happening recently recent logs log previous container containers look take tell find out fix repair heal runs run
+running stuck ages keeps keep seems hogs hog cpu cap heavy deployment pod pods service app workload status health
+check investigate troubleshoot debug going on state fine anything everything empty down mend sort whatever
+sick wrong dead not no never says say getting show me""".split()) | {
+    "can not pull", "can not be scheduled", "can not start", "will not start", "will not run", "does not start",
+    "do not start", "is not ready", "not ready", "not running", "no endpoints", "has no endpoints", "have no endpoints",
+    "slow down", "crash loop", "so often", "for ages", "has been", "what is missing"}
+ASK = ("I diagnose what is failing (a workload or a whole namespace) and propose the fix its findings support: ask "
+       "for that, for example 'why is checkout crashing in shop?', and send any other change as its own request.")
+
+
 def run(ctx: AgentContext) -> AgentResult:
+    slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload}
+    return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, VOCAB, lambda: _diagnose(ctx))], ASK)
+
+
+def _diagnose(ctx: AgentContext) -> AgentResult:
     from tools.diagnose import run_all
     from tools.diagnose.snapshot import snapshot_from_client
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from agents.context import AgentContext
+from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.diagnose import util
 from tools.k8s.client import KubeError
@@ -16,7 +19,27 @@ def _mem(q: str) -> int:
     return util.bytes_(q) or 0
 
 
+# The words the usage answer (top pods and nodes by CPU or memory, one workload's or node's share) fully answers;
+# anything else ("restart count", "limit", "last week") is a question this answer does not answer (agents.decide).
+VOCAB = frozenset("""cpu cpu-wise memory ram mem usage use using uses used top most busiest busy loaded load node nodes
+pod pods eating eats consume consumes consuming consumption consumer consumers processor time noisiest noisy per each
+sorted sort by highest high utilisation utilization share much lot whole across heavy heaviest show see which who
+kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
+how list current currently""".split())
+ASK = ("I answer CPU and memory usage (top pods and nodes, one workload's or node's share): ask for that, for example "
+       "'which pods use the most CPU in shop?', or say the other question in its own words.")
+
+
 def run(ctx: AgentContext) -> AgentResult:
+    nodes: list[str] = []
+    with contextlib.suppress(KubeError):
+        nodes = [n["metadata"]["name"] for n in ctx.kube.list("Node")]
+    said = [n for n in nodes if n in ctx.text.lower()]
+    slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said}
+    return decide(ctx, "metrics", [reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx))], ASK)
+
+
+def _usage(ctx: AgentContext) -> AgentResult:
     ns = ctx.namespace
     try:
         pods = ctx.kube.top_pods(ns)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agents.context import AgentContext
+from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 
@@ -51,20 +53,56 @@ def _matches(subject: dict, s: dict, binding_ns: str) -> bool:
     return s.get("kind") == subject["kind"] and s.get("name") == subject["name"]
 
 
+# The words each of the agent's own intents fully acts on, besides filler and the slots it fills (the subject,
+# the namespace, the one verb and the one resource it read). A second resource, "bound to", "read-only", "create a
+# Role": words no row has, so the request is not understood and nothing is answered or proposed (agents.decide).
+_SUBJECT_WORDS = ("service", "account", "serviceaccount", "sa", "user", "group", "bot")
+VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _SUBJECT_WORDS) for k, v in {
+    "who-can": ("who", "which", "subjects", "subject", "can", "else", "able", "allowed", "has", "have", "access",
+                "users", "accounts", "everyone", "anyone", "list", "show", "tell"),
+    "self-grant": ("give", "grant", "make", "me", "admin", "cluster-admin", "rights", "access", "role",
+                   "permissions", "permission"),
+    "over-broad": ("over-broad", "overbroad", "broad", "grants", "grant", "too", "much", "many", "risky", "wildcard",
+                   "wildcards", "cluster-admin", "audit", "rbac", "who", "read", "secrets", "not", "permissions",
+                   "bindings", "roles", "dangerous", "excessive", "privileges", "find", "list", "show", "check",
+                   "review", "can"),
+    "grant": ("give", "grant", "allow", "let", "access", "rights", "permission", "permissions", "read-only"),
+    "can-i": ("can", "allowed", "able", "permitted", "permission", "why", "not", "check", "whether", "really",
+              "still", "actually", "pod logs"),
+}.items()}
+ASK = ("Ask one permission question or one grant, for example 'can ci-bot delete secrets in shop?', 'who can list "
+       "configmaps in shop?' or 'let bob view configmaps in shop'.")
+
+
+def _intents(text: str, e: Any) -> list[str]:
+    """The intents of this agent the words point at, most specific first."""
+    out = []
+    if re.search(r"\b(?:who|which\s+(?:subjects?|users?|accounts?|service\s*accounts?))\b.*\bcan\b", text):
+        out.append("who-can")
+    if re.search(r"\b(?:give|grant|make)\s+me\b|\bi\s+(?:need|want)\s+(?:to be\s+)?(?:an?\s+)?(?:cluster-?admin|admin)",
+                 text):  # asking for rights for oneself: only someone who may bind roles can do that, never silently
+        out.append("self-grant")
+    if re.search(r"over-?broad|too (?:much|many)|risky|wildcard|cluster-admin|audit", text):
+        out.append("over-broad")
+    if re.search(r"\b(?:give|grant|allow|let)\b", text) and e.subject:
+        out.append("grant")
+    out.append("can-i")
+    return out
+
+
 def run(ctx: AgentContext) -> AgentResult:
     e = ctx.entities
     text = ctx.text.lower()
+    acts = {"who-can": _who_can, "self-grant": _self_grant, "over-broad": _overbroad, "grant": _grant, "can-i": _can_i}
+    slots = {"subject": e.subject, "namespace": e.namespace, "verb": e.verb_word, "resource": e.resource_word}
+    readings = [reading(ctx, "rbac", intent, slots, VOCAB[intent], lambda intent=intent: acts[intent](ctx))
+                for intent in _intents(text, e)]
+    return decide(ctx, "rbac", readings, ASK)
+
+
+def _can_i(ctx: AgentContext) -> AgentResult:
+    e = ctx.entities
     ns = e.namespace
-    if re.search(r"\bwho\b.*\bcan\b", text):
-        return _who_can(ctx)
-    m = re.search(r"\b(?:give|grant|make)\s+me\b|\bi\s+(?:need|want)\s+(?:to be\s+)?(?:an?\s+)?(?:cluster-?admin|admin)",
-                  text)
-    if m:  # asking for rights for oneself: only someone who may bind roles can do that, and never silently
-        return _self_grant(ctx)
-    if re.search(r"over-?broad|too (?:much|many)|risky|wildcard|cluster-admin|audit", text):
-        return _overbroad(ctx)
-    if re.search(r"\b(?:give|grant|allow|let)\b", text) and e.subject:
-        return _grant(ctx)
     verb, resource = e.verb or "get", e.resource or "pods"
     group = e.group
     sub = ""

@@ -18,7 +18,7 @@ import yaml
 
 from agents.context import AgentContext
 from agents.decide import decide, reading
-from agents.resource_text import KIND_WORDS, Request, kind_of, parse
+from agents.resource_text import KIND_WORDS, Request, kind_of, pairs, parse
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import RUNS_CONTAINERS, SCALABLE, WORKLOADS
@@ -100,11 +100,15 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         if req.kind is None:
             found = _resolve_kind(ctx, req)
             if found:
-                vocab |= {found[0].lower(), found[0].lower() + "s", found[0].lower() + "es"}
+                vocab |= {found[0].lower(), found[0].lower() + "s", found[0].lower() + "es"} | _kind_words(found[0])
     slots = {k: v for k, v in asdict(req.slots).items() if v not in (None, "", [], {}) and k != "path"}
     slots["kind"] = req.kind
-    if ctx.entities.workload:
+    if ctx.entities.workload:  # the named object, and the kind word that names it ("the payments deployment")
         slots["workload"] = ctx.entities.workload
+        vocab |= _kind_words(ctx.entities.workload_kind)
+    if req.intent in ("author", "change"):
+        slots["pairs"] = pairs(ctx.text)  # key=value pairs as written (labels, annotations, env, data)
+        slots["port_numbers"] = re.findall(r"\bports?\b[^.;]*?\b(\d{2,5})\b", ctx.text.lower())
     ns = req.slots.namespace or ctx.entities.namespace
     words = set(req.words)
     refs = []
@@ -741,6 +745,10 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
             patch_c["env"] = [{"name": g, "$patch": "delete"} for g in gone]
             what.append("remove env " + ", ".join(gone))
     new_image = _new_image(ctx, req, c)
+    if new_image and new_image == c.get("image"):  # the goal already holds: a patch that changes nothing is no fix
+        return AgentResult(AGENT, f"{_cite(kind, ns, name)} (container {cname}) already runs {new_image}; there is "
+                                  "nothing to change. Which image or version should it run instead?",
+                           [f"{_cite(kind, ns, name)} image {new_image}"])
     if new_image:
         patch_c["image"] = new_image
         what.append(f"image {c.get('image')} → {new_image}")
@@ -784,6 +792,11 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
         body["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
         what.append("zero-downtime rollout (maxUnavailable 0, maxSurge 1)")
     m = Mutation("patch", kind, ns, name, body=body, why="; ".join(what), verify=_verify(kind, ns, name))
+    if new_image:  # the request's own goal, checked after the apply: the container runs the asked image
+        i = next((i for i, x in enumerate(_template(obj, kind).get("containers") or []) if x["name"] == cname), 0)
+        spec_path = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(kind, "spec.template.spec")
+        m.goal = [{"kind": kind, "namespace": ns, "name": name, "path": f"{spec_path}.containers.{i}.image",
+                   "op": "eq", "value": new_image}]
     return AgentResult(AGENT, f"Proposed for {_cite(kind, ns, name)} (container {cname}): " + "; ".join(what) + ".",
                        [_cite(kind, ns, name)], [m])
 
@@ -800,6 +813,9 @@ def _new_image(ctx: AgentContext, req: Request, c: dict[str, Any]) -> str:
     m = re.search(r"\b(?:tag|version)\s+(?:to\s+)?v?([a-z0-9][a-z0-9._-]*)", low) or re.search(
         r"\bto\s+(?:version\s+|tag\s+)?(v?\d[a-z0-9._-]*)\b", low)
     img = req.slots.image
+    to = re.search(r"\bto\s+([a-z0-9][a-z0-9./_-]*[:@][a-z0-9._-]+)", low)  # "from nginx:1.25 to nginx:1.27"
+    if to:
+        img = to.group(1)
     if img and (":" in img or "/" in img or "@" in img):
         if ":" not in img and "@" not in img:
             return img

@@ -13,8 +13,10 @@ Three stages, cheapest first (DESIGN.md, "One request, end to end", step 2):
    JSON-schema constrained; wired by the supervisor) picks among the top candidates. The small local models
    route 2–5 of 10 on their own, so they only ever choose among the embedding router's best few.
 
-Multi-intent: a request is split at a conjunction or punctuation ("and", "then", "also", ";", a "?" followed
-by more text…) only when both halves route confidently to DIFFERENT agents; the halves keep their order.
+Multi-intent: a request is split at a clause boundary (";", ". ", a "?" followed by more text, "then", "also", or
+an "and" followed by a verb or question word) only when both halves route confidently to DIFFERENT agents; the
+halves keep their order. An "and" between two objects ("a namespace x and a pod y") is not a boundary: such a
+request is one intent, and the chosen agent's coverage decides whether it understood all of it (agents.decide).
 
 Public surface: `Route`, `EmbeddingRouter`, `Router`, `LABELS`, `load_exemplars`, `rule_route`, `split_points`.
 """
@@ -314,10 +316,20 @@ def split_points(text: str, starters: frozenset[str] | None = None) -> list[tupl
     return list(dict.fromkeys(out))
 
 
+# First words that do not begin a clause: determiners and nouns ("create namespace x and a pod y with limits" is ONE
+# request about two objects, not a request plus a metrics question). A cut at a bare "and" needs the right side to
+# begin a clause of its own (a verb or a question word); cuts at ";", ". ", "?", "then", "also" need no such check.
+_NOT_CLAUSE = frozenset("""a an the any every each all some my our your its their this that these those one two
+cpu memory pod pods config configmaps containers cronjobs deployments disk error errors imagepullbackoff images jobs
+namespaces nodes persistent pvcs secrets service services statefulsets tokens p average current health liveness load
+minimal prefix rbac utilization heaviest running logs ratehttprequeststotalm""".split())
+
+
 def _starters(texts: Sequence[str]) -> frozenset[str]:
-    """The first words of the exemplars, plus question words and auxiliaries: how requests begin."""
+    """The first words of the exemplars that begin a clause (verbs, question words, auxiliaries), plus question
+    words and auxiliaries: how a second request begins after a bare "and"."""
     words = {re.sub(r"[^a-z']", "", t.split()[0].lower()) for t in texts if t.split()}
-    return frozenset(words | _QUESTION_WORDS)
+    return frozenset((words | _QUESTION_WORDS) - _NOT_CLAUSE)
 
 
 # -- the embedding router ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.context import AgentContext
+from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.capacity import will_fit
 from tools.k8s.client import KubeError, Mutation
@@ -24,6 +25,59 @@ def fits(ctx: AgentContext, dep: dict, extra: int) -> tuple[bool, str]:
     return result.fits, result.explain(cpu, mem)
 
 
+# What each of the agent's own intents understands (besides filler and the slot values it fills): the words it
+# fully acts on. A word outside its intent's row ("between", "above", "quietly", "except") means the request asks
+# for something that intent does not do, and the agent must not act on it (agents.decide).
+_OBJ = ("deployment", "deployments", "statefulset", "statefulsets", "workload", "app", "application", "service")
+VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _OBJ) for k, v in {
+    "restart": ("restart", "restarts", "bounce", "recycle", "rolling", "rollout", "do", "a"),
+    "undo": ("undo", "roll", "back", "rollback", "revert", "previous", "last", "version", "revision", "rollout",
+             "prior", "earlier", "one"),
+    "autoscale": ("autoscale", "autoscaling", "autoscaler", "hpa", "horizontal", "pod", "set", "up", "setup", "enable",
+                  "add", "create", "between", "min", "minimum", "max", "maximum", "replicas", "replica", "pods", "cpu",
+                  "utilization", "utilisation", "target", "targeting", "average", "at", "above", "over", "percent",
+                  "from", "to", "and"),
+    "scale": ("scale", "scaled", "replicas", "replica", "instances", "copies", "pods", "up", "down", "out", "set",
+              "bump", "increase", "decrease", "raise", "lower", "reduce", "run", "running", "count", "number"),
+    "status": ("rollout", "rollouts", "status", "ready", "complete", "completed", "finished", "progress", "healthy",
+               "state", "rolled", "out", "show", "check", "tell", "how", "many", "replicas", "replica", "pods",
+               "running", "available", "up", "date"),
+}.items()}
+ASK = ("Say which workload and one thing to do with it, for example 'scale web in shop to 3 replicas', 'restart web "
+       "in shop', 'roll back web in shop' or 'autoscale web in shop between 2 and 6 replicas at 70% CPU'.")
+
+
+def _hpa_numbers(text: str) -> dict[str, int]:
+    """min/max replicas and the CPU target of an autoscale request, each read from its own phrasing (never from
+    the numbers' order): "between 2 and 6", "from 3 to 10", "min 2 max 8", "at 70% cpu", "above 60 percent"."""
+    out: dict[str, int] = {}
+    m = re.search(r"(\d{1,3})\s*(?:%|percent\b)", text) or \
+        re.search(r"\b(?:at|above|over|target(?:ing)?(?: of)?|utili[sz]ation(?: of)?)\s+(\d{1,3})\b(?!\s*(?:replicas?|pods?|and|to))",
+                  text)
+    if m:
+        out["target"] = int(m.group(1))
+    m = re.search(r"\b(?:between|from)\s+(\d{1,3})\s+(?:and|to|-)\s+(\d{1,3})\b", text) or \
+        re.search(r"\bmin(?:imum)?(?: of)?\s+(\d{1,3})\b.*?\bmax(?:imum)?(?: of)?\s+(\d{1,3})\b", text)
+    if m:
+        out["min"], out["max"] = int(m.group(1)), int(m.group(2))
+    return out
+
+
+def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]]]:
+    """Every intent of this agent the request could mean, with the slots each one fills from the words."""
+    out: list[tuple[str, dict[str, object]]] = []
+    if re.search(r"\b(restart|bounce|recycle)\b", text):
+        out.append(("restart", {}))
+    if re.search(r"\b(undo|roll ?back|revert)\b", text):
+        out.append(("undo", {}))
+    if re.search(r"\bautoscal|\bhpa\b", text):
+        out.append(("autoscale", _hpa_numbers(text)))
+    if number is not None and re.search(r"\bscale|replica|instances|copies", text):
+        out.append(("scale", {"replicas": number}))
+    out.append(("status", {}))
+    return out
+
+
 def run(ctx: AgentContext) -> AgentResult:
     e = ctx.entities
     text = ctx.text.lower()
@@ -37,7 +91,18 @@ def run(ctx: AgentContext) -> AgentResult:
         if not allowed:
             return AgentResult("scaling", f"You ({ctx.kube.principal.label}) are not allowed to list deployments"
                                           f"{' in namespace ' + ns if ns else ''}, so I cannot act on them.")
-        return AgentResult("scaling", "Which workload? I could not find a Deployment or StatefulSet named in the request.")
+        return decide(ctx, "scaling", [], "Which workload? I could not find a Deployment or StatefulSet named in "
+                                          "the request.")
+    base = {"workload": name, "namespace": ns, "kind": kind}
+    readings = [reading(ctx, "scaling", intent, {**base, **slots}, VOCAB[intent],
+                        lambda intent=intent, slots=slots: _act(ctx, intent, slots, kind, ns, name))
+                for intent, slots in _intents(text, e.number)]
+    return decide(ctx, "scaling", readings, ASK)
+
+
+def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: str) -> AgentResult:
+    """Carry out one understood intent on the named workload (writes are proposals: the supervisor applies them
+    after approval)."""
     try:
         dep = ctx.kube.get(kind, ns, name)
     except KubeError as ex:
@@ -46,33 +111,45 @@ def run(ctx: AgentContext) -> AgentResult:
     current = int((dep.get("spec") or {}).get("replicas", 1))
     state = (f"{kind.lower()} {ns}/{name}: {status.get('readyReplicas', 0)}/{current} ready, "
              f"{status.get('updatedReplicas', 0)} up to date, {status.get('availableReplicas', 0)} available")
-    if re.search(r"\b(restart|bounce|recycle)\b", text):
+    if intent == "restart":
         m = restart(kind, ns, name)
         return AgentResult("scaling", f"Proposed: a rolling restart of {kind.lower()} {ns}/{name}. Now: {state}.",
                            [state], [m])
-    if re.search(r"\b(undo|roll ?back|revert)\b", text):
+    if intent == "undo":
         return _undo(ctx, dep, kind, state)
-    if re.search(r"\bautoscal|\bhpa\b", text):
-        nums = [int(x) for x in re.findall(r"\b(\d{1,3})\b", text)]
-        lo, hi = (nums[0], nums[1]) if len(nums) >= 2 else (max(current, 1), max(current * 3, 3))
-        target = nums[2] if len(nums) >= 3 else 80
+    if intent == "autoscale":
+        lo, hi = int(slots.get("min", max(current, 1))), int(slots.get("max", max(current * 3, 3)))
+        target = int(slots.get("target", 80))
+        if lo > hi:
+            return AgentResult("scaling", f"I did not act: the minimum ({lo}) is above the maximum ({hi}). "
+                                          "Which bounds do you want?", data={"abstain": {
+                                              "understood": [f"autoscale {ns}/{name}"], "not_understood": [],
+                                              "ask": "Which bounds do you want?"}})
         hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": ns},
                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name}, "minReplicas": lo,
                         "maxReplicas": hi, "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
                             "type": "Utilization", "averageUtilization": target}}}]}}
+        m = Mutation("create", "HorizontalPodAutoscaler", ns, name, body=hpa, why="autoscale on CPU")
+        m.goal = [_expect("HorizontalPodAutoscaler", ns, name, "spec.minReplicas", lo),
+                  _expect("HorizontalPodAutoscaler", ns, name, "spec.maxReplicas", hi)]
         return AgentResult("scaling", f"Proposed: an HPA for {ns}/{name} between {lo} and {hi} replicas at "
-                                      f"{target}% CPU.", [state], [Mutation("create", "HorizontalPodAutoscaler", ns, name,
-                                                                             body=hpa, why="autoscale on CPU")])
-    if e.number is not None and re.search(r"\bscale|replica|instances|copies", text):
-        want = e.number
+                                      f"{target}% CPU.", [state], [m])
+    if intent == "scale":
+        want = int(slots["replicas"])
         ok, why = fits(ctx, dep, max(want - current, 0))
         if not ok:
             return AgentResult("scaling", f"Scaling {ns}/{name} to {want} would not fit: {why}. Now: {state}.", [state, why])
         m = Mutation("scale", kind, ns, name, body=want, why=f"scale from {current} to {want} ({why})")
+        m.goal = [_expect(kind, ns, name, "spec.replicas", want)]
         return AgentResult("scaling", f"Proposed: scale {kind.lower()} {ns}/{name} from {current} to {want} replicas "
                                       f"({why}).", [state, why], [m])
     conds = "; ".join(f"{c.get('type')}={c.get('status')} ({c.get('reason')})" for c in status.get("conditions") or [])
     return AgentResult("scaling", f"Rollout status of {state}. Conditions: {conds or 'none'}.", [state, conds])
+
+
+def _expect(kind: str, ns: str, name: str, path: str, value: object) -> dict[str, object]:
+    """A goal assertion (checked by the supervisor after the apply)."""
+    return {"kind": kind, "namespace": ns, "name": name, "path": path, "op": "eq", "value": value}
 
 
 def _undo(ctx: AgentContext, dep: dict, kind: str, state: str) -> AgentResult:

@@ -20,22 +20,52 @@ AGENT = "serving"
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 
 
-def run(ctx: AgentContext) -> AgentResult:
-    text = ctx.text.lower()
+# The words each serving intent fully acts on, besides filler and its slots (server name, namespace, replicas,
+# model, adapter, engine). Anything else is a requirement it would not meet (agents.decide).
+_SERVER = """model models server servers llm vllm llama llama.cpp llama_cpp llamacpp cpp inference endpoint engine
+    bundled small smollm2 smollm gemma local gguf openai-compatible api replicas replica instances copies pods
+    deployment backend backends"""
+VOCAB: dict[str, frozenset[str]] = {k: frozenset((v + " " + _SERVER).split()) for k, v in {
+    "unload-adapter": "unload remove drop detach adapter adapters lora loras from",
+    "load-adapter": "load add attach install adapter adapters lora loras from onto",
+    "list-adapters": "list show which what adapters adapter lora loras loaded",
+    "deploy": "deploy serve spin up launch stand run start with as named called new create",
+    "scale": "scale scaled up down to set bump increase decrease raise lower",
+    "status": "status show list which what running healthy ready state how is are there check tell",
+}.items()}
+ASK = ("Say one serving action, for example 'deploy the bundled small model as an inference server named chat in "
+       "namespace models', 'scale chat to 2 replicas' or 'load the LoRA adapter sql from /adapters/sql on chat'.")
+
+
+def _intent(text: str, number: int | None) -> str:
     if re.search(r"\b(adapters?|loras?)\b", text):
         if re.search(r"\b(unload|remove|drop|detach)\b", text):
-            return _adapter(ctx, load=False)
+            return "unload-adapter"
         if re.search(r"\b(load|add|attach|install)\b", text):
-            return _adapter(ctx, load=True)
-        return _list_adapters(ctx)
-    number = _number(ctx)
+            return "load-adapter"
+        return "list-adapters"
     if re.search(r"\b(deploy|serve|spin up|launch|stand up)\b", text) or (
             re.search(r"\b(run|start)\b", text) and re.search(r"\b(model|server|llm|vllm|llama)", text)
             and "scale" not in text):
-        return _deploy(ctx, number)
+        return "deploy"
     if number is not None and re.search(r"\b(scale|replicas?|instances|copies)\b", text):
-        return _scale(ctx, number)
-    return _status(ctx)
+        return "scale"
+    return "status"
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    from agents.decide import decide, reading
+
+    text = ctx.text.lower()
+    number = _number(ctx)
+    intent = _intent(text, number)
+    acts = {"unload-adapter": lambda: _adapter(ctx, load=False), "load-adapter": lambda: _adapter(ctx, load=True),
+            "list-adapters": lambda: _list_adapters(ctx), "deploy": lambda: _deploy(ctx, number),
+            "scale": lambda: _scale(ctx, number), "status": lambda: _status(ctx)}
+    named = re.findall(r"\b(?:named|called|from|on|for|of|serving)\s+(\S+)", ctx.text)
+    slots = {"namespace": _namespace(ctx), "workload": ctx.entities.workload, "replicas": number, "named": named,
+             "number_word": [w for w, n in NUMBER_WORDS.items() if n == number]}
+    return decide(ctx, AGENT, [reading(ctx, AGENT, intent, slots, VOCAB[intent], acts[intent])], ASK)
 
 
 def _number(ctx: AgentContext) -> int | None:
@@ -49,7 +79,11 @@ def _number(ctx: AgentContext) -> int | None:
 
 
 def _namespace(ctx: AgentContext) -> str:
-    return ctx.namespace or "default"
+    """The namespace the request names ("in namespace models", even one that does not exist yet), else the
+    context's, else default."""
+    from agents.resource_text import namespace_of
+
+    return namespace_of(ctx.text) or ctx.namespace or "default"
 
 
 def _servers(ctx: AgentContext) -> list[dict]:
