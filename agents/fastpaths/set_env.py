@@ -1,0 +1,134 @@
+"""Set or remove environment variables on a workload's container ("add LOG_LEVEL=debug to web", "unset DEBUG on api").
+
+Why its own fast path: "add one env var to a Deployment" was answered "I found nothing wrong". The change is a JSON
+patch at exact indices of the live env list (guarded by `test` ops, so a list that moved under us fails the dry run
+rather than editing the wrong entry), the goal is each variable at its index with the asked value (or gone), and the
+rollout must become healthy or the change is undone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.fastpaths import register
+from agents.fastpaths._words import (
+    COMMON,
+    cite,
+    container,
+    containers,
+    expect,
+    has,
+    healthy,
+    mutation,
+    namespace,
+    one,
+    resolve,
+    template_path,
+)
+from agents.state import AgentResult
+from tools.k8s.client import KubeError
+from tools.k8s.kinds import WORKLOADS
+
+AGENT = "resources"
+TRIGGERS = ("env", "environment", "variable", "variables", "envvar", "var", "vars")
+_PAIR = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
+_TO = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s+(?:to|as)\s+(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
+_REMOVE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:remove|unset|delete|drop|get rid of)\b", re.I)
+
+
+def _value(v: str) -> str:
+    v = v.strip()
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".")
+
+
+class SetEnv:
+    agent = AGENT
+    intent = "set-env"
+    vocabulary = frozenset("""env environment variable variables envvar var vars value values add set put update change
+        inject define configure remove unset delete drop rid to as on in into container containers deployment deploy
+        statefulset sts daemonset new another""".split()) | COMMON
+
+    def match(self, ctx: Any) -> dict[str, Any] | None:
+        text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
+        upper_pairs = _PAIR.findall(text) and all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", k) for k, _ in _PAIR.findall(text))
+        if not has(ctx, *TRIGGERS) and not upper_pairs:  # MODE=prod is an env var; app=web could be a label
+            return None
+        remove = bool(_REMOVE.search(text))
+        said_pairs: list[str] = []
+        if remove:
+            names = [n for n in re.findall(r"\b([A-Z_][A-Z0-9_]{1,})\b", text)]
+            if not names or _PAIR.search(text):
+                return None
+            env: dict[str, str | None] = {n: None for n in dict.fromkeys(names)}
+        else:
+            pairs = _PAIR.findall(text) or _TO.findall(text)
+            if not pairs:
+                return None
+            env = {k: _value(v) for k, v in pairs}
+            said_pairs = [f"{k}={v}" for k, v in pairs]
+        found = one(resolve(ctx, WORKLOADS, namespace(ctx), skip={k.lower() for k in env}))
+        if found is None:
+            return None
+        kind, obj, word = found
+        picked = container(ctx, obj, kind)
+        if picked is None:
+            return None
+        return {"kind": kind, "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
+                "container": picked[1]["name"], "index": picked[0], "env": env, "said": [word, *said_pairs]}
+
+    def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
+        kind, ns, name, cname, ci = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
+        try:
+            obj = ctx.kube.get(kind, ns, name)
+        except KubeError as e:
+            return AgentResult(AGENT, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
+        cs = containers(obj, kind)
+        if ci >= len(cs) or cs[ci].get("name") != cname:
+            return AgentResult(AGENT, f"I did not act: {cite(kind, ns, name)} changed while I read it; ask again.")
+        live = list(cs[ci].get("env") or [])
+        base = "/" + template_path(kind).replace(".", "/") + f"/containers/{ci}"
+        gpath = f"{template_path(kind)}.containers.{ci}.env"
+        evidence = [f"{cite(kind, ns, name)} container {cname} env: " +
+                    (", ".join(f"{e['name']}={e.get('value', '<from ' + str(list(e.get('valueFrom') or {})) + '>')}"
+                               for e in live) or "none")]
+        final = [dict(e) for e in live]
+        for key, value in slots["env"].items():
+            at = next((i for i, e in enumerate(final) if e.get("name") == key), None)
+            if value is None:
+                if at is not None:
+                    final.pop(at)
+            elif at is None:
+                final.append({"name": key, "value": value})
+            else:
+                final[at] = {"name": key, "value": value}
+        if final == live:
+            said = ", ".join(f"{k}={v}" if v is not None else f"no {k}" for k, v in slots["env"].items())
+            return AgentResult(AGENT, f"Already so: container {cname} of {cite(kind, ns, name)} has {said}. Nothing to "
+                                      "change.", evidence, data={"already": True})
+        # Guard every index we rely on, then put the list in its final form.
+        ops: list[dict[str, Any]] = [{"op": "test", "path": f"{base}/env/{i}/name", "value": e["name"]}
+                                     for i, e in enumerate(live)]
+        ops.append({"op": "add", "path": f"{base}/env", "value": final})
+        goal = []
+        for key, value in slots["env"].items():
+            at = next((i for i, e in enumerate(final) if e.get("name") == key), None)
+            if value is None:
+                goal += [expect(kind, ns, name, f"{gpath}.{i}.name", e["name"]) for i, e in enumerate(final)]
+                goal.append(expect(kind, ns, name, f"{gpath}.{len(final)}", None, "missing"))
+            else:
+                goal += [expect(kind, ns, name, f"{gpath}.{at}.name", key),
+                         expect(kind, ns, name, f"{gpath}.{at}.value", value)]
+        goal = list({repr(g): g for g in goal}.values())
+        sets = [f"{k}={v}" for k, v in slots["env"].items() if v is not None]
+        drops = [k for k, v in slots["env"].items() if v is None]
+        what = "; ".join(p for p in ((f"set {', '.join(sets)}" if sets else ""),
+                                     (f"remove {', '.join(drops)}" if drops else "")) if p)
+        m = mutation("patch", kind, ns, name, goal, f"env of container {cname}: {what}", body=ops, patch_type="json",
+                     verify=healthy(kind, ns, name))
+        return AgentResult(AGENT, f"Proposed: in container {cname} of {cite(kind, ns, name)}, {what} (a rolling "
+                                  "restart follows; the change is undone if the rollout does not become healthy).",
+                           evidence, [m])
+
+
+register(SetEnv())
