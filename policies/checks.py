@@ -146,19 +146,30 @@ def _cond(op: str, key: str, values: list[str]) -> Condition:
     return Condition(parsed, key, tuple(values))
 
 
-def outsider_conditions(account: str, anonymous: bool) -> list[Condition]:
-    """What is true of an outsider's (or an anonymous caller's) request context, as conditions."""
+_OWN_KEYS = ("aws:SourceVpc", "aws:SourceVpce", "aws:userid", "aws:PrincipalServiceName")
+
+
+def outsider_conditions(account: str, anonymous: bool, org: str | None = "", exact_arn: str | None = None
+                        ) -> list[Condition]:
+    """What is true of an outsider's (or an anonymous caller's) request context, as conditions: its own
+    account (and principal ARN in it: `exact_arn`, or any), its own VPCs and endpoints, no source ARN or
+    account (it calls directly). `org`: its organization ("" a fresh one, None: any, the trusted one
+    included — when only an account is trusted)."""
     fresh = f"kubesage-outsider-{account}"
     out = [_cond("Null", k, ["true"]) for k in ("aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner")]
-    out += [_cond("StringEqualsIfExists", k, [fresh]) for k in
-            ("aws:PrincipalOrgID", "aws:SourceVpc", "aws:SourceVpce", "aws:userid", "aws:PrincipalServiceName")]
-    out.append(_cond("ForAllValues:StringLike", "aws:PrincipalOrgPaths", [f"{fresh}/*"]))
+    out += [_cond("StringEqualsIfExists", k, [fresh]) for k in _OWN_KEYS]
+    if org is not None:
+        org = org or fresh
+        out.append(_cond("StringEqualsIfExists", "aws:PrincipalOrgID", [org]))
+        out.append(_cond("ForAllValues:StringLike", "aws:PrincipalOrgPaths", [f"{org}/*"]))
     out.append(_cond("BoolIfExists", "aws:PrincipalIsAWSService", ["false"]))
     if anonymous:
         out += [_cond("Null", k, ["true"]) for k in ("aws:PrincipalArn", "aws:PrincipalAccount")]
     else:
         out.append(_cond("StringEquals", "aws:PrincipalAccount", [account]))
-        out.append(_cond("ArnLike", "aws:PrincipalArn", [f"arn:aws:iam::{account}:*", f"arn:aws:sts::{account}:*"]))
+        arns = [exact_arn.replace("*", "${*}").replace("?", "${?}")] if exact_arn else [
+            f"arn:aws:iam::{account}:*", f"arn:aws:sts::{account}:*"]
+        out.append(_cond("ArnLike", "aws:PrincipalArn", arns))
     return out
 
 

@@ -42,9 +42,10 @@ def ensure_installed(prefix: Path = PREFIX) -> Path:
 
 def simulate(cases: list[dict[str, Any]], prefix: Path = PREFIX) -> list[Any]:
     """Decisions ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied", or {"error": ...}) for each case."""
-    payload = [{"policy": c["policy"], "kind": c.get("kind", "identity"), "action": c["request"]["action"],
-                "resource": c["request"]["resource"], "principal": c["request"].get("principal"),
-                "context": c["request"].get("context", {})} for c in cases]
+    payload = [{**{k: v for k, v in c.items() if k != "request"}, "kind": c.get("kind", "identity"),
+                "action": c["request"]["action"], "resource": c["request"]["resource"],
+                "principal": c["request"].get("principal"), "context": c["request"].get("context", {})}
+               for c in cases]
     proc = subprocess.run(["node", str(SCRIPT), str(prefix)], input=json.dumps(payload), capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:

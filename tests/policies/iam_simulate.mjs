@@ -2,6 +2,8 @@
 // writes one decision per case as JSON on stdout. Usage: node iam_simulate.mjs <npm prefix>
 //
 // A case: {"policy": {...}, "kind": "identity"|"resource", "action": "s3:GetObject",
+//          (kind "account": "identityPolicies", "serviceControlPolicies", "resourcePolicy",
+//           "permissionBoundaryPolicies", "sessionPolicy", "resourceAccount" instead of "policy")
 //          "resource": "arn:...", "principal": "arn:...", "context": {"key": "value" | ["v", ...]}}
 // A decision: "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | {"error": ...}
 import { createRequire } from 'node:module'
@@ -23,11 +25,15 @@ function accountOf(arn) {
 const out = []
 for (const c of cases) {
   const principal = c.principal || 'arn:aws:iam::111122223333:user/diff-tester'
+  // account mode (c.kind === 'account'): the caller gives every policy that applies
+  const account = c.kind === 'account'
   const simulation = {
-    identityPolicies: c.kind === 'resource' ? [] : [{ name: 'policy', policy: c.policy }],
-    serviceControlPolicies: [],
+    identityPolicies: account ? c.identityPolicies : c.kind === 'resource' ? [] : [{ name: 'policy', policy: c.policy }],
+    serviceControlPolicies: account ? c.serviceControlPolicies || [] : [],
     resourceControlPolicies: [],
-    resourcePolicy: c.kind === 'resource' ? c.policy : undefined,
+    resourcePolicy: account ? c.resourcePolicy || undefined : c.kind === 'resource' ? c.policy : undefined,
+    permissionBoundaryPolicies: account && c.permissionBoundaryPolicies ? c.permissionBoundaryPolicies : undefined,
+    sessionPolicy: account && c.sessionPolicy ? c.sessionPolicy : undefined,
     request: {
       action: c.action,
       principal,
