@@ -60,16 +60,18 @@ class _Query:
     unless pinned, resource), combining the policies as `policies.account.decide_in_account` does."""
 
     def __init__(self, account: Account, principal: AccountPrincipal, resources: list[AccountResource],
-                 identities: list[NamedPolicy], seeds: list[Request], probes: list[Statement] = ()) -> None:
+                 identities: list[NamedPolicy], seeds: list[Request], probes: list[Statement] = (),
+                 session: NamedPolicy | None = None) -> None:
         self.account, self.principal, self.resources = account, principal, resources
         self.scps = [s.policy for s in account.scps] if principal.account == account.account_id else []
+        self.session = session.policy if session else None
         self.boundary = principal.boundary.policy if principal.boundary else None
         self.identities = [i.policy for i in identities]
         self.splits = [split_resource_policy(as_seen_by(principal, r.policy.policy)) if r.policy else None
                        for r in resources]
         self.cover = [Statement("Allow", ("*",), resources=r.covers) for r in resources]
         self.probe = Policy(tuple(self.cover) + tuple(probes), "2012-10-17")
-        everything = [*self.scps, *self.identities, self.probe,
+        everything = [*self.scps, *self.identities, self.probe, *([self.session] if self.session else []),
                       *([self.boundary] if self.boundary else []),
                       *[p for sp in self.splits if sp for p in sp]]
         read = set().union(*(p.context_keys() for p in everything))
@@ -87,9 +89,11 @@ class _Query:
     def allowed(self, identity: Policy) -> z3.BoolRef:
         enc = self.enc
         inside = [enc.statement(c, self.probe) for c in self.cover]
-        deny = [enc.denies_explicitly(p) for p in (*self.scps, identity, *([self.boundary] if self.boundary else []))]
+        deny = [enc.denies_explicitly(p) for p in (*self.scps, identity, *([self.boundary] if self.boundary else []),
+                                                   *([self.session] if self.session else []))]
         deny += [z3.And(i, enc.denies_explicitly(sp[0])) for i, sp in zip(inside, self.splits, strict=False) if sp]
-        guards = z3.And([self._allow(p) for p in self.scps] or [z3.BoolVal(True)])
+        guards = z3.And([self._allow(p) for p in (*self.scps, *([self.session] if self.session else []))]
+                        or [z3.BoolVal(True)])
         bounded = self._allow(self.boundary) if self.boundary else z3.BoolVal(True)
         identity_ok = z3.And(self._allow(identity), guards, bounded)
         kms = [i for i, r in zip(inside, self.resources, strict=False) if r.service == "kms"]
@@ -141,14 +145,15 @@ def _candidate(account: Account, p: AccountPrincipal, action: str, resource: str
 
 
 def can(account: Account, principal: AccountPrincipal, action: str, resource: str,
-        timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Answer:
-    """Can `principal` do `action` on `resource` in some context? Proven either way."""
+        session: NamedPolicy | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Answer:
+    """Can `principal` (in a session limited by `session`, if given) do `action` on `resource` in some
+    context? Proven either way."""
     checkpoint("an account question")
     if not _candidate(account, principal, action, resource):
         return Answer(principal.arn, False, proof="no statement of its policies or the resource's can match")
     res = account.resource_for(resource)
     seed = Request(action, resource, principal.arn)
-    q = _Query(account, principal, [res] if res else [], [merged_identity(principal)], [seed])
+    q = _Query(account, principal, [res] if res else [], [merged_identity(principal)], [seed], session=session)
     pins = [q.req.action.equals(action.lower()), q.req.resource.equals(resource)]
     sat, model = solve(q.domain + pins + [q.allowed(q.identities[0])], timeout_ms)
     if sat == z3.unsat:
@@ -157,7 +162,7 @@ def can(account: Account, principal: AccountPrincipal, action: str, resource: st
         raise TimeoutError(f"Z3 could not decide whether {principal.arn} can {action} on {resource}")
     x = q.req.concretize(model)
     x = with_identity(account, principal, replace(x, action=action, resource=resource))
-    d = decide_in_account(account, principal, x)
+    d = decide_in_account(account, principal, x, session)
     if not d.allowed:
         raise AssertionError(f"evaluator refuses Z3's request {x.describe()}; please report it")
     return Answer(principal.arn, True, x, d.responsible, proof=f"allowed through the {d.path} path")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from evals.iam_bench.simulator import simulate
-from policies.account import Account, AccountPrincipal, decide_in_account, with_identity
+from policies.account import Account, AccountPrincipal, NamedPolicy, decide_in_account, with_identity
 from policies.model import Request
 from policies.parser import policy_to_json
 
@@ -47,7 +47,8 @@ def grid(account: Account) -> list[tuple[AccountPrincipal, Request]]:
             for p in account.principals for a, res in targets(account) for ctx in CONTEXTS]
 
 
-def simulator_case(account: Account, principal: AccountPrincipal, request: Request) -> dict[str, Any]:
+def simulator_case(account: Account, principal: AccountPrincipal, request: Request,
+                   session: NamedPolicy | None = None) -> dict[str, Any]:
     resource = account.resource_for(request.resource)
     scps = account.scps if principal.account == account.account_id else []
     return {
@@ -60,14 +61,16 @@ def simulator_case(account: Account, principal: AccountPrincipal, request: Reque
                                                   for i, s in enumerate(scps)]}] if scps else []),
         "resourcePolicy": policy_to_json(resource.policy.policy) if resource and resource.policy else None,
         "resourceAccount": resource.account if resource else account.account_id,
+        "sessionPolicy": policy_to_json(session.policy) if session else None,
         "request": request.to_json(),
     }
 
 
-def cross_check(account: Account, requests: list[tuple[AccountPrincipal, Request]]) -> dict[str, Any]:
+def cross_check(account: Account, requests: list[tuple[AccountPrincipal, Request]],
+                session: NamedPolicy | None = None) -> dict[str, Any]:
     """Decide every request both ways; return the counts and the disagreements (with both decisions)."""
-    ours = [decide_in_account(account, p, r) for p, r in requests]
-    theirs = simulate([simulator_case(account, p, r) for p, r in requests])
+    ours = [decide_in_account(account, p, r, session) for p, r in requests]
+    theirs = simulate([simulator_case(account, p, r, session) for p, r in requests])
     disagreements, errors = [], []
     for (p, r), d, t in zip(requests, ours, theirs, strict=False):
         if isinstance(t, dict):

@@ -13,8 +13,8 @@ from evals.iam_bench.account import ACCOUNT, ORG, PARTNER, SCP, build_moto_accou
 from evals.iam_bench.account_check import CONTEXTS, cross_check, grid, simulator_case, targets
 from evals.iam_bench.simulator import simulate
 from policies import parse_policy
-from policies.account import account_from_snapshot, decide_in_account
-from policies.account_questions import is_public, new_access, outside_access, unused_actions, who_can
+from policies.account import NamedPolicy, account_from_snapshot, decide_in_account
+from policies.account_questions import can, is_public, new_access, outside_access, unused_actions, who_can
 from policies.model import Request
 from tools.iam_account import read_account
 
@@ -90,6 +90,22 @@ def test_who_can_is_proven_and_cross_checked(moto_account):
     assert not allowed("user/kms-user", "kms:Decrypt", arns["key:closed"])       # key policy does not delegate
     assert allowed("role/kms-admin", "kms:Decrypt", arns["key:closed"])
     assert not allowed("user/intern", "kms:Decrypt", arns["key:delegating"])      # NotAction kms:*
+
+
+def test_session_policies_limit_roles(moto_account):
+    account, _arns, _ = moto_account
+    session = NamedPolicy("session", parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/red/*"}]}))
+    roles = [p for p in account.principals if p.kind == "role"]
+    requests = [(p, r) for p, r in grid(account) if p in roles]
+    result = cross_check(account, requests, session)
+    assert result["errors"] == [] and result["disagreements"] == [] and result["allowed"] > 0
+    ci = account.principal("ci")
+    assert can(account, ci, "s3:GetObject", "arn:aws:s3:::scratch/a", session).allowed
+    assert not can(account, ci, "s3:PutObject", "arn:aws:s3:::scratch/a", session).allowed
+    assert not can(account, ci, "s3:GetObject", "arn:aws:s3:::reports/red/a", session).allowed
+    assert can(account, ci, "s3:PutObject", "arn:aws:s3:::scratch/a").allowed
 
 
 def test_outside_and_public_questions(moto_account):
