@@ -51,7 +51,6 @@ TOOLSETS: dict[str, tuple[str, ...]] = {
     "scaling": ("get", "list", "describe", "top", "scale", "create_hpa", "patch"),
     "resources": tuple(n.removeprefix("k8s_") for n in ALL_TOOLS),
 }
-OBSERVATION_TOKENS = 3000  # the most one tool result may add to the conversation
 INVALID_REPLY = "invalid_reply"  # the pseudo-call a shim reply that is not the asked JSON becomes
 
 
@@ -70,6 +69,8 @@ class Budget:
     max_tokens: int = 40_000
     wall_s: float = 120.0
     max_repeats: int = 2
+    observation_tokens: int = 3000  # the most one tool result may add to the conversation
+    completion_tokens: int = 512  # per model call
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Budget:
@@ -134,7 +135,7 @@ class _Run:
         from llm.request import ChatRequest
 
         common = {"category": "agent", "principal": self.principal, "policy": self.policy, "use_cache": False,
-                  "max_tokens": 512}
+                  "max_tokens": self.budget.completion_tokens}
         if self.shim:
             return ChatRequest(messages=messages, schema=shim_schema(self.tools.values()), schema_name="step",
                                **common)
@@ -221,8 +222,8 @@ class _Run:
         t0 = time.perf_counter()
         result: ToolResult = tool.call(self.kube, args)
         self.tool_ms += (time.perf_counter() - t0) * 1000
-        if estimate_tokens(result.text) > OBSERVATION_TOKENS:
-            result = cut_text(result, OBSERVATION_TOKENS)
+        if estimate_tokens(result.text) > self.budget.observation_tokens:
+            result = cut_text(result, self.budget.observation_tokens)
         record["error"] = result.text if result.error else None
         if result.mutations:
             self.mutations.extend(result.mutations)
