@@ -132,3 +132,13 @@ def test_compare_two_runs(report, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "kubesage.cli", "eval", "compare", str(report), str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "not an eval report" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_verdicts_in_the_report(report):
+    assert _case(report, "e2e-scale-approved")["verdict"] == "pass"
+    wrong = _case(report, "e2e-metrics-wrong-expectation")
+    assert wrong["verdict"] == "wrong" and "no-such-pod-name" in wrong["verdict_reason"]  # a false answer, no abstention
+    v = json.loads((report / "summary.json").read_text())["verdicts"]
+    assert (v["overall"]["pass"], v["overall"]["abstain"], v["overall"]["wrong"]) == (2, 0, 1)
+    assert [w["id"] for w in v["wrong"]] == ["e2e-metrics-wrong-expectation"]
+    assert "## Wrong" in (report / "summary.md").read_text()
