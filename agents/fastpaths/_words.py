@@ -296,3 +296,28 @@ def cite(kind: str, ns: str | None, name: str) -> str:
 def digits(text: str) -> str:
     """The request with number words as digits ("between two and eight" → "between 2 and 8")."""
     return re.sub(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", lambda m: str(NUMBER_WORDS[m.group(1)]), norm(text))
+
+
+def resources_said(ctx: Any, skip: Iterable[str] = ()) -> list[str]:
+    """The API resources (plural, `pods/log` for logs) the request names by word, in order; a hyphenated name like
+    `fp-role` or `pod-reader` is a name, not a resource, and the words of "service account" and "namespace X" say
+    who and where."""
+    from agents.entities import RESOURCES
+
+    ws = [w for w in words(ctx) if w not in set(skip)]
+    out: list[str] = []
+    i = 0
+    while i < len(ws):
+        pair = f"{ws[i]} {ws[i + 1]}" if i + 1 < len(ws) else ""
+        if pair in ("service account", "service accounts", "role binding", "role bindings"):
+            i += 2
+            continue
+        res = RESOURCES.get(pair) if pair in RESOURCES else RESOURCES.get(ws[i])
+        if ws[i] in ("namespace",) or (ws[i] == "namespaces" and i and ws[i - 1] in ("all", "every", "across")):
+            res = None
+        if res and res not in out and res not in ("roles", "rolebindings", "serviceaccounts"):
+            out.append(res)
+        i += 2 if pair in RESOURCES else 1
+    if "pods/log" in out and "pods" in out and re.search(r"\bpods?\s+logs?\b", norm(ctx.text)):
+        out.remove("pods")
+    return out

@@ -26,6 +26,7 @@ from agents.fastpaths._words import (
     norm,
     one,
     resolve,
+    resources_said,
 )
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
@@ -82,21 +83,6 @@ def _verbs(ctx: Any) -> tuple[list[str], list[str]]:
     return [v for v in ALL + ("deletecollection",) if v in found], said
 
 
-def _resources(ctx: Any, subject: str) -> list[str]:
-    # "service account", the subject's own name and "in namespace X" / "all namespaces" say who and where, not what
-    low = re.sub(r"\bservice\s*accounts?\b|\b" + re.escape(subject) + r"\b|\bnamespace\b|\b(?:all|every|across)\s+"
-                 r"namespaces\b", " ", norm(ctx.text))
-    out = []
-    for phrase, res in sorted(RESOURCES.items(), key=lambda x: -len(x[0])):
-        if re.search(rf"\b{re.escape(phrase)}\b", low) and res not in out and res not in ("roles", "rolebindings",
-                                                                                           "serviceaccounts"):
-            out.append(res)
-            low = re.sub(rf"\b{re.escape(phrase)}\b", " ", low)
-    if re.search(r"\bpod\s+logs?\b", norm(ctx.text)) and "pods/log" in out and "pods" in out:
-        out.remove("pods")
-    return out
-
-
 class GrantAccess:
     agent = AGENT
     intent = "grant-access"
@@ -122,7 +108,7 @@ class GrantAccess:
         if subject is None:
             return None
         verbs, said_verbs = _verbs(ctx)
-        resources = _resources(ctx, subject["name"])
+        resources = resources_said(ctx, skip={subject["name"], ns})
         if not verbs or not resources:
             return None
         if not cluster and any(r in ("nodes", "namespaces") for r in resources):
@@ -137,7 +123,7 @@ class GrantAccess:
         role_kind, bind_kind = ("Role", "RoleBinding") if ns else ("ClusterRole", "ClusterRoleBinding")
         short = "read" if set(verbs) == set(READ) else "-".join(verbs) if len(verbs) <= 2 else "edit"
         name = slots["role"] or f"{subj['name']}-{'-'.join(r.replace('/', '-') for r in resources)}-{short}"[:63]
-        user, groups = _identity(subj)
+        user, groups = identity(subj)
         where = f"in namespace {ns}" if ns else "cluster-wide"
         evidence, already, cannot_now = [], True, []
         try:
@@ -177,7 +163,7 @@ class GrantAccess:
                                   "Nothing broader.", evidence, muts)
 
 
-def _identity(subj: dict[str, Any]) -> tuple[str, list[str]]:
+def identity(subj: dict[str, Any]) -> tuple[str, list[str]]:
     """The user and groups a SubjectAccessReview uses for a binding subject."""
     if subj["kind"] == "ServiceAccount":
         return (f"system:serviceaccount:{subj['namespace']}:{subj['name']}",
