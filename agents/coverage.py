@@ -149,7 +149,7 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     for ph in _phrases(vocabulary):
         n = len(ph)
         for i in range(len(words) - n + 1):
-            if words[i:i + n] == ph:
+            if all(w == p or w == p + "s" or w == p + "es" for w, p in zip(words[i:i + n], ph, strict=True)):
                 for j in range(i, i + n):
                     in_phrase[j] = True
     used, unused = [], []
