@@ -136,22 +136,33 @@ def _might(st: Statement, action: str, resource: str, principal: str) -> bool:
     return True
 
 
-def _candidate(account: Account, p: AccountPrincipal, action: str, resource: str) -> bool:
-    res = account.resource_for(resource)
+def _candidate(account: Account, p: AccountPrincipal, action: str, resource: str,
+               res: AccountResource | None) -> bool:
     own = any(s.allow and _might(s, action, resource, p.arn) for np in p.policies for s in np.policy.statements)
     granted = res is not None and res.policy is not None and any(
         s.allow and _might(s, action, resource, p.arn) for s in res.policy.policy.statements)
     return own or granted
 
 
+_UNSET = AccountResource("", "")
+
+
 def can(account: Account, principal: AccountPrincipal, action: str, resource: str,
-        session: NamedPolicy | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Answer:
+        session: NamedPolicy | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        res: AccountResource | None = _UNSET) -> Answer:
     """Can `principal` (in a session limited by `session`, if given) do `action` on `resource` in some
-    context? Proven either way."""
+    context? Proven either way. (`res`: the resource governing `resource`, when the caller looked it up.)"""
     checkpoint("an account question")
-    if not _candidate(account, principal, action, resource):
+    if res is _UNSET:
+        res = account.resource_for(resource)
+    if not _candidate(account, principal, action, resource, res):
         return Answer(principal.arn, False, proof="no statement of its policies or the resource's can match")
-    res = account.resource_for(resource)
+    # fast path: allowed without any chosen context (the evaluator's answer is the witness)
+    plain = Request.make(action, resource, principal.arn)
+    d = decide_in_account(account, principal, plain, session)
+    if d.allowed:
+        return Answer(principal.arn, True, with_identity(account, principal, plain), d.responsible,
+                      proof=f"allowed through the {d.path} path (in every context that sets no other key)")
     seed = Request(action, resource, principal.arn)
     q = _Query(account, principal, [res] if res else [], [merged_identity(principal)], [seed], session=session)
     pins = [q.req.action.equals(action.lower()), q.req.resource.equals(resource)]
@@ -170,7 +181,8 @@ def can(account: Account, principal: AccountPrincipal, action: str, resource: st
 
 def who_can(account: Account, action: str, resource: str) -> list[Answer]:
     """Every principal of the account, with its proven answer for `action` on `resource`."""
-    return [can(account, p, action, resource) for p in account.principals]
+    res = account.resource_for(resource)
+    return [can(account, p, action, resource, res=res) for p in account.principals]
 
 
 def outside_access(account: Account, resource: str, action: str | None = None,
@@ -255,6 +267,10 @@ def new_access(account: Account, policy_name: str, new: Policy,
         swapped = replace(p, policies=tuple(NamedPolicy(np.name, new) if np.name == policy_name else np
                                             for np in p.policies))
         new_id = merged_identity(swapped)
+        quick = _identity_difference(account, p, swapped, old_id, new_id, timeout_ms)
+        if quick is not None:
+            out.append(quick)
+            continue
         q = _Query(account, p, account.resources, [old_id, new_id], [Request("s3:GetObject", "*", p.arn)])
         sat, model = solve(q.domain + [q.allowed(new_id.policy), z3.Not(q.allowed(old_id.policy))], timeout_ms)
         if sat == z3.unsat:
@@ -268,6 +284,33 @@ def new_access(account: Account, policy_name: str, new: Policy,
             raise AssertionError(f"evaluator refuses Z3's request {x.describe()}; please report it")
         out.append(Answer(p.arn, True, x, after.responsible, proof="new access (confirmed by the evaluator)"))
     return out
+
+
+def _identity_difference(account: Account, p: AccountPrincipal, swapped: AccountPrincipal, old_id: NamedPolicy,
+                         new_id: NamedPolicy, timeout_ms: int, tries: int = 4) -> Answer | None:
+    """The identity path alone first (no resource policies in the formula): if the new identity policies
+    allow nothing the old ones do not (with the same SCPs and boundary) and lift no Deny, nothing new can be
+    allowed on any path (resource policies add the same direct grants to both, or delegate to the identity
+    path, and an explicit Deny blocks every path): a proof.
+    Otherwise a difference the evaluator confirms on the whole account is the answer. None: undecided
+    here (the caller builds the full formula)."""
+    q = _Query(account, p, [], [old_id, new_id], [Request("s3:GetObject", "*", p.arn)])
+    lifted = z3.And(z3.Not(q.enc.denies_explicitly(new_id.policy)), q.enc.denies_explicitly(old_id.policy))
+    # either the identity path grows, or a Deny is lifted (which could unblock a resource-policy grant)
+    cons = q.domain + [z3.Or(z3.And(q.allowed(new_id.policy), z3.Not(q.allowed(old_id.policy))), lifted)]
+    for _ in range(tries):
+        sat, model = solve(cons, timeout_ms)
+        if sat == z3.unsat:
+            return Answer(p.arn, False, proof="Z3 proved its identity policies allow nothing new and lift no "
+                          "Deny (unsat), so no path can")
+        if sat != z3.sat:
+            return None
+        x = with_identity(account, p, q.req.concretize(model))
+        after, before = decide_in_account(account, swapped, x), decide_in_account(account, p, x)
+        if after.allowed and not before.allowed:
+            return Answer(p.arn, True, x, after.responsible, proof="new access (confirmed by the evaluator)")
+        cons.append(z3.Not(z3.And(q.req.action.equals(x.action.lower()), q.req.resource.equals(x.resource))))
+    return None
 
 
 @dataclass

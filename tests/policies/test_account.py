@@ -152,3 +152,20 @@ def test_new_access_and_unused_actions(moto_account):
     for ctx in CONTEXTS:
         r = Request.make("s3:PutObject", "arn:aws:s3:::scratch/2024/file.txt", op.arn, ctx)
         assert decide_in_account(account, op, r).allowed
+
+
+def test_lifting_a_deny_is_new_access_through_a_resource_policy():
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}
+    snapshot = {"account_id": ACCOUNT, "principals": [
+        {"arn": f"arn:aws:iam::{ACCOUNT}:user/u", "kind": "user", "policies": [{"name": "guard", "document": deny}]}],
+        "resources": [{"arn": "arn:aws:s3:::site", "policy": {"name": "site", "document": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                   "Resource": "arn:aws:s3:::site/*"}]}}}]}
+    account = account_from_snapshot(snapshot)
+    empty = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]})
+    (answer,) = new_access(account, "guard", empty)
+    assert answer.allowed and answer.request.action == "s3:GetObject" and "site" in answer.request.resource
+    (same,) = new_access(account, "guard", parse_policy(deny))
+    assert not same.allowed and "unsat" in same.proof
