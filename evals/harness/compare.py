@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from evals.harness.report import failure_reason, load_report
+from evals.harness.verdict import classify
+
+
+def _verdict(rec: dict[str, Any]) -> str:
+    """A record's verdict (reports written before verdicts existed: classified now)."""
+    return rec.get("verdict") or classify(rec)[0]
 
 
 def compare(a_dir: str, b_dir: str) -> dict[str, Any]:
@@ -22,6 +28,10 @@ def compare(a_dir: str, b_dir: str) -> dict[str, Any]:
                                                   "delta": round(sb["pass_rate"] - sa["pass_rate"], 4)},
             "domains": dom, "fixed": fixed,
             "broken": [{"id": i, "reason": failure_reason(cb[i])} for i in broken],
+            "verdicts": {side: {v: sum(1 for r in recs.values() if _verdict(r) == v) for v in ("pass", "abstain", "wrong")}
+                         for side, recs in (("a", ca), ("b", cb))},
+            "newly_wrong": [{"id": i, "was": _verdict(ca[i]), "reason": cb[i].get("verdict_reason") or failure_reason(cb[i])}
+                            for i in sorted(set(ca) & set(cb)) if _verdict(cb[i]) == "wrong" and _verdict(ca[i]) != "wrong"],
             "only_in_a": sorted(set(ca) - set(cb)), "only_in_b": sorted(set(cb) - set(ca)),
             "latency_p50": {"a": sa["latency_s"]["p50"], "b": sb["latency_s"]["p50"]},
             "cloud_share": {"a": sa["llm"]["cloud_share"], "b": sb["llm"]["cloud_share"]}}
@@ -39,6 +49,11 @@ def render(diff: dict[str, Any]) -> str:
         delta = "—" if v["delta"] is None else f"{100 * v['delta']:+.1f}"
         lines.append(f"{d:<16}{pct(v['a']):>8}{pct(v['b']):>8}{delta:>9}")
     lines.append("")
+    va, vb = diff["verdicts"]["a"], diff["verdicts"]["b"]
+    lines.append("verdicts pass/abstain/wrong: " + "/".join(str(va[k]) for k in va) + " → "
+                 + "/".join(str(vb[k]) for k in vb))
+    lines.append(f"newly wrong in B ({len(diff['newly_wrong'])}):" + ("" if diff["newly_wrong"] else " none"))
+    lines += [f"  {w['id']} (was {w['was']}): {w['reason'][:200]}" for w in diff["newly_wrong"]]
     lines.append(f"fixed in B ({len(diff['fixed'])}): {', '.join(diff['fixed']) or 'none'}")
     lines.append(f"broken in B ({len(diff['broken'])}):" + ("" if diff["broken"] else " none"))
     lines += [f"  {b['id']}: {b['reason'][:200]}" for b in diff["broken"]]

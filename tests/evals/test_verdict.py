@@ -115,3 +115,21 @@ def test_eval_run_tag_keeps_only_tagged_cases(tmp_path, monkeypatch):
     assert seen == ["t2"]
     args.tag, args.report = ["nope"], str(tmp_path / "out2")
     assert cli_evals._run(args, None) == 2
+
+
+def test_compare_lists_cases_that_became_wrong(tmp_path):
+    from evals.harness.compare import compare, render
+    from evals.harness.report import write_report
+
+    def run(name: str, recs: list[dict]) -> str:
+        for r in recs:
+            r["verdict"], r["verdict_reason"] = classify(r)
+        write_report(tmp_path / name, recs, {"model_policy": "local-only"})
+        return str(tmp_path / name)
+
+    a = run("a", [_rec(cid="x", answer="I did not act."), _rec(passed=True, cid="y"), _rec(cid="z", answer="Done.")])
+    b = run("b", [_rec(cid="x", calls=[PATCH_OK]), _rec(passed=True, cid="y"), _rec(cid="z", answer="Done.")])
+    diff = compare(a, b)
+    assert diff["verdicts"] == {"a": {"pass": 1, "abstain": 1, "wrong": 1}, "b": {"pass": 1, "abstain": 0, "wrong": 2}}
+    assert [(w["id"], w["was"]) for w in diff["newly_wrong"]] == [("x", "abstain")]  # z was already wrong
+    assert "newly wrong in B (1):" in render(diff) and "x (was abstain)" in render(diff)
