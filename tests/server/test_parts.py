@@ -3,6 +3,8 @@ the new settings, and the Prometheus text."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kubesage import settings as settings_mod
@@ -45,7 +47,7 @@ def test_answer_cache_is_bounded():
 def test_token_auth():
     auth = TokenAuth({"s3cret": {"user": "alice", "groups": ["shop-devs"]}})
     who = auth.resolve("Bearer s3cret")
-    assert who.principal.user == "alice" and who.principal.groups == ("shop-devs",) and who.scope == "alice|shop-devs"
+    assert who.principal.user == "alice" and who.principal.groups == ("shop-devs",) and who.scope == json.dumps(["alice", ["shop-devs"]], separators=(",", ":"))
     for header in (None, "", "Basic s3cret", "Bearer", "Bearer s3cre", "Bearer s3cret2"):
         with pytest.raises(ApiError) as e:
             auth.resolve(header)
