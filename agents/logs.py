@@ -88,10 +88,13 @@ def _diagnose(ctx: AgentContext) -> AgentResult:
         evidence.extend(f"{f.name}: {e}" for e in f.evidence[:4])
         m = _mutation(getattr(f, "fix", None), f.suggested_fix or f.summary)
         if m is not None and (target or len(muts) < 1):
+            first = len(muts)
             muts.append(m)
             r = getattr(f, "restart", None)
             if isinstance(r, dict) and r.get("kind") and r.get("name"):
                 muts.append(_restart(r))
+            for x in muts[first:]:  # each finding's fix is its own plan: approved, verified and undone on its own
+                x.plan = f"{f.reason} {f.kind}/{f.namespace}/{f.name}"
             if f.kind in TARGETS:  # after the apply: wait until it is healthy, undo the fix when it is not
                 muts[-1].verify = {"kind": f.kind, "namespace": f.namespace, "name": f.name, "timeout_s": 90,
                                    "stable_s": 8}

@@ -9,6 +9,7 @@ from agents.context import AgentContext
 from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
+from tools.k8s.write_tools import subject_user
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -202,6 +203,10 @@ def _grant(ctx: AgentContext) -> AgentResult:
                "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": base}, "subjects": [subj]}
     muts = [Mutation("create", "Role", ns, base, body=role, why=f"least-privilege Role: {', '.join(verbs)} {resource}"),
             Mutation("create", "RoleBinding", ns, base, body=binding, why=f"bind {subj['name']} to Role {base}")]
+    who = subject_user(subj)
+    if who is not None and "/" not in resource:  # the goal: the subject can now do what was asked
+        muts[1].goal = [{"can": {"user": who[0], "groups": who[1], "verb": v, "resource": resource, "group": e.group,
+                                 "namespace": ns}, "value": True} for v in verbs]
     return AgentResult("rbac", f"Proposed: Role {ns}/{base} allowing {', '.join(verbs)} on {resource}, bound to "
                                f"{subj['kind']} {subj['name']}. Nothing broader.", mutations=muts)
 

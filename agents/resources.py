@@ -71,7 +71,7 @@ _V: dict[str, str] = {
         no has have start will not can failing it runs""",
 }
 _CONTAINER_WORDS = "cpu memory request requests limit limits resources container"
-_REFERENCED = ("Deployment", "StatefulSet", "DaemonSet", "Service", "ConfigMap", "Secret", "Pod",
+_REFERENCED = (*WORKLOADS, "Service", "ConfigMap", "Secret", "Pod",
                "PersistentVolumeClaim", "CronJob", "Job")
 ASK = ("Say one object and one thing to do with it, for example 'create a deployment api in shop running nginx:1.27 "
        "with 3 replicas', 'set the image of web in shop to nginx:1.28' or 'list the pods in shop'; a request that "
@@ -777,7 +777,9 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
     if s.replicas is not None and kind in SCALABLE:
         return AgentResult(AGENT, f"Proposed: set {_cite(kind, ns, name)} to {s.replicas} replicas.", [_cite(kind, ns, name)],
                            [Mutation("scale", kind, ns, name, body=s.replicas, why=f"{s.replicas} replicas as asked",
-                                     verify=_verify(kind, ns, name))])
+                                     verify=_verify(kind, ns, name), goal=[{
+                                         "kind": kind, "namespace": ns, "name": name, "path": "spec.replicas",
+                                         "op": "eq", "value": s.replicas}])])
     if not what:
         return AgentResult(AGENT, f"I understood you want to change {_cite(kind, ns, name)}, but not what. I can set "
                                   "the image, env vars, ConfigMap/Secret wiring, volume mounts, requests and limits, "
@@ -792,13 +794,32 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
         body["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
         what.append("zero-downtime rollout (maxUnavailable 0, maxSurge 1)")
     m = Mutation("patch", kind, ns, name, body=body, why="; ".join(what), verify=_verify(kind, ns, name))
-    if new_image:  # the request's own goal, checked after the apply: the container runs the asked image
-        i = next((i for i, x in enumerate(_template(obj, kind).get("containers") or []) if x["name"] == cname), 0)
-        spec_path = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(kind, "spec.template.spec")
-        m.goal = [{"kind": kind, "namespace": ns, "name": name, "path": f"{spec_path}.containers.{i}.image",
-                   "op": "eq", "value": new_image}]
+    # the request's own goal, checked after the apply: the container has what was asked (the image, env, resources…)
+    i = next((i for i, x in enumerate(_template(obj, kind).get("containers") or []) if x["name"] == cname), 0)
+    spec_path = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(kind, "spec.template.spec")
+    m.goal = _container_goal(kind, ns, name, f"{spec_path}.containers.{i}", patch_c) or None
     return AgentResult(AGENT, f"Proposed for {_cite(kind, ns, name)} (container {cname}): " + "; ".join(what) + ".",
                        [_cite(kind, ns, name)], [m])
+
+
+def _container_goal(kind: str, ns: str, name: str, path: str, patch_c: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a container edit asks, as goal assertions on the live object (quantities compare by value)."""
+    def at(sub: str, op: str, value: Any) -> dict[str, Any]:
+        return {"kind": kind, "namespace": ns, "name": name, "path": f"{path}.{sub}", "op": op, "value": value}
+
+    goal = [at("image", "eq", patch_c["image"])] if "image" in patch_c else []
+    for e in patch_c.get("env") or []:
+        goal.append(at("env", "not_contains", e["name"]) if e.get("$patch") == "delete" else
+                    at("env", "contains", {"name": e["name"], "value": e.get("value")}))
+    goal += [at("envFrom", "contains", ref) for ref in patch_c.get("envFrom") or []]
+    goal += [at("volumeMounts", "contains", {"name": v["name"], "mountPath": v["mountPath"]})
+             for v in patch_c.get("volumeMounts") or []]
+    goal += [at("ports", "contains", p) for p in patch_c.get("ports") or []]
+    for which, values in (patch_c.get("resources") or {}).items():
+        goal += [at(f"resources.{which}.{r}", "eq", q) for r, q in (values or {}).items()]
+    if "command" in patch_c:
+        goal.append(at("command", "eq", patch_c["command"]))
+    return goal
 
 
 def _qty(v: str) -> float:

@@ -21,11 +21,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from agents import metrics, rbac, scaling
-from agents.approvals import ApprovalRefused, Ledger, carry_out, crash_point, same_principal
+from agents.approvals import ApprovalRefused, Ledger, approved, carry_out, crash_point, same_principal
 from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
+from tools.k8s.goals import verdicts
+from tools.k8s.mutations import unchanged
 from tools.serving import load_adapter  # noqa: F401 - registers the serving tools' approved actions
 from tools.toolsmith.actions import run_registered  # noqa: F401 - and the toolsmith's (tools/k8s/actions.py)
 
@@ -133,6 +135,7 @@ class Supervisor:
                               "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
             first_pending = len(pending)
             new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
+            deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
             for m in res.mutations:
                 if self.read_only:
                     res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
@@ -148,8 +151,15 @@ class Supervisor:
                                    f"{m.namespace}/{m.name}, so I am not proposing it.")
                     self.audit.record(who, "propose", m.to_dict(), "refused: no rights", thread_id=thread_id)
                     continue
-                pending.append(kube.preview(m, new_ns).to_dict())
-            _undo_together(pending[first_pending:])
+                pm = kube.preview(m, new_ns, deleted)
+                if m.verb == "delete":
+                    deleted.add((m.kind, m.namespace, m.name))
+                if unchanged(pm):  # a change that changes nothing is not a fix: say so instead of proposing it
+                    res.answer += f"\nAlready so: {pm.describe()} would change nothing ({pm.why or 'as asked'}), so " \
+                                  "I am not proposing it."
+                    continue
+                pending.append(pm.to_dict())
+            pending[first_pending:] = _plans(pending[first_pending:])
             results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
@@ -164,47 +174,94 @@ class Supervisor:
         """Ask, then carry out the decision exactly once (agents/approvals.py: ledger, idempotent apply, one audit
         line), then the health wait. A run resumed after a crash reads the ledger instead of asking again."""
         pending = list(state["pending"])
-        m = Mutation.from_dict(pending[0])
-        approval_id = pending[0].get("approval_id") or _legacy_id(state, m)
+        size = _plan_size(pending)
+        plan = [Mutation.from_dict(p) for p in pending[:size]]
+        ids = [p.get("approval_id") or _legacy_id(state, m) for p, m in zip(pending, plan, strict=False)]
         who = state.get("principal") or {}
-        decision = interrupt({"type": "approval", "id": approval_id, "action": m.describe(), "why": m.why,
-                              "diff": m.diff, "dry_run_error": m.dry_run_error,
+        decision = interrupt({"type": "approval", "id": ids[0], **_asked(plan),
                               "principal": {"user": who.get("user"), "groups": list(who.get("groups") or [])}})
         crash_point("decided")
         principal = self._principal(state)
         thread_id = config["configurable"]["thread_id"]
-        entry, kube = carry_out(self.ledger, self.audit, lambda: self.kube_for(principal), approval_id, thread_id,
-                                who, m, decision)
-        outcome = {"action": m.describe(), "approval_id": approval_id, **entry.outcome}
-        if entry.state == "applied" and m.verify and "verified" not in entry.outcome:
-            outcome.update(self._verify(kube or self.kube_for(principal), m, who, thread_id))
-            entry.outcome = {k: v for k, v in outcome.items() if k not in ("action", "approval_id")}
-            self.ledger.put(entry)
+        entries, outcomes, kube = [], [], None
+        for m, aid in zip(plan, ids, strict=True):  # in order; after a change that failed, the rest are not made
+            if approved(decision) and any(o["status"] != "applied" for o in outcomes):
+                outcomes.append({"action": m.describe(), "approval_id": aid, "status": "skipped",
+                                 "error": "not applied, because an earlier change of the same plan failed"})
+                continue
+            entry, k = carry_out(self.ledger, self.audit, lambda: self.kube_for(principal), aid, thread_id, who, m,
+                                 decision)
+            kube = kube or k
+            entries.append(entry)
+            outcomes.append({"action": m.describe(), "approval_id": aid, **entry.outcome})
+        applied = [e for e in entries if e.state == "applied"]
+        if applied and not all("settled" in e.outcome for e in applied):  # a resumed run settled it already
+            self._settle(kube or self.kube_for(principal), plan, outcomes, who, thread_id)
+            for e in applied:
+                o = next(o for o in outcomes if o["approval_id"] == e.approval_id)
+                e.outcome = {k: v for k, v in o.items() if k not in ("action", "approval_id")} | {"settled": True}
+                self.ledger.put(e)
         crash_point("verified")
-        return {"pending": pending[1:], "outcomes": (state.get("outcomes") or []) + [outcome]}
+        return {"pending": pending[size:], "outcomes": (state.get("outcomes") or []) + outcomes}
 
-    def _verify(self, kube: Kube, m: Mutation, who: Any, thread_id: str | None = None) -> dict[str, Any]:
-        """Wait for the object the change should heal; undo the change when it did not hold."""
+    def _settle(self, kube: Kube, plan: list[Mutation], outcomes: list[dict[str, Any]], who: Any,
+                thread_id: str | None) -> None:
+        """After the apply: every change of the plan must become healthy (its health wait) and then hold its goal;
+        otherwise the whole plan is undone, newest first. A change that failed to apply undoes the ones before it."""
+        done = [(m, o) for m, o in zip(plan, outcomes, strict=True) if o["status"] == "applied"]
+        problems = [f"{o['action']} failed: {o.get('error')}" for o in outcomes if o["status"] == "failed"]
+        for m, o in done if not problems else []:
+            if m.verify:
+                o.update(self._verify(kube, m))
+                if not o["verified"] and (m.verify or {}).get("undo") is not False:
+                    problems.append(f"{o['action']} did not become healthy ({o['health']})")
+        for m, o in done if not problems else []:
+            problems += self._check_goals(kube, m, o)
+        if not problems:
+            return
+        undone, error = self._undo(kube, [m for m, _ in done])
+        for _, o in done:
+            o.update({"rolled_back": undone, "plan_failed": "; ".join(problems)},
+                     **({"rollback_error": error} if error else {}))
+        for m, _ in done[-1:]:
+            self.audit.record(who, "rollback", m.to_dict(), "rolled back" if undone else "not rolled back",
+                              thread_id=thread_id)
+
+    def _verify(self, kube: Kube, m: Mutation) -> dict[str, Any]:
+        """Wait for the object the change should heal (healthy, restarts steady)."""
         from tools.k8s.health import wait_healthy
 
         v = m.verify or {}
         ok, detail = wait_healthy(kube, v["kind"], v.get("namespace", m.namespace), v["name"],
                                   min(float(v.get("timeout_s", 60)), self.verify_timeout_s or float("inf")),
                                   self.verify_stable_s if self.verify_stable_s is not None else float(v.get("stable_s", 5)))
-        if ok:
-            return {"verified": True, "health": detail}
-        out: dict[str, Any] = {"verified": False, "health": detail, "rolled_back": False}
-        if v.get("undo") is False:
-            return out
-        for undo in ([m.rollback] if m.rollback else []) + list(v.get("also_undo") or []):
+        return {"verified": ok, "health": detail}
+
+    def _check_goals(self, kube: Kube, m: Mutation, outcome: dict[str, Any]) -> list[str]:
+        """The change's post-condition (tools/k8s/goals.py) on the live cluster: what did not hold, in words. A goal
+        that could not be read is reported, not counted as failed (nothing proves the change wrong)."""
+        if not m.goal:
+            return []
+        found = verdicts(kube, m.goal)
+        failed = [d for ok, d in found if ok is False]
+        outcome["goal"] = {"held": not failed and all(ok for ok, _ in found), "failed": failed,
+                           "unchecked": [d for ok, d in found if ok is None], "checked": len(found)}
+        return [f"goal of {m.describe()} not met: {d}" for d in failed]
+
+    def _undo(self, kube: Kube, done: list[Mutation]) -> tuple[bool, str]:
+        """Undo applied changes newest first (a create by a delete, a delete by re-creating what was captured, a
+        patch or scale by restoring the fields); a lone change of an older checkpoint also undoes its `also_undo`."""
+        undos = [m.rollback for m in reversed(done) if m.rollback]
+        if len(done) == 1:
+            undos += list((done[0].verify or {}).get("also_undo") or [])
+        undone, errors = False, []
+        for undo in undos:
             try:
                 kube.execute(Mutation.from_dict(undo))
-                out["rolled_back"] = True
+                undone = True
             except KubeError as e:
-                out["rollback_error"] = e.message
-        self.audit.record(who, "rollback", m.to_dict(), "rolled back" if out["rolled_back"] else "not rolled back",
-                          thread_id=thread_id)
-        return out
+                errors.append(e.message)
+        return undone, "; ".join(errors)
 
     def _respond(self, state: TurnState) -> dict[str, Any]:
         parts = [r["answer"] for r in state.get("results") or []]
@@ -212,14 +269,23 @@ class Supervisor:
         if unsupported:
             parts.append(f"(The {', '.join(unsupported)} agent is not available yet.)")
         for o in state.get("outcomes") or []:
-            if o["status"] == "applied" and o.get("verified") is False:
-                undone = ("rolled back" if o.get("rolled_back") else
-                          "NOT rolled back: " + o["rollback_error"] if o.get("rollback_error") else "left in place")
+            undone = ("rolled back" if o.get("rolled_back") else
+                      "NOT rolled back: " + o["rollback_error"] if o.get("rollback_error") else "left in place")
+            if o["status"] == "applied" and o.get("plan_failed"):
+                parts.append(f"Applied {o['action']} (approved), but the plan did not hold: {o['plan_failed']}; "
+                             f"{undone}.")
+            elif o["status"] == "applied" and o.get("verified") is False:
                 parts.append(f"Applied {o['action']} (approved), but it did not fix the problem ({o.get('health')}); "
                              f"{undone}.")
+            elif o["status"] == "applied" and (o.get("goal") or {}).get("unchecked"):
+                parts.append(f"Applied {o['action']} (approved), but I could not check that it did what was asked: "
+                             f"{'; '.join(o['goal']['unchecked'])}.")
             elif o["status"] == "applied":
                 health = f"; verified healthy: {o['health']}" if o.get("verified") else ""
-                parts.append(f"Done: {o['action']} (approved){health}.")
+                goal = f"; goal holds ({o['goal']['checked']} check(s))" if (o.get("goal") or {}).get("held") else ""
+                parts.append(f"Done: {o['action']} (approved){health}{goal}.")
+            elif o["status"] == "skipped":
+                parts.append(f"Not done: {o['action']}: {o.get('error')}.")
             elif o["status"] == "rejected":
                 parts.append(f"Not done: {o['action']} was rejected; nothing changed.")
             else:
@@ -374,14 +440,38 @@ def _interrupt_of(snap: Any) -> dict[str, Any] | None:
     return None
 
 
-def _undo_together(group: list[dict[str, Any]]) -> None:
-    """A verified change undoes the earlier changes of its own fix too (newest first) when it does not hold: a
-    ConfigMap edit and the restart that reads it stand or fall together."""
-    start = 0
-    for i, p in enumerate(group):
-        if p.get("verify"):
-            p["verify"]["also_undo"] = [q["rollback"] for q in reversed(group[start:i]) if q.get("rollback")]
-            start = i + 1
+def _plans(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One agent answer's proposals as plans: those with the same `plan` label (None included) share a plan id and
+    stand next to each other (in their order), so they are approved as one, applied in order, and verified and
+    rolled back together."""
+    ids: dict[Any, str] = {}
+    for p in group:
+        p["plan_id"] = ids.setdefault(p.get("plan"), uuid.uuid4().hex)
+    order = list(ids.values())
+    return sorted(group, key=lambda p: order.index(p["plan_id"]))
+
+
+def _plan_size(pending: list[dict[str, Any]]) -> int:
+    """How many of the first pending proposals form its plan (one for proposals from before plans)."""
+    first = pending[0].get("plan_id")
+    n = 1
+    while first and n < len(pending) and pending[n].get("plan_id") == first:
+        n += 1
+    return n
+
+
+def _asked(plan: list[Mutation]) -> dict[str, Any]:
+    """What the approval prompt shows: one action, or a plan's actions with every diff under its own header."""
+    if len(plan) == 1:
+        m = plan[0]
+        return {"action": m.describe(), "why": m.why, "diff": m.diff, "dry_run_error": m.dry_run_error,
+                "changes": [{"action": m.describe(), "why": m.why, "diff": m.diff, "dry_run_error": m.dry_run_error}]}
+    changes = [{"action": m.describe(), "why": m.why, "diff": m.diff, "dry_run_error": m.dry_run_error} for m in plan]
+    return {"action": "; ".join(c["action"] for c in changes),
+            "why": "; ".join(c["why"] for c in changes if c["why"]),
+            "diff": "\n".join(f"# {i}. {c['action']}\n{c['diff']}" for i, c in enumerate(changes, 1)),
+            "dry_run_error": "; ".join(f"{c['action']}: {c['dry_run_error']}" for c in changes if c["dry_run_error"]),
+            "changes": changes}
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:

@@ -24,35 +24,16 @@ from evals.harness.cases import Case
 from evals.harness.graders import grade
 from evals.harness.trace import Trace
 from evals.harness.verdict import abstentions, classify, worst
+from tools.k8s.goals import KubeReader
 
 
 class CaseTimeout(Exception):
     pass
 
 
-class LiveReader:
-    """The state grader's view: objects read as admin through the Kubernetes API (None when absent)."""
-
-    def __init__(self, kube: Any) -> None:
-        self.kube = kube
-
-    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
-        from tools.k8s.client import KubeError
-
-        try:
-            return self.kube.get(kind, namespace, name)
-        except KubeError as e:
-            if e.status == 404:
-                return None
-            raise
-
-    def list(self, kind: str, namespace: str | None, selector: str | None) -> list[dict[str, Any]]:
-        return self.kube.list(kind, namespace, label_selector=selector or None)
-
-    def access(self, user: str, groups: list[str], verb: str, resource: str, namespace: str | None, group: str,
-               name: str | None) -> bool:
-        """A SubjectAccessReview (a read: it changes nothing)."""
-        return self.kube.subject_can(user, groups + ["system:authenticated"], verb, resource, namespace, group, name)[0]
+class LiveReader(KubeReader):
+    """The state grader's view: objects read as admin through the Kubernetes API (None when absent), access by
+    SubjectAccessReview: the reader kubesage's own goal checks use (tools/k8s/goals.py), plus a wait."""
 
     def wait(self, seconds: float) -> None:
         time.sleep(seconds)

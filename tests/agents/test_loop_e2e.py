@@ -108,8 +108,8 @@ def ask(s: Supervisor, text: str, principal: Principal = ADMIN) -> dict[str, Any
 
 def approve_all(s: Supervisor, r: dict[str, Any], decision: str = "approve") -> tuple[dict[str, Any], list[str]]:
     seen = []
-    while r.get("approval"):
-        seen.append(r["approval"]["action"])
+    while r.get("approval"):  # one approval per plan, listing each of its changes
+        seen += [c["action"] for c in r["approval"]["changes"]]
         r = s.resume(r["thread_id"], decision)
     return r, seen
 

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from agents.state import AgentResult
 from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
 from tests.waiting import until as _until
 from tools.k8s.client import Principal
+from tools.k8s.mutations import Mutation
 
 ADMIN = Principal()
 
@@ -241,3 +243,99 @@ def test_stream_events_history_and_thread_list(shop, runtime):
     hist = sup.history("stream-1")
     assert [h["text"] for h in hist] == ["scale web in shop to 2 replicas", "how much memory do pods in shop use"]
     assert hist[0]["outcomes"][0]["status"] == "rejected"
+
+
+# -- plans: goals checked after the apply, changes that change nothing, several objects as one plan ----------------
+# The agent is replaced by one that proposes a fixed plan (the narrow thing faked); the supervisor's preview,
+# approval, apply, health wait, goal check and rollback run for real against the sandbox.
+def _proposing(runtime: Runtime, *muts: Mutation, agent: str = "scaling") -> None:
+    runtime.supervisor.agents[agent] = lambda ctx: AgentResult(agent, "Proposed: the plan.", [], list(muts))
+
+
+def test_a_plan_whose_goal_does_not_hold_is_rolled_back_and_not_reported_done(shop, runtime):
+    server, _ = shop
+    before = _deploy(server, "web")["spec"]["replicas"]
+    # the wrong action: asked to autoscale, the plan scaled to the maximum; its goal is the autoscaler
+    hpa = {"kind": "HorizontalPodAutoscaler", "namespace": "shop", "name": "web", "path": "spec.maxReplicas",
+           "value": before + 3}
+    _proposing(runtime, Mutation("scale", "Deployment", "shop", "web", body=before + 3, why="scale to the maximum",
+                                 goal=[hpa]))
+    r = _ask(runtime, "let web in shop autoscale up to 8 replicas")
+    assert r["approval"]["action"] == "scale Deployment shop/web"
+    done = runtime.supervisor.resume(r["thread_id"], "approve")
+    (o,) = done["outcomes"]
+    assert o["status"] == "applied" and o["rolled_back"] and o["goal"]["held"] is False
+    assert "Done" not in done["answer"] and "verified" not in done["answer"]
+    assert "HorizontalPodAutoscaler shop/web does not exist" in done["answer"] and "rolled back" in done["answer"]
+    assert _deploy(server, "web")["spec"]["replicas"] == before
+
+
+def test_a_change_that_changes_nothing_is_not_proposed(shop, runtime):
+    server, _ = shop
+    dep = _deploy(server, "web")
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    same = Mutation("patch", "Deployment", "shop", "web", why=f"image {image}", body={"spec": {"template": {"spec": {
+        "containers": [{"name": dep["spec"]["template"]["spec"]["containers"][0]["name"], "image": image}]}}}})
+    _proposing(runtime, same)
+    r = _ask(runtime, "scale web in shop to 3 replicas")
+    assert r["approval"] is None and "Already so: patch Deployment shop/web would change nothing" in r["answer"]
+    label = Mutation("patch", "Deployment", "shop", "web", patch_type="merge", why="label it",
+                     body={"metadata": {"labels": {"reviewed": "yes"}}})
+    _proposing(runtime, same, label)  # a plan keeps only the changes that change something
+    r = _ask(runtime, "scale web in shop to 3 replicas")
+    assert "Already so" in r["answer"] and r["approval"]["action"] == "patch Deployment shop/web"
+    assert len(r["approval"]["changes"]) == 1 and "reviewed: 'yes'" in r["approval"]["diff"]
+    runtime.supervisor.resume(r["thread_id"], "reject")
+
+
+def test_a_three_object_plan_is_one_approval_applied_in_order_and_rolled_back_together(shop, runtime):
+    server, _ = shop
+    runtime.supervisor.verify_stable_s = 0.5
+    ns = f"plan-{uuid.uuid4().hex[:6]}"
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": ns},
+          "data": {"mode": "fast"}}
+
+    def pod(name: str) -> dict:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns}, "spec": {
+            "containers": [{"name": "app", "image": "nginx:1.27", "volumeMounts": [{"name": "s", "mountPath": "/s"}]}],
+            "volumes": [{"name": "s", "configMap": {"name": "settings"}}]}}
+
+    _proposing(runtime,
+               Mutation("create", "Namespace", "", ns, body={"apiVersion": "v1", "kind": "Namespace",
+                                                             "metadata": {"name": ns}}, why="its namespace"),
+               Mutation("create", "ConfigMap", ns, "settings", body=cm, why="its settings",
+                        goal=[{"kind": "ConfigMap", "namespace": ns, "name": "settings", "path": "data.mode",
+                               "value": "fast"}]),
+               Mutation("create", "Pod", ns, "app", body=pod("app"), why="the pod that mounts them",
+                        verify={"kind": "Pod", "namespace": ns, "name": "app", "timeout_s": 60}), agent="resources")
+    r = _ask(runtime, f"create namespace {ns} with a configmap settings and a pod app mounting it")
+    assert r["approval"]["action"] == (f"create Namespace {ns}; create ConfigMap {ns}/settings; create Pod {ns}/app")
+    assert [c["action"] for c in r["approval"]["changes"]] == r["approval"]["action"].split("; ")
+    assert "# 3. create Pod" in r["approval"]["diff"] and not r["approval"]["dry_run_error"]
+    done = runtime.supervisor.resume(r["thread_id"], "approve")
+    assert done["approval"] is None, "one approval for the whole plan"
+    assert [o["status"] for o in done["outcomes"]] == ["applied"] * 3
+    assert done["answer"].count("Done:") == 3 and "goal holds" in done["answer"]
+    audit = [e["arguments"]["kind"] for e in runtime.supervisor.audit.entries()
+             if e["tool"] == "create" and ns in (e["arguments"].get("namespace"), e["arguments"].get("name"))]
+    assert audit == ["Namespace", "ConfigMap", "Pod"]  # applied in order
+
+    # delete the ConfigMap, create it again with new data, add a second pod; the plan's goal cannot hold
+    new_cm = {**cm, "data": {"mode": "slow"}}
+    _proposing(runtime,
+               Mutation("delete", "ConfigMap", ns, "settings", why="recreate it"),
+               Mutation("create", "ConfigMap", ns, "settings", body=new_cm, why="with the new data"),
+               Mutation("create", "Pod", ns, "app2", body=pod("app2"), why="a second pod",
+                        goal=[{"kind": "Pod", "namespace": ns, "name": "app2", "path": "spec.nodeName",
+                               "value": "no-such-node"}]), agent="resources")
+    r = _ask(runtime, f"recreate configmap settings in {ns} with mode slow and add a pod app2 mounting it")
+    assert r["approval"]["action"].startswith(f"delete ConfigMap {ns}/settings; create ConfigMap {ns}/settings")
+    assert not r["approval"]["dry_run_error"] and "-  mode: fast" in r["approval"]["diff"]
+    done = runtime.supervisor.resume(r["thread_id"], "approve")
+    assert [o["status"] for o in done["outcomes"]] == ["applied"] * 3
+    assert all(o["rolled_back"] for o in done["outcomes"]) and "Done" not in done["answer"]
+    assert "goal of create Pod" in done["answer"] and "no-such-node" in done["answer"]
+    assert server.cluster.store.get("/configmaps", ns, "settings")["data"] == {"mode": "fast"}  # re-created as it was
+    _until(lambda: server.cluster.store.get("/pods", ns, "app2") is None, 30)
+    assert server.cluster.store.get("/pods", ns, "app") is not None  # the first plan's pod is untouched
+

@@ -8,6 +8,7 @@
 - `actions`: the closed table of approved non-Kubernetes actions (registered by name, never imported by path).
 - `discovery`: the kinds an API server serves (CRDs included), found at run time.
 - `health`: did an applied change hold (rolled out, ready, restarts steady).
+- `goals`: does the cluster now say what the request asked (a Mutation's post-condition; the evals grade with it).
 
 Imports run one way (errors, kinds, objects, discovery ← actions ← mutations ← client ← health);
 tests/tools/k8s/test_no_cycles.py fails on any cycle in tools/.

@@ -178,9 +178,10 @@ class Kube:
         return bool(status.get("allowed")), status.get("reason", "")
 
     # -- mutations (tools/k8s/mutations.py) ------------------------------------------------------------
-    def preview(self, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset()) -> Mutation:
+    def preview(self, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset(),
+                deleted: frozenset[tuple[str, str, str]] | set[tuple[str, str, str]] = frozenset()) -> Mutation:
         """Server-side dry run of `m` as this principal: see `tools.k8s.mutations.preview`."""
-        return mutations.preview(self, m, new_namespaces)
+        return mutations.preview(self, m, new_namespaces, deleted)
 
     def execute(self, m: Mutation) -> Any:
         """Make an approved change: see `tools.k8s.mutations.execute`."""

@@ -47,6 +47,10 @@ class Mutation:
     # The request's own post-condition, checked after the apply (tools/k8s/goals.py): state assertions
     # {kind, namespace, name, path, op, value} or access assertions {can: {...}, value: bool}.
     goal: list[dict[str, Any]] | None = None
+    # Which plan of its agent's answer it belongs to: the Mutations of one answer with the same label (None is a
+    # label too) are approved as one, applied in order, and verified and rolled back together. Independent fixes
+    # (a diagnosis's separate findings) carry different labels, so each can be approved on its own.
+    plan: str | None = None
 
     def describe(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
@@ -92,15 +96,25 @@ def send(kube: Kube, m: Mutation, dry_run: bool) -> dict[str, Any]:
                         PATCH_CONTENT.get(m.patch_type, PATCH_CONTENT["strategic"]))
 
 
-def preview(kube: Kube, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset()) -> Mutation:
+def preview(kube: Kube, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset(),
+            deleted: frozenset[tuple[str, str, str]] | set[tuple[str, str, str]] = frozenset()) -> Mutation:
     """Server-side dry run: a copy of `m` with `diff` (or `dry_run_error`) and `rollback` filled, changing nothing.
-    `new_namespaces`: ones an earlier change of the same proposal creates (the dry run cannot see them yet; the
-    object is then checked when it is created, right after its namespace)."""
+    `new_namespaces`: ones an earlier change of the same plan creates; `deleted`: (kind, namespace, name) an earlier
+    change deletes (recreating a PVC whose storageClassName cannot change). The dry run cannot see either yet, so
+    such a create is checked when it is made, right after them; its diff is against what it replaces."""
     m = copy.deepcopy(m)
     if m.verb == "action":  # not a Kubernetes write: the proposing agent wrote the preview itself
         return m
     if m.verb == "create" and m.namespace in new_namespaces:
         m.diff = diff({}, m.body or {}) + f"\n(validated when created, after namespace {m.namespace})"
+        m.rollback = rollback_for(m, {})
+        return m
+    if m.verb == "create" and (m.kind, m.namespace, m.name) in deleted:
+        try:
+            replaced = kube.get(m.kind, m.namespace, m.name)
+        except KubeError:
+            replaced = {}
+        m.diff = diff(replaced, m.body or {}) + f"\n(validated when created, after the {m.kind} it replaces is deleted)"
         m.rollback = rollback_for(m, {})
         return m
     try:

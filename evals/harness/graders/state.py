@@ -1,7 +1,8 @@
 """`state`: assertions over cluster objects read (as admin) through the Kubernetes API after the last turn.
 
 Why poll (`wait_s`): an approved fix takes sandbox time to roll out; the assertion is about where the cluster
-ends up, not about the instant the answer came back.
+ends up, not about the instant the answer came back. The assertions themselves are kubesage's goal assertions
+(tools/k8s/goals.py): a case is graded by the same check the supervisor runs after an apply.
 """
 
 from __future__ import annotations
@@ -13,90 +14,16 @@ from typing import Any
 from evals.harness.graders import Grader, Verdict, register
 from evals.harness.graders._params import mapping
 from evals.harness.trace import Trace
+from tools.k8s.goals import OPS, check_one  # the same assertions kubesage checks as a plan's goal
 
 KEYS = {"kind", "namespace", "name", "selector", "path", "op", "value", "exists", "absent", "wait_s", "can"}
 CAN_KEYS = {"user", "groups", "verb", "resource", "namespace", "group", "name"}
-OPS = ("eq", "ne", "ge", "le", "gt", "lt", "contains", "not_contains", "matches", "exists", "missing")
-_MISSING = object()
-
-
-def resolve(obj: Any, path: str | None) -> Any:
-    """`a.b.0.c` into nested dicts/lists; _MISSING when a step is absent."""
-    if not path:
-        return obj
-    for part in path.split("."):
-        if isinstance(obj, dict) and part in obj:
-            obj = obj[part]
-        elif isinstance(obj, list) and part.lstrip("-").isdigit() and -len(obj) <= int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return _MISSING
-    return obj
-
-
-def _num(v: Any) -> float:
-    if isinstance(v, bool):
-        return float(v)
-    return float(v)
-
-
-def compare(got: Any, op: str, want: Any) -> bool:
-    if op in ("exists", "missing"):  # the path itself is (not) there; value is ignored
-        present = got is not _MISSING and got not in (None, [], {}, "")
-        return present if op == "exists" else not present
-    if got is _MISSING:
-        return op == "ne"
-    if op in ("ge", "le", "gt", "lt"):
-        try:
-            g, w = _num(got), _num(want)
-        except (TypeError, ValueError):
-            return False
-        return {"ge": g >= w, "le": g <= w, "gt": g > w, "lt": g < w}[op]
-    if op == "eq":
-        return got == want or str(got) == str(want)
-    if op == "ne":
-        return not (got == want or str(got) == str(want))
-    if op == "not_contains":
-        return not compare(got, "contains", want)
-    if op == "contains":
-        if isinstance(got, dict):
-            return want in got
-        if isinstance(got, list):
-            return want in got or str(want) in [str(x) for x in got]
-        return str(want).lower() in str(got).lower()
-    return bool(re.search(str(want), str(got), re.I))
 
 
 def _one(a: dict[str, Any], trace: Trace) -> tuple[bool, str]:
-    reader = trace.reader
-    if reader is None:
+    if trace.reader is None:
         return False, "no cluster reader (the case did not run against a cluster)"
-    if "can" in a:
-        c = a["can"]
-        allowed = reader.access(c["user"], list(c.get("groups") or []), c["verb"], c["resource"], c.get("namespace"),
-                                c.get("group", ""), c.get("name"))
-        want = bool(a.get("value", True))
-        where = f"in {c['namespace']}" if c.get("namespace") else "cluster-wide"
-        return allowed == want, (f"{c['user']} {'can' if allowed else 'cannot'} {c['verb']} {c['resource']} {where} "
-                                 f"(want {'can' if want else 'cannot'})")
-    kind, ns, name = a["kind"], a.get("namespace"), a.get("name")
-    what = f"{kind} {ns + '/' if ns else ''}{name or '[' + str(a.get('selector') or '') + ']'}"
-    if name:
-        obj = reader.get(kind, ns, name)
-    else:
-        items = reader.list(kind, ns, a.get("selector"))
-        obj = {"count": len(items), "items": items}
-    if a.get("absent"):
-        return obj is None, f"{what} {'is absent' if obj is None else 'exists'}"
-    if obj is None:
-        return False, f"{what} does not exist"
-    if a.get("exists") and "path" not in a:
-        return True, f"{what} exists"
-    op = a.get("op", "eq")
-    got = resolve(obj, a.get("path"))
-    shown = "missing" if got is _MISSING else repr(got)[:120]
-    ok = compare(got, op, a.get("value"))
-    return ok, f"{what} {a.get('path')} = {shown} ({op} {a.get('value')!r}: {'holds' if ok else 'fails'})"
+    return check_one(trace.reader, a)
 
 
 @register
