@@ -93,13 +93,16 @@ class Account:
         raise KeyError(f"no user or role {name_or_arn!r} in account {self.account_id}")
 
     def resource_for(self, arn: str) -> AccountResource | None:
-        """The resource whose policy governs requests on `arn` (a bucket for its objects)."""
-        from policies.patterns import match_arn, tokenize
-
-        for r in self.resources:
-            if any(match_arn(tokenize(c, True, False), arn) for c in r.covers):
-                return r
-        return None
+        """The resource whose policy governs requests on `arn` (a bucket for its objects). Indexed: account
+        questions look resources up once per principal."""
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.resources):
+            index = {r.arn: r for r in self.resources}
+            self.__dict__["_index"] = index
+        found = index.get(arn)
+        if found is None and arn.startswith("arn:aws:s3:::") and "/" in arn:
+            found = index.get(arn.split("/", 1)[0])
+        return found
 
 
 # -- what AWS puts in every request of a principal -----------------------------------------------------------

@@ -139,12 +139,30 @@ def _might(st: Statement, action: str, resource: str, principal: str) -> bool:
 def _candidate(account: Account, p: AccountPrincipal, action: str, resource: str,
                res: AccountResource | None) -> bool:
     own = any(s.allow and _might(s, action, resource, p.arn) for np in p.policies for s in np.policy.statements)
-    granted = res is not None and res.policy is not None and any(
-        s.allow and _might(s, action, resource, p.arn) for s in res.policy.policy.statements)
-    return own or granted
+    if own or res is None or res.policy is None:
+        return own
+    # without an identity grant, only a statement naming the principal itself can grant (one naming its
+    # account delegates back to the identity policies)
+    direct, _ = split_resource_policy(res.policy.policy)
+    return any(s.allow and _might(s, action, resource, p.arn) for s in direct.statements)
 
 
 _UNSET = AccountResource("", "")
+
+
+def _context_free(account: Account, p: AccountPrincipal, action: str, resource: str,
+                  res: AccountResource | None, session: NamedPolicy | None) -> bool:
+    """Whether every statement that could apply to (action, resource, principal) ignores the context (no
+    conditions, no policy variables): then one concrete decision holds for every context."""
+    scps = account.scps if p.account == account.account_id else []
+    involved = [*scps, *p.policies, *([p.boundary] if p.boundary else []), *([session] if session else []),
+                *([res.policy] if res is not None and res.policy is not None else [])]
+    for np in involved:
+        for st in np.policy.statements:
+            if _might(st, action, resource, p.arn) and (st.conditions or any(
+                    "${" in r for r in st.resources or ())):
+                return False
+    return True
 
 
 def can(account: Account, principal: AccountPrincipal, action: str, resource: str,
@@ -163,6 +181,9 @@ def can(account: Account, principal: AccountPrincipal, action: str, resource: st
     if d.allowed:
         return Answer(principal.arn, True, with_identity(account, principal, plain), d.responsible,
                       proof=f"allowed through the {d.path} path (in every context that sets no other key)")
+    if _context_free(account, principal, action, resource, res, session):
+        return Answer(principal.arn, False, proof="denied, and no statement that could apply reads the request "
+                      "context, so no context can change it")
     seed = Request(action, resource, principal.arn)
     q = _Query(account, principal, [res] if res else [], [merged_identity(principal)], [seed], session=session)
     pins = [q.req.action.equals(action.lower()), q.req.resource.equals(resource)]

@@ -27,13 +27,21 @@ def moto_account(tmp_path_factory, simulator_prefix):
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
+    _reset(url)   # moto's state is per process: start clean, and leave nothing behind for other suites
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     arns = build_moto_account(session, url)
     scp = tmp_path_factory.mktemp("scp") / "scp.json"
     scp.write_text(json.dumps(SCP))
     snapshot = read_account(session, scp_files=[scp], endpoint_url=url, org_id=ORG)
+    _reset(url)
     server.stop()
     return account_from_snapshot(snapshot), arns, snapshot
+
+
+def _reset(url: str) -> None:
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).read()
 
 
 def test_snapshot_reads_the_whole_account(moto_account):
