@@ -54,6 +54,24 @@ ASK = ("I diagnose what is failing (a workload or a whole namespace) and propose
        "for that, for example 'why is checkout crashing in shop?', and send any other change as its own request.")
 
 
+def _unread(ctx: AgentContext, snap: Any, where: str) -> tuple[bool, str, dict[str, str]]:
+    """(whether a list a health verdict needs was unreadable, the sentence saying what could not be read and as
+    whom, everything unreadable)."""
+    from tools.diagnose.snapshot import ESSENTIAL, unreadable
+
+    missing = unreadable(snap)
+    if not missing:
+        return False, "", {}
+    p = ctx.kube.principal
+    who = f"{p.label}" + (f" (groups: {', '.join(p.groups)})" if p.groups else "")
+    essential = [k for k in missing if k in ESSENTIAL]
+    shown = "; ".join(f"{k} ({v})" for k, v in list(missing.items())[:8])
+    if essential:
+        return True, (f"I cannot tell whether {where} is healthy: you ({who}) cannot read {', '.join(essential)} "
+                      f"there. Could not read: {shown}. Ask someone who can, or get read access to them."), missing
+    return False, f"(As {who} I could not read: {shown}; what I say rests on the rest.)", missing
+
+
 def run(ctx: AgentContext) -> AgentResult:
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload}
     return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, VOCAB, lambda: _diagnose(ctx))], ASK)
@@ -77,9 +95,12 @@ def _diagnose(ctx: AgentContext) -> AgentResult:
     target = ctx.entities.workload
     findings = run_all(snap, namespace=ns, target=target)
     where = f"{target} in namespace {ns}" if target else f"namespace {ns}"
+    unread = _unread(ctx, snap, where)
+    if not findings and unread[0]:  # never "healthy" from data that could not be read
+        return AgentResult("logs", unread[1], [unread[1]], data={"unreadable": unread[2]})
     if not findings:
         return AgentResult("logs", f"I found nothing wrong with {where}: pods are running and ready, and there are no "
-                                   "warning events.")
+                                   "warning events." + (f"\n{unread[1]}" if unread[1] else ""))
     lines, evidence, muts = [], [], []
     for f in findings[: 3 if target else 8]:
         lines.append(f"{f.kind} {f.namespace}/{f.name}: {f.reason} — {f.root_cause or f.summary}")
@@ -98,7 +119,7 @@ def _diagnose(ctx: AgentContext) -> AgentResult:
             if f.kind in TARGETS:  # after the apply: wait until it is healthy, undo the fix when it is not
                 muts[-1].verify = {"kind": f.kind, "namespace": f.namespace, "name": f.name, "timeout_s": 90,
                                    "stable_s": 8}
-    answer = f"Diagnosis of {where}:\n" + "\n".join(lines)
+    answer = f"Diagnosis of {where}:\n" + "\n".join(lines) + (f"\n{unread[1]}" if unread[1] else "")
     if evidence:
         answer += "\nEvidence:\n" + "\n".join(f"  - {e}" for e in evidence[:10])
     return AgentResult("logs", answer, evidence, muts, data={"findings": [f.reason for f in findings]})

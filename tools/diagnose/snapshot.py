@@ -61,6 +61,19 @@ def _strip_secret(s: dict[str, Any]) -> dict[str, Any]:
             "data": {k: "" for k in sorted(keys)}}
 
 
+# The lists a health verdict rests on: when one of them could not be read, "nothing wrong" cannot be said.
+ESSENTIAL = ("pods", "events", "deployments", "replicasets", "statefulsets", "daemonsets")
+
+
+def unreadable(snap: Snapshot) -> dict[str, str]:
+    """What the snapshot could not read and why ({"pods": "HTTP 403 Forbidden", ...}), from `snap.errors`."""
+    out: dict[str, str] = {}
+    for err in snap.errors:
+        what, _, why = err.partition(": ")
+        out.setdefault(what.removeprefix("list "), why)
+    return out
+
+
 def _describe_error(e: Exception) -> str:
     if isinstance(e, ApiException):
         return f"HTTP {e.status} {e.reason}"
@@ -127,7 +140,9 @@ def snapshot_from_client(api_client: k8s.ApiClient, namespace: str | None, *, wi
                 resp = core.read_namespaced_pod_log(pod, ns, container=container, previous=previous,
                                                     tail_lines=log_tail, limit_bytes=LOG_LIMIT_BYTES,
                                                     _preload_content=False, _request_timeout=request_timeout)
-            except ApiException:
+            except ApiException as e:
+                if e.status in (401, 403):  # kept: a log the principal may not read is not a quiet container
+                    snap.errors.append(f"logs of pod {pod}: {_describe_error(e)}")
                 return None
             data = resp.data if hasattr(resp, "data") else resp
             text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
