@@ -4,6 +4,13 @@ Why an agent of its own: the other agents know a few questions well; this one tu
 one list call, filters and a projection can answer into a tested, registered tool (tools.toolsmith), reuses it the
 next time (the registry), and only falls back to model-written code when a plan cannot say it. A tool that would
 change the cluster is never run here: it becomes a proposal that needs approval on every use.
+
+What "understood" means here (agents.decide's rule, in the toolsmith's own terms): the rules' plan accounts for every
+word of the request (tools.toolsmith.extract's residue is empty), or a model wrote a plan or code that passed its
+test. Anything else is an abstention (`data["abstain"]`: the kind and namespace read, the words not understood, and
+a rephrasing to ask for); nothing is guessed. A request one of the other agents' fast paths fully understands
+("delete the failed jobs in batch", "restart counts of the pods in shop") is theirs: it is answered there, so a
+routing near-miss costs nothing.
 """
 
 from __future__ import annotations
@@ -13,12 +20,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from agents import fastpaths
 from agents.context import AgentContext
+from agents.coverage import Understanding, abstain
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.toolsmith.synthesize import Outcome, Toolsmith
 
 MAX_ROWS = 15
+AGENT = "toolsmith"
+ASK = ("Ask one question about one kind of object with conditions I know, for example 'which deployments in web "
+       "have no readiness probe', 'count the secrets in web by type' or 'pods in shop that restarted more than 3 "
+       "times'; or configure a model that can write the tool.")
 
 
 def _home() -> Path:
@@ -82,16 +95,53 @@ def _model(ctx: AgentContext) -> Any:
     return None
 
 
+def elsewhere(ctx: AgentContext) -> AgentResult | None:
+    """The answer of the one fast path of another agent that understood the whole request, else None."""
+    fastpaths.candidates(ctx, AGENT)  # loads the registry
+    sure = []
+    for agent in dict.fromkeys(fp.agent for fp in fastpaths.REGISTRY if fp.agent != AGENT):
+        fp, u = fastpaths.best(ctx, agent)
+        if fp is not None and u is not None:
+            sure.append((fp, u))
+    if len(sure) != 1:
+        return None
+    fp, u = sure[0]
+    res = fp.plan(ctx, u.slots)
+    res.data.setdefault("understood", u.summary())
+    return res
+
+
+def _not_understood(smith: Toolsmith, ctx: AgentContext, out: Outcome) -> AgentResult:
+    """The abstention when no tool could be found or made: what the rules read (kind, namespace), the words they
+    could not account for, and why each way of making a tool failed."""
+    from tools.toolsmith import extract as rules
+
+    try:
+        ext = rules.extract(ctx.text, smith.catalog, smith.namespaces(), smith.nodes())
+    except Exception:  # noqa: BLE001 - the abstention stands without the rules' reading
+        ext = None
+    slots = {"kind": ext.kind, "namespace": ext.namespace} if ext is not None else {}
+    u = Understanding(AGENT, "query", {k: v for k, v in slots.items() if v}, unused=list(ext.residue) if ext else [])
+    why = "; ".join(out.attempts) if out.attempts else "no tool could be found or made"
+    res = abstain(AGENT, u, ASK, f"I could not build a tool for this ({why})")
+    res.evidence = list(out.attempts)
+    res.data.update({"path": out.path, "attempts": out.attempts})
+    return res
+
+
 def run(ctx: AgentContext) -> AgentResult:
+    theirs = elsewhere(ctx)
+    if theirs is not None:
+        return theirs
     smith = Toolsmith(ctx.kube, _home(), llm=_model(ctx))
     try:
         out = smith.solve(ctx.text, ctx.namespace if ctx.namespace and ctx.namespace in ctx.text else None)
+        if not out.ok:
+            return _not_understood(smith, ctx, out)
     except KubeError as e:
         return AgentResult("toolsmith", f"I could not finish: {e.message}", [e.message])
     finally:
         smith.registry.close()
-    if not out.ok:
-        return AgentResult("toolsmith", out.error, out.attempts, data={"path": out.path, "attempts": out.attempts})
     rec = out.tool
     how = (f"reused tool {rec.name} (similarity {out.similarity:.2f})" if out.reused
            else f"new tool {rec.name} ({out.path}, tested and registered)")

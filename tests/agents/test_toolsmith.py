@@ -82,9 +82,34 @@ def test_bad_model_plan_is_rejected_clearly(cluster, home, monkeypatch) -> None:
     from agents.toolsmith import run
 
     res = run(ctx)
-    assert res.answer.startswith("I could not build a tool")
+    assert res.answer.startswith("I did not act: I could not build a tool")
+    assert res.data["abstain"]["understood"] == ["query (kind=CronJob, namespace=batch)"]
     assert "CronJob has no field status.lastRun; did you mean status.lastScheduleTime" in res.answer
     assert "import of 'os' is not allowed" in res.answer
+    assert Registry(home).list() == []
+
+
+def test_not_understood_is_an_abstention(cluster, home) -> None:
+    """No model, and words the rules cannot account for: the toolsmith says what it read and changes nothing."""
+    _, kc = cluster
+    kube = Kube.from_kubeconfig(str(kc))
+    from agents.toolsmith import run
+
+    res = run(build_context(kube, "which deployments in web look suspicious to you?", None, None))
+    ab = res.data["abstain"]
+    assert res.answer.startswith("I did not act:") and not res.mutations
+    assert ab["understood"] == ["query (kind=Deployment, namespace=web)"] and "suspicious" in ab["not_understood"]
+
+
+def test_a_fast_path_elsewhere_takes_the_request(cluster, home) -> None:
+    """A request another agent's fast path fully understands is answered there, not by a synthesized tool."""
+    _, kc = cluster
+    kube = Kube.from_kubeconfig(str(kc))
+    from agents.toolsmith import run
+
+    res = run(build_context(kube, "delete the failed jobs in batch", None, None))
+    assert res.data["understood"].startswith("delete-jobs")
+    assert [(m.verb, m.kind, m.name) for m in res.mutations] == [("delete", "Job", "failed-import")]
     assert Registry(home).list() == []
 
 
@@ -103,7 +128,8 @@ def test_mutating_codegen_tool_needs_approval(cluster, home, monkeypatch) -> Non
     try:
         assert server.cluster.store.get("batch/jobs", "batch", "failed-import") is not None
         tid = uuid.uuid4().hex[:10]
-        r = rt.supervisor.start("delete the failed jobs in batch", ADMIN, tid)
+        # a wording no fast path reads ("delete the failed jobs in batch" is the resources agent's delete-jobs)
+        r = rt.supervisor.start("purge whichever jobs in batch ended badly", ADMIN, tid)
         assert r["route"]["agents"] == ["toolsmith"]
         assert r["approval"] is not None, r["answer"]
         pending = rt.supervisor.pending_approval(tid)

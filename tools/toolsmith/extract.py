@@ -18,7 +18,7 @@ from tools.k8s.kinds import REPLICATED
 
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "ninety": 90,
-           "a couple of": 2, "a few": 3, "several": 3}
+           "a couple of": 2, "a few": 3, "several": 3, "once": 1, "twice": 2, "thrice": 3}
 UNITS = {"w": "w", "week": "w", "weeks": "w", "d": "d", "day": "d", "days": "d", "h": "h", "hr": "h", "hrs": "h",
          "hour": "h", "hours": "h", "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m", "s": "s",
          "sec": "s", "secs": "s", "second": "s", "seconds": "s", "month": "d30", "months": "d30", "year": "d365",
@@ -220,7 +220,8 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
             s.add(m, "status.phase", "eq", (m.group(1) or m.group(2) or m.group(3)).capitalize())
         if (m := re.search(r"\bnot\s+ready\b|\bunready\b", t)):
             s.add(m, "status.conditions[type=Ready].status", "ne", "True")
-        if (m := re.search(r"\brestart(?:ed|s)?\s+(?:more\s+than|over|greater\s+than|at\s+least)\s+(\d+|\w+)\s*(?:times)?"
+        if (m := re.search(r"\brestart(?:ed|s)?\s+(?:more\s+than|over|greater\s+than|at\s+least)\s+(\d+|once|twice|thrice|"
+                           + NUM[1:-1] + r")\b\s*(?:times)?"
                            r"|\bmore\s+than\s+(\d+)\s+restarts\b", t)):
             n = int(_n(m.group(1) or m.group(2)))
             s.add(m, "sum(status.containerStatuses[*].restartCount)", "ge" if "least" in m.group(0) else "gt", n)

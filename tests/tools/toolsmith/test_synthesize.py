@@ -51,6 +51,23 @@ def test_rules_decline_what_they_do_not_understand(catalog: Catalog, text: str) 
     assert e.plan is None and e.reason
 
 
+@pytest.mark.parametrize(("text", "op", "n"), [
+    ("which pods in shop have restarted at least once", "ge", 1),
+    ("pods that restarted more than twice", "gt", 2),
+    ("pods restarted at least three times", "ge", 3),
+])
+def test_restart_counts_in_words(catalog: Catalog, text: str, op: str, n: int) -> None:
+    """"once" and "twice" are counts (a ValueError once escaped here and failed the whole turn)."""
+    e = extract(text, catalog, ["shop"], [])
+    assert e.plan is not None, e.reason
+    assert {"field": "sum(status.containerStatuses[*].restartCount)", "op": op, "value": n} in e.plan["filters"]
+
+
+def test_a_word_that_is_not_a_count_is_not_understood(catalog: Catalog) -> None:
+    e = extract("pods that restarted more than many times", catalog, ["shop"], [])
+    assert e.plan is None and "restarted" in e.residue
+
+
 def test_mutating_calls_are_found() -> None:
     assert mutating_calls("def main(kube, **a):\n    kube.request('DELETE', '/api/v1/x')\n") == ["DELETE"]
     assert mutating_calls("def main(kube, **a):\n    m = 'GET'\n    kube.request(m, '/api')\n") == ["?"]
