@@ -26,7 +26,7 @@ from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
-from tools.k8s.goals import verdicts
+from tools.k8s.goals import settled_verdicts
 from tools.k8s.mutations import unchanged
 from tools.serving import load_adapter  # noqa: F401 - registers the serving tools' approved actions
 from tools.toolsmith.actions import run_registered  # noqa: F401 - and the toolsmith's (tools/k8s/actions.py)
@@ -242,7 +242,7 @@ class Supervisor:
         that could not be read is reported, not counted as failed (nothing proves the change wrong)."""
         if not m.goal:
             return []
-        found = verdicts(kube, m.goal)
+        found = settled_verdicts(kube, m.goal)  # status fields are polled for a while, not read once
         failed = [d for ok, d in found if ok is False]
         outcome["goal"] = {"held": not failed and all(ok for ok, _ in found), "failed": failed,
                            "unchecked": [d for ok, d in found if ok is None], "checked": len(found)}

@@ -16,6 +16,7 @@ grader (which imports this module):
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Protocol
 
 from tools.k8s import fieldpath
@@ -169,6 +170,33 @@ def verdicts(kube: Any, goal: list[dict[str, Any]] | None) -> list[tuple[bool | 
         except (KeyError, TypeError, AttributeError) as e:
             out.append((False, f"{a!r}: not a goal assertion ({e})"))
     return out
+
+
+STATUS_WAIT_S = 30.0  # how long a status field (written by a controller after the apply) may take to hold
+
+
+def patience(a: dict[str, Any]) -> float:
+    """How long an assertion may take to hold after the apply: its `wait_s` (the state grader's key), else
+    STATUS_WAIT_S for a `status.` field (a claim Bound, replicas ready), else 0 (what was set holds at once)."""
+    if a.get("wait_s") is not None:
+        return float(a["wait_s"])
+    return STATUS_WAIT_S if str(a.get("path") or "").startswith("status.") else 0.0
+
+
+def settled_verdicts(kube: Any, goal: list[dict[str, Any]] | None, poll_s: float = 0.5,
+                     sleep: Any = time.sleep) -> list[tuple[bool | None, str]]:
+    """`verdicts`, with every assertion that does not hold yet checked again until it does or its `patience` is
+    spent: a status field is polled, not read once right after the apply."""
+    goal = list(goal or [])
+    out = verdicts(kube, goal)
+    start = time.monotonic()
+    while True:
+        waiting = [i for i, (ok, _) in enumerate(out) if ok is False and time.monotonic() - start < patience(goal[i])]
+        if not waiting:
+            return out
+        sleep(poll_s)
+        for i, found in zip(waiting, verdicts(kube, [goal[i] for i in waiting]), strict=True):
+            out[i] = found
 
 
 def check(kube: Any, goal: list[dict[str, Any]] | None) -> list[tuple[bool, str]]:

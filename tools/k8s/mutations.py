@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -86,7 +87,7 @@ def send(kube: Kube, m: Mutation, dry_run: bool) -> dict[str, Any]:
     if m.verb == "create":
         return kube.request("POST", kube.path(m.kind, m.namespace), m.body, q)
     if m.verb == "delete":
-        return kube.request("DELETE", kube.path(m.kind, m.namespace, m.name), None, q)
+        return kube.request("DELETE", kube.path(m.kind, m.namespace, m.name), delete_options(m.body), q)
     if m.verb == "scale":
         return kube.request("PATCH", kube.path(m.kind, m.namespace, m.name, "scale"),
                             {"spec": {"replicas": int(m.body)}}, q, PATCH_CONTENT["merge"])
@@ -94,6 +95,16 @@ def send(kube: Kube, m: Mutation, dry_run: bool) -> dict[str, Any]:
         raise KubeError(400, "BadMutation", f"unknown change verb {m.verb!r} (create, patch, scale, delete, action)")
     return kube.request("PATCH", kube.path(m.kind, m.namespace, m.name), m.body, q,
                         PATCH_CONTENT.get(m.patch_type, PATCH_CONTENT["strategic"]))
+
+
+_DELETE_OPTIONS = ("propagationPolicy", "gracePeriodSeconds", "preconditions", "orphanDependents")
+
+
+def delete_options(body: Any) -> dict[str, Any] | None:
+    """The DeleteOptions a delete's body asks for (`{"propagationPolicy": "Background"}`: a Job's pods go with it),
+    None when it asks for none (the server's default)."""
+    opts = {k: v for k, v in (body or {}).items() if k in _DELETE_OPTIONS} if isinstance(body, dict) else {}
+    return {"apiVersion": "v1", "kind": "DeleteOptions", **opts} if opts else None
 
 
 def preview(kube: Kube, m: Mutation, new_namespaces: frozenset[str] | set[str] = frozenset(),
@@ -141,7 +152,34 @@ def execute(kube: Kube, m: Mutation) -> Any:
         raise KubeError(403, "ReadOnly", "kubesage is in read-only mode: no changes are made")
     if m.verb == "action":
         return run_action(kube, m)
-    return send(kube, m, dry_run=False)
+    try:
+        return send(kube, m, dry_run=False)
+    except KubeError as e:
+        # A create that recreates what an earlier change of the plan deleted (a PVC whose storageClassName cannot
+        # change, a bare pod): the old object may still be terminating (grace period, finalizers). Wait for it.
+        if m.verb != "create" or e.status != 409 or not wait_gone(kube, m.kind, m.namespace, m.name):
+            raise
+        return send(kube, m, dry_run=False)
+
+
+DELETE_WAIT_S = 120.0
+
+
+def wait_gone(kube: Kube, kind: str, namespace: str, name: str, timeout_s: float | None = None,
+              poll_s: float = 0.5) -> bool:
+    """Wait while the object is terminating (it has a deletionTimestamp); True once it is gone, False when it is
+    not being deleted (a real conflict) or is still there after `timeout_s`."""
+    deadline = time.monotonic() + (DELETE_WAIT_S if timeout_s is None else timeout_s)
+    while True:
+        try:
+            live = kube.get(kind, namespace, name)
+        except KubeError as e:
+            if e.status == 404:
+                return True
+            raise
+        if not (live.get("metadata") or {}).get("deletionTimestamp") or time.monotonic() > deadline:
+            return False
+        time.sleep(poll_s)
 
 
 def unchanged(m: Mutation) -> bool:
