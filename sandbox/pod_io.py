@@ -219,8 +219,11 @@ async def exec_websocket(api: SandboxAPI, scope: dict[str, Any], receive: Any, s
         return
     await send({"type": "websocket.accept", "subprotocol": protocol})
     argv = query.get("command") or ["sh"]
-    result = behaviour.exec(inst.inp, argv, resolver(api, ns), at=api.cluster.clock.time() - inst.started,
-                            run_=inst.run)
+    if inst.real:  # a real process: the command runs inside its namespaces and view (sandbox/jail/)
+        result = await asyncio.to_thread(inst.run.exec, list(argv), 300.0)
+    else:
+        result = behaviour.exec(inst.inp, argv, resolver(api, ns), at=api.cluster.clock.time() - inst.started,
+                                run_=inst.run)
     if result.error:
         status = {"metadata": {}, "status": "Failure", "reason": "InternalError", "code": 500,
                   "message": f"Internal error occurred: error executing command in container: {result.error}"}
@@ -337,6 +340,11 @@ async def proxy_handler(api: SandboxAPI, req: Request, receive: Any, send: Any, 
         inst = kubelet.running_instance(pod, c.get("name")) if kubelet is not None else None
         if inst is None:
             continue
+        if inst.real:  # a real process listens in the pod's network namespace: forward the request to it
+            answer = await _forward_real(inst, port, req, sub_path + (f"?{query}" if query else ""))
+            if answer is None:
+                continue
+            return await _respond(send, answer[0], answer[2], answer[1])
         at = api.cluster.clock.time() - inst.started
         base = inst.run.http(port, sub_path + (f"?{query}" if query else ""), at)
         if _is_vllm(c):
@@ -353,6 +361,18 @@ async def proxy_handler(api: SandboxAPI, req: Request, receive: Any, send: Any, 
         return await _respond(send, base[0], body.encode(), ctype)
     raise ApiError(503, "ServiceUnavailable", f"error trying to reach service: dial tcp {ip}:{port}: connect: "
                                               "connection refused")
+
+
+async def _forward_real(inst: Any, port: int, req: Request, path: str) -> tuple[int, str, bytes] | None:
+    """(status, content type, body) from a real container's port; None when nothing listens there."""
+    from sandbox.jail import netns
+
+    headers = {k: v[0] for k, v in req.headers.items() if k not in _HOP_HEADERS and not k.startswith("impersonate-")}
+    try:
+        return await asyncio.to_thread(netns.http_request, inst.run.pod.pause_pid, port, req.method, path,
+                                       req.body or None, headers)
+    except OSError:
+        return None
 
 
 def _is_vllm(container: dict[str, Any]) -> bool:

@@ -36,6 +36,7 @@ class ClusterBehaviour:
                   HPAController(cluster, self.events, self.kubelet.usage), VolumeController(cluster, self.events)):
             self.manager.add(c)
         self.metrics = Metrics(cluster.store, cluster.clock, self.kubelet.usage)
+        self.kubelet.wake = lambda key: self.manager.enqueue("kubelet", key)  # a real container exited
 
     def start(self) -> None:
         self.manager.start()

@@ -20,6 +20,7 @@ from sandbox.behaviour.serving import ServingProcesses
 from sandbox.cluster import SYSTEM, Cluster, WriteOptions
 from sandbox.controllers import quantity
 from sandbox.controllers.events import EventRecorder
+from sandbox.controllers.real import REAL_POLL_S, Probes, RealContainers, exec_probe_argv
 from sandbox.errors import ApiError
 from sandbox.rbac import Attributes, service_account_user
 
@@ -53,6 +54,11 @@ class Instance:
     killed_by_liveness: bool = False
 
     horizon: float = 0.0
+    probes: Probes | None = None  # a real process's probes, run when due (sandbox/controllers/real.py)
+
+    @property
+    def real(self) -> bool:
+        return getattr(self.run, "real", False)
 
     def exit_at(self) -> float | None:
         if self.finished is not None:
@@ -111,10 +117,13 @@ class Kubelet:
         self.resolver_factory: Any = None  # set by the server: namespace -> URL resolver for wget/curl
         self.serving = ServingProcesses()  # serving hook: real llama.cpp servers behind llama.cpp pods
         self.vllm_adapters: dict[tuple[str, str, str], Any] = {}  # simulated vLLM LoRA state (sandbox/pod_io.py)
+        self.real = RealContainers()  # real processes for interpreter/shell images (sandbox/jail/)
+        self.wake: Any = None  # set by ClusterBehaviour: (namespace, name) → look at that pod now
 
     def close(self) -> None:
-        """Kill the real model-server processes (the sandbox stops)."""
+        """Kill the real model-server processes and real containers (the sandbox stops)."""
         self.serving.close()
+        self.real.close()
 
     def resolver(self, namespace: str) -> Any:
         return self.resolver_factory(namespace) if self.resolver_factory else None
@@ -126,6 +135,8 @@ class Kubelet:
             if new is None:
                 self.state.pop(obj["metadata"].get("uid", ""), None)
                 self.serving.stop_pod(obj["metadata"].get("uid", ""))  # serving hook: the pod is gone
+                grace = float((obj.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+                self.real.stop_pod(obj["metadata"].get("uid", ""), min(grace / self.cluster.clock.speed, 1.0))
                 return []
             if (new.get("spec") or {}).get("nodeName"):
                 return [(obj["metadata"]["namespace"], obj["metadata"]["name"])]
@@ -321,32 +332,39 @@ class Kubelet:
         for _ in range(1000):  # play transitions in order until the next one lies in the future
             inst = cs.current
             if inst is not None and inst.finished is None:
-                if inst.run.exit is None and inst.started + inst.horizon <= now + 1.0:
-                    self._extend(inst, now)
-                exit_at = inst.exit_at()
-                live_kill = self._liveness_kill_time(c, inst)
-                if live_kill is not None and (exit_at is None or live_kill < exit_at):
-                    if live_kill > now:
-                        return min(live_kill, self._probe_due(c, inst, now))
-                    self.events.emit(pod, "Normal", "Killing",
-                                     f"Container {cs.name} failed liveness probe, will be restarted", "kubelet",
-                                     st.node, field_path)
-                    inst.finished, inst.exit_code, inst.reason, inst.killed_by_liveness = live_kill, 137, "Error", True
-                elif exit_at is not None and exit_at <= now:
-                    code, reason = inst.run.exit[1], inst.run.exit[2]
-                    inst.finished, inst.exit_code, inst.reason = exit_at, code, reason
+                if inst.real:
+                    due = self._step_real(pod, st, cs, c, inst, now, field_path)
+                    if due is not None:
+                        return due
                 else:
-                    cs.ready = self._ready(pod, st, c, inst, now)
-                    nxt = [t for t in (exit_at, self._probe_due(c, inst, now)) if t is not None]
-                    if inst.run.serve:  # serving hook: Ready only while the real process answers
-                        up = self.serving.ready((st.uid, cs.name))
-                        cs.ready = cs.ready and up
-                        nxt.append(now + (SERVING_CHECK_S if up else SERVING_POLL_S) * self.cluster.clock.speed)
-                    if inst.run.exit is None:
-                        nxt.append(inst.started + inst.horizon)
-                    return min(nxt) if nxt else None
+                    if inst.run.exit is None and inst.started + inst.horizon <= now + 1.0:
+                        self._extend(inst, now)
+                    exit_at = inst.exit_at()
+                    live_kill = self._liveness_kill_time(c, inst)
+                    if live_kill is not None and (exit_at is None or live_kill < exit_at):
+                        if live_kill > now:
+                            return min(live_kill, self._probe_due(c, inst, now))
+                        self.events.emit(pod, "Normal", "Killing",
+                                         f"Container {cs.name} failed liveness probe, will be restarted", "kubelet",
+                                         st.node, field_path)
+                        inst.finished, inst.exit_code, inst.reason, inst.killed_by_liveness = live_kill, 137, "Error", True
+                    elif exit_at is not None and exit_at <= now:
+                        code, reason = inst.run.exit[1], inst.run.exit[2]
+                        inst.finished, inst.exit_code, inst.reason = exit_at, code, reason
+                    else:
+                        cs.ready = self._ready(pod, st, c, inst, now)
+                        nxt = [t for t in (exit_at, self._probe_due(c, inst, now)) if t is not None]
+                        if inst.run.serve:  # serving hook: Ready only while the real process answers
+                            up = self.serving.ready((st.uid, cs.name))
+                            cs.ready = cs.ready and up
+                            nxt.append(now + (SERVING_CHECK_S if up else SERVING_POLL_S) * self.cluster.clock.speed)
+                        if inst.run.exit is None:
+                            nxt.append(inst.started + inst.horizon)
+                        return min(nxt) if nxt else None
                 # the instance just ended
                 cs.ready = False
+                if inst.real:
+                    inst.run.kill(0)
                 self.serving.stop((st.uid, cs.name))  # serving hook: its real process ends with it
                 restart = policy == "Always" or (policy == "OnFailure" and inst.exit_code != 0)
                 if not restart:
@@ -421,11 +439,22 @@ class Kubelet:
                                  "and can be accessed by the pod", "kubelet", st.node, field_path)
             self._port_names[(pod["metadata"]["namespace"], pod["metadata"]["name"], cs.name)] = {
                 p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
-            inp = self._input(pod, cs, env, files, start_at, st.ip)
-            run = behaviour.run(inp, horizon_s=RUN_HORIZON, resolver=self.resolver(pod["metadata"]["namespace"]),
-                                max_lines=200)
+            real = self._start_real(pod, st, c, env)
+            if isinstance(real, str):  # a volume's source vanished between the checks: FailedMount, as above
+                cs.waiting = ("ContainerCreating", "")
+                self.events.emit(pod, "Warning", "FailedMount", real, "kubelet", st.node)
+                cs.next_start = now + 10.0
+                return cs.next_start
+            inp = self._input(pod, cs, env, files, real.started if real else start_at, st.ip)
             cid = hashlib.sha256(f"{st.uid}/{cs.name}/{cs.restarts}".encode()).hexdigest()
-            cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}", horizon=RUN_HORIZON))
+            if real is not None:
+                cs.instances.append(Instance(real.started, inp, real, f"containerd://{cid}", horizon=real.horizon,
+                                             probes=Probes(real.started)))
+                run = real
+            else:
+                run = behaviour.run(inp, horizon_s=RUN_HORIZON, resolver=self.resolver(pod["metadata"]["namespace"]),
+                                    max_lines=200)
+                cs.instances.append(Instance(start_at, inp, run, f"containerd://{cid}", horizon=RUN_HORIZON))
             if run.serve:  # serving hook: a llama.cpp server that loads a model runs for real
                 self.serving.start((st.uid, cs.name), f"{pod['metadata']['namespace']}/{pod['metadata']['name']}",
                                    st.ip, run.serve, env)
@@ -433,6 +462,54 @@ class Kubelet:
             self.events.emit(pod, "Normal", "Created", f"Created container: {cs.name}", "kubelet", st.node, field_path)
             self.events.emit(pod, "Normal", "Started", f"Started container {cs.name}", "kubelet", st.node, field_path)
         return now + 1.0
+
+    # -- real containers (sandbox/jail/) -------------------------------------------------------------
+    def _start_real(self, pod: dict[str, Any], st: PState, c: dict[str, Any], env: dict[str, str]) -> Any:
+        """A started real process for this container, a FailedMount message, or None (the model runs it)."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        limits = (c.get("resources") or {}).get("limits") or {}
+        memory = quantity.bytes_(limits["memory"]) if "memory" in limits else None
+
+        def wake() -> None:
+            if self.wake is not None:
+                self.wake((ns, name))
+
+        return self.real.start(pod, st.ip, c, env, memory, self.cluster.clock.time,
+                               lambda kind, obj: self.cluster.store.get(f"/{kind}", ns, obj),
+                               lambda path: self._field_ref(pod, path), wake)
+
+    def _step_real(self, pod: dict[str, Any], st: PState, cs: CState, c: dict[str, Any], inst: Instance,
+                   now: float, field_path: str) -> float | None:
+        """A running real container: its exit, then liveness (kill on failureThreshold), then readiness.
+        Returns when to look again, or None when the instance ended (the caller restarts it or not)."""
+        run, probes = inst.run, inst.probes
+        assert probes is not None
+        if run.exit is not None:
+            inst.finished = inst.started + run.exit[0]
+            inst.exit_code, inst.reason = run.exit[1], run.exit[2]
+            return None
+
+        def check(probe: dict[str, Any]) -> tuple[bool, str]:
+            return self._probe_ok(probe, inst, now)
+
+        for kind, label in (("livenessProbe", "Liveness"), ("readinessProbe", "Readiness")):
+            state = probes.due(kind, c.get(kind), now, check)
+            if state is not None and state.ran and state.failures:
+                self.events.emit(pod, "Warning", "Unhealthy", f"{label} probe failed: {state.message}", "kubelet",
+                                 st.node, field_path)
+            if kind == "livenessProbe" and probes.failed_out(kind, c.get(kind)):
+                self.events.emit(pod, "Normal", "Killing",
+                                 f"Container {cs.name} failed liveness probe, will be restarted", "kubelet", st.node,
+                                 field_path)
+                run.kill(0)
+                inst.finished, inst.exit_code, inst.reason, inst.killed_by_liveness = now, 137, "Error", True
+                return None
+        readiness = probes.states.get("readinessProbe")
+        cs.ready = run.alive() and (not c.get("readinessProbe") or bool(readiness and readiness.ok))
+        nxt = [now + REAL_POLL_S * self.cluster.clock.speed]
+        if probes.next_due() is not None:
+            nxt.append(max(probes.next_due(), now + 0.01))
+        return min(nxt)
 
     def _extend(self, inst: Instance, now: float) -> None:
         """Look further ahead for a container that is still running (the model's prefix never changes)."""
@@ -454,6 +531,9 @@ class Kubelet:
         if "tcpSocket" in probe:
             port = self._named_port(inst, (probe["tcpSocket"] or {}).get("port"))
             return inst.run.probe("tcp", port, "/", offset, host=ip)
+        if "exec" in probe and inst.real:
+            res = inst.run.exec(exec_probe_argv(probe), timeout_s=max(float(probe.get("timeoutSeconds", 1)), 1.0))
+            return res.exit_code == 0, (res.stdout + res.stderr).strip()
         if "exec" in probe:
             res = behaviour.exec(inst.inp, list((probe["exec"] or {}).get("command") or []), None, at=offset,
                                  run_=inst.run, timeout_s=float(probe.get("timeoutSeconds", 1)))
