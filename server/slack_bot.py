@@ -50,6 +50,7 @@ def parse_users(raw: Any) -> dict[str, Principal]:
         groups = entry.get("groups") or () if isinstance(entry, dict) else ()
         why = principal_problem(user, groups) if isinstance(groups, list | tuple) and user is not None else \
             "no user name"
+        why = why or (None if str(slack_id).strip() == str(slack_id) and str(slack_id) else "a blank or padded id")
         if why:  # the settings loader refuses these at start; a raw mapping handed in here is checked the same way
             log.warning("slack_users[%r] is not linked: %s", slack_id, why)
             continue
