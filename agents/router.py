@@ -288,6 +288,16 @@ _WEAK = re.compile(r"\s*(?:,?\s+and|\s+n|,?\s+plus)\s*", re.I)
 _QUESTION_WORDS = frozenset("""what whats what's why who whos who's which where when how is are was were can could
 does do did will would should has have may tell show give let please""".split())
 _MIN_PART_WORDS = 2
+# Words that name nothing on their own: a part made of these and one more word ("fix whatever it is", "just want a
+# quick overview") only continues the clause before it, so it is no request to route elsewhere.
+_BACK_REFERENCES = frozenset("whatever whichever wherever anything everything else".split())
+
+
+def _substantive(part: str) -> bool:
+    """The part says at least two words of its own besides filler and back-references."""
+    from agents.coverage import FILLER, tokens
+
+    return sum(1 for w in tokens(part) if w not in FILLER and w not in _BACK_REFERENCES) >= _MIN_PART_WORDS
 
 
 def _clean_part(text: str) -> str:
@@ -296,7 +306,8 @@ def _clean_part(text: str) -> str:
 
 def split_points(text: str, starters: frozenset[str] | None = None) -> list[tuple[str, str]]:
     """Every way to cut `text` in two at one conjunction or punctuation mark: [(left, right), ...], each side
-    stripped of connectives and holding at least two words.
+    stripped of connectives and holding at least two words of its own (not filler, not a back-reference such as
+    "whatever it is").
 
     With `starters` (words a request begins with: "show", "why", "scale"…), a cut at a bare "and"/"n"/"plus"
     is kept only when the right side begins with one of them: "the old and new policy" joins two nouns, "scale
@@ -307,6 +318,8 @@ def split_points(text: str, starters: frozenset[str] | None = None) -> list[tupl
             continue
         left, right = _clean_part(text[:m.start()]), _clean_part(text[m.end():])
         if len(left.split()) < _MIN_PART_WORDS or len(right.split()) < _MIN_PART_WORDS:
+            continue
+        if not (_substantive(left) and _substantive(right)):
             continue
         if starters is not None and _WEAK.fullmatch(m.group(0)):
             first = re.sub(r"[^a-z']", "", right.split()[0].lower())
