@@ -202,8 +202,7 @@ def build(patterns: tuple[Pattern, ...], max_states: int = 20000) -> Atoms:
     queue = deque([start])
     vectors: dict[tuple[bool, ...], str] = {}
     while queue:
-        if len(seen) % 256 == 0:
-            checkpoint("building the Z3 model of the policy")
+        checkpoint("building the Z3 model of the policy")   # each step reads every pattern: check each
         state = queue.popleft()
         witness = seen[state]
         vec = tuple(len(p.elements) in s for p, s in zip(patterns, state, strict=False))

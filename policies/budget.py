@@ -42,6 +42,7 @@ class Budget:
     memory_mb: int | None = None
     start: float = field(default_factory=time.monotonic)
     stage: str = "start"
+    exhausted: bool = False        # set once a checkpoint found the budget spent
     _ticks: int = 0
 
     @property
@@ -57,9 +58,11 @@ class Budget:
     def check(self, stage: str) -> None:
         self.stage = stage
         if time.monotonic() > self.deadline:
+            self.exhausted = True
             raise BudgetExceeded(stage)
         self._ticks += 1
         if self.memory_mb is not None and self._ticks % 64 == 0 and peak_rss_mb() > self.memory_mb:
+            self.exhausted = True
             raise BudgetExceeded(stage, "memory")
 
 

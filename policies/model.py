@@ -13,6 +13,7 @@ from typing import Any
 from policies.operators import Operator
 
 CONTEXT_VALUE = str | tuple[str, ...]
+_SHOWN_KEYS = 12
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,11 @@ class Request:
         if self.principal:
             text += f" by {self.principal}"
         if self.context:
+            items = sorted(self.context.items())
             ctx = ", ".join(f"{self.key_names.get(k, k)}={list(v) if isinstance(v, tuple) else v}"
-                            for k, v in sorted(self.context.items()))
+                            for k, v in items[:_SHOWN_KEYS])
+            if len(items) > _SHOWN_KEYS:   # one line per request, even with hundreds of keys (JSON has all)
+                ctx += f", … ({len(items) - _SHOWN_KEYS} more context keys)"
             text += f" with {ctx}"
         return text
 

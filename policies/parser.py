@@ -25,6 +25,11 @@ _STATEMENT = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource",
 _VERSIONS = {"2012-10-17", "2008-10-17"}
 _PRINCIPAL_TYPES = {"AWS", "Service", "Federated", "CanonicalUser"}
 _KEY = re.compile(r"[A-Za-z0-9_.-]+:\S+")
+# Input limits (issue 20: a budget needs bounded input). Far above AWS's own limits (6,144 characters for a
+# managed policy, 10,240 for an inline role policy), so that generated stress policies still load.
+MAX_CHARS = 16_000_000
+MAX_STATEMENTS = 20_000
+MAX_CONDITION_VALUES = 500_000
 
 
 def _key_path(path: str, key: str) -> str:
@@ -48,10 +53,15 @@ def load_json(source: str | bytes | Path | Mapping[str, Any], what: str = "polic
             source = source.decode("utf-8")
         except UnicodeDecodeError:
             raise error("", f"{what} is not UTF-8 text") from None
+    if len(source) > MAX_CHARS:
+        raise error("$", f"{what} is {len(source):,} characters; kubesage reads at most {MAX_CHARS:,} (AWS's own "
+                    "limit for a managed policy is 6,144)")
     try:
         return json.loads(source)
     except json.JSONDecodeError as e:
         raise error("$", f"{what} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise error("$", f"{what} nests too deeply to be a {what}") from None
 
 
 def _strings(value: Any, path: str, *, allow_empty: bool = False) -> tuple[tuple[str, ...], bool]:
@@ -107,14 +117,21 @@ def parse_policy(source: str | bytes | Path | Mapping[str, Any]) -> Policy:
     else:
         raise PolicyError("$.Statement", f"must be an object or a list of objects, not {_kind(raw)}")
     variables_on = version == "2012-10-17"
+    if len(raws) > MAX_STATEMENTS:
+        raise PolicyError("$.Statement", f"{len(raws):,} statements; kubesage reads at most {MAX_STATEMENTS:,}")
     statements = []
     for i, st in enumerate(raws):
         path = f"$.Statement[{i}]" if listed else "$.Statement"
         statements.append(_parse_statement(st, path, variables_on))
-    sids = [s.sid for s in statements if s.sid]
-    for sid in sids:
-        if sids.count(sid) > 1:
-            raise PolicyError("$.Statement", f"duplicate Sid {json.dumps(sid)}")
+    values = sum(len(c.values) for st in statements for c in st.conditions)
+    if values > MAX_CONDITION_VALUES:
+        raise PolicyError("$.Statement", f"{values:,} condition values; kubesage reads at most {MAX_CONDITION_VALUES:,}")
+    seen: set[str] = set()
+    for st in statements:    # a set: with thousands of statements, list.count was quadratic
+        if st.sid in seen:
+            raise PolicyError("$.Statement", f"duplicate Sid {json.dumps(st.sid)}")
+        if st.sid:
+            seen.add(st.sid)
     return Policy(tuple(statements), version, pid, listed)
 
 

@@ -151,6 +151,8 @@ def suggest_fix(text: str | dict[str, Any], max_steps: int = 20) -> SyntaxFix | 
     if isinstance(text, str):
         try:
             doc = json.loads(text)
+        except RecursionError:
+            return None
         except json.JSONDecodeError:
             stripped = _TRAILING_COMMA.sub(r"\1", text)
             try:

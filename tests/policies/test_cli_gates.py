@@ -127,3 +127,15 @@ def test_budget_stops_5000_statements_closed(tmp_path):
               "--time-budget", "2", "--out", tmp_path / "o.json")
     assert out.returncode == 1 and "time budget (2 s) ran out" in out.stdout and "nothing written" in out.stdout
     assert not (tmp_path / "o.json").exists()
+
+
+def test_input_limits_are_clear_errors(tmp_path):
+    from policies.parser import MAX_STATEMENTS
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b/{i}"} for i in range(MAX_STATEMENTS + 1)]}
+    out = run("check-access-not-granted", write(tmp_path, "huge.json", doc), "--actions", "s3:GetObject")
+    assert out.returncode == 2 and "kubesage reads at most" in out.stderr and "Traceback" not in out.stderr
+    deep = '{"Statement": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    out = run("check-no-public-access", write(tmp_path, "deep.json", deep))
+    assert out.returncode == 2 and "nests too deeply" in out.stderr
