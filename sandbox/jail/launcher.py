@@ -119,7 +119,11 @@ def become(spec: dict) -> None:
         resource.setrlimit(which, (int(value), int(value)))
     os.setgroups([])
     os.setgid(int(spec["gid"]))
+    parent = os.getppid()
     os.setuid(int(spec["uid"]))
+    die_with_parent()  # the kernel clears the parent-death signal when credentials change: set it again
+    if os.getppid() != parent:  # the launcher died in between: nobody would reap or kill us
+        os._exit(137)
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
     os.umask(0o022)
 

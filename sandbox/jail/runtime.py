@@ -12,7 +12,6 @@ and a PID namespace with its first process; `Jail.close()` kills whatever is lef
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import signal
@@ -32,6 +31,7 @@ from sandbox.jail.volumes import FieldRef, Lookup, materialize
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 UID_BASE = 200_000
+UID_COUNT = 60_000
 DEFAULT_MEMORY = 512 << 20  # a container without a memory limit still cannot take the machine
 PIDS_MAX = 64
 MAX_LINES = 10_000
@@ -365,26 +365,59 @@ class PodJail:
         threading.Thread(target=remove_later, daemon=True, name="sandbox-jail-rm").start()
 
 
+def claim_uid() -> int:
+    """A uid no other pod on this machine holds (several sandboxes may run at once): claimed by creating
+    /tmp/kubesage-uids/<uid> holding our pid; a claim whose process is gone is taken over."""
+    d = Path(tempfile.gettempdir()) / "kubesage-uids"
+    d.mkdir(exist_ok=True)
+    for n in range(UID_COUNT):
+        uid = UID_BASE + n
+        f = d / str(uid)
+        try:
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            try:
+                owner = int(f.read_text() or 0)
+                os.kill(owner, 0)
+                continue
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                f.unlink(missing_ok=True)  # its sandbox is gone (and its processes with it)
+                try:
+                    fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                except FileExistsError:
+                    continue
+            except PermissionError:
+                continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return uid
+    raise OSError("no free pod uid left")
+
+
+def release_uid(uid: int) -> None:
+    (Path(tempfile.gettempdir()) / "kubesage-uids" / str(uid)).unlink(missing_ok=True)
+
+
 @dataclass
 class Jail:
     """Every real container of one sandbox: pods by uid, the directory they live in, whether jails work here."""
 
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kubesage-pods-")))
     pods: dict[str, PodJail] = field(default_factory=dict)
-    _uids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         os.chmod(self.base, 0o711)
 
     def pod(self, uid: str, name: str, namespace: str, ip: str) -> PodJail:
         if uid not in self.pods:
-            self.pods[uid] = PodJail(self, uid, name, namespace, ip, UID_BASE + next(self._uids) % 60_000)
+            self.pods[uid] = PodJail(self, uid, name, namespace, ip, claim_uid())
         return self.pods[uid]
 
     def stop_pod(self, uid: str, grace_s: float = 0.0) -> None:
         pod = self.pods.pop(uid, None)
         if pod is not None:
             pod.close(grace_s)
+            release_uid(pod.user)
 
     def close(self) -> None:
         for uid in list(self.pods):
