@@ -65,6 +65,8 @@ def register(subparsers: Any) -> None:
     _budget_args(g, 60.0)
     g.set_defaults(func=_gate_public)
 
+    _register_account(sub)
+
     d = sub.add_parser("diff", help="requests one policy allows and the other does not (exit 0 equivalent)")
     d.add_argument("a", help="first policy JSON file")
     d.add_argument("b", help="second policy JSON file")
@@ -83,6 +85,54 @@ def register(subparsers: Any) -> None:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=_synthesize)
     iam.set_defaults(func=lambda args, cfg: (iam.print_help(), 2)[1])
+
+
+def _register_account(sub: Any) -> None:
+    """Account subcommands: read an account into a snapshot, then ask proven questions about it."""
+    a = sub.add_parser("account-read", help="read an AWS account (boto3; moto with --endpoint-url) into a snapshot")
+    a.add_argument("--out", required=True, help="snapshot JSON file to write")
+    a.add_argument("--endpoint-url", help="AWS endpoint (e.g. a moto server)")
+    a.add_argument("--profile", help="AWS profile")
+    a.add_argument("--region", default="us-east-1")
+    a.add_argument("--scp", nargs="*", default=[], metavar="FILE", help="SCP documents (member accounts cannot read them)")
+    a.add_argument("--org-id", help="the account's organization id (for aws:PrincipalOrgID)")
+    a.set_defaults(func=_account_read)
+
+    w = sub.add_parser("who-can", help="who in the account can do ACTION on RESOURCE (each answer proven)")
+    w.add_argument("snapshot", help="account snapshot JSON (from account-read)")
+    w.add_argument("--action", required=True)
+    w.add_argument("--resource", required=True)
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(w, 120.0)
+    w.set_defaults(func=_who_can)
+
+    o = sub.add_parser("outside-access", help="can anyone outside the account (or org) act on RESOURCE? (0 no, 1 yes)")
+    o.add_argument("snapshot", help="account snapshot JSON")
+    o.add_argument("--resource", required=True)
+    o.add_argument("--action", help="one action (default: any)")
+    o.add_argument("--trusted-account", nargs="*", default=None, metavar="ID", help="default: the snapshot's account")
+    o.add_argument("--trusted-org", help="also trust this organization id")
+    o.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(o, 60.0)
+    o.set_defaults(func=_outside)
+
+    n = sub.add_parser("new-access", help="does NEW, in place of policy NAME, grant anyone anything new? (0 no, 1 yes)")
+    n.add_argument("snapshot", help="account snapshot JSON")
+    n.add_argument("new", help="the proposed policy JSON file")
+    n.add_argument("--policy-name", required=True, help="the policy it replaces, as the snapshot names it")
+    n.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(n, 120.0)
+    n.set_defaults(func=_new_access)
+
+    u = sub.add_parser("unused", help="actions PRINCIPAL may do on RESOURCE but never used, and a least-privilege policy")
+    u.add_argument("snapshot", help="account snapshot JSON")
+    u.add_argument("--principal", required=True, help="user or role name or ARN")
+    u.add_argument("--resource", required=True)
+    u.add_argument("--usage", required=True, help="CloudTrail log file ({\"Records\": [...]})")
+    u.add_argument("--out", help="write the proposed policy here")
+    u.add_argument("--json", action="store_true", help="machine-readable output")
+    _budget_args(u, 60.0)
+    u.set_defaults(func=_unused)
 
 
 def _budget_args(p: argparse.ArgumentParser, seconds: float) -> None:
@@ -344,4 +394,109 @@ def _synthesize(args: argparse.Namespace) -> int:
         Path(args.out).write_text(dumps_policy(result.policy) + "\n")
     text = (dumps_policy(result.policy) if not args.out else f"wrote {args.out}") + "\nproof: " + result.proof.summary()  # type: ignore[union-attr]
     _emit(args, {**result.to_json(), "policy": policy_to_json(result.policy)}, text)
+    return 0
+
+
+def _brief(request: Any) -> str:
+    """A request described without the identity keys AWS sets from the principal (the JSON keeps them)."""
+    from policies.account import is_identity_key
+    from policies.model import Request
+
+    ctx = {request.key_names.get(k, k): v for k, v in request.context.items() if not is_identity_key(k)}
+    return Request.make(request.action, request.resource, request.principal, ctx).describe()
+
+
+def _snapshot(path: str):
+    from policies.account import account_from_snapshot
+    from policies.parser import load_json
+
+    doc = load_json(Path(path), "account snapshot")
+    if not isinstance(doc, dict) or "account_id" not in doc:
+        raise _Bad(f"{path}: not an account snapshot (write one with `kubesage iam account-read`)")
+    try:
+        return account_from_snapshot(doc)
+    except (KeyError, TypeError) as e:
+        raise _Bad(f"{path}: malformed account snapshot ({e})") from None
+
+
+def _account_read(args: argparse.Namespace, cfg: Any) -> int:
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from tools.iam_account import read_account
+
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        snap = read_account(session, scp_files=args.scp, org_id=args.org_id, endpoint_url=args.endpoint_url)
+    except (BotoCoreError, ClientError, OSError, ValueError) as e:
+        return _fail(f"cannot read the account: {e}")
+    Path(args.out).write_text(json.dumps(snap, indent=2) + "\n")
+    print(f"account {snap['account_id']}: {len(snap['principals'])} principals, {len(snap['resources'])} resources "
+          f"({sum(1 for r in snap['resources'] if r['policy'])} with a policy), {len(snap['scps'])} SCPs; wrote {args.out}")
+    return 0
+
+
+@_guard
+def _who_can(args: argparse.Namespace) -> int:
+    from policies.account_questions import who_can
+
+    account = _snapshot(args.snapshot)
+    answers = who_can(account, args.action, args.resource)
+    yes = [a for a in answers if a.allowed]
+    lines = [f"{len(yes)} of {len(answers)} principals can {args.action} on {args.resource}:"]
+    for a in yes:
+        lines.append(f"  {a.principal} — {a.proof}; e.g. {_brief(a.request) if a.request else ''}")
+        lines += ["      " + r for r in a.responsible]
+    lines.append(f"the other {len(answers) - len(yes)} cannot (each proven: no context allows it)")
+    _emit(args, {"action": args.action, "resource": args.resource, "answers": [a.to_json() for a in answers]},
+          "\n".join(lines))
+    return 0
+
+
+@_guard
+def _outside(args: argparse.Namespace) -> int:
+    from policies.account_questions import outside_access
+
+    account = _snapshot(args.snapshot)
+    return _gate(args, outside_access(account, args.resource, args.action, args.trusted_account, args.trusted_org))
+
+
+@_guard
+def _new_access(args: argparse.Namespace) -> int:
+    from policies.account_questions import new_access
+
+    account = _snapshot(args.snapshot)
+    (new,) = _load(args, "new")
+    answers = new_access(account, args.policy_name, new)
+    if not answers:
+        raise _Bad(f"no principal of the snapshot has a policy named {args.policy_name!r}")
+    grown = [a for a in answers if a.allowed]
+    lines = [f"{len(grown)} of {len(answers)} principals with {args.policy_name} would gain access:"]
+    for a in answers:
+        lines.append(f"  {a.principal}: " + (f"NEW — {_brief(a.request)}" if a.allowed and a.request else a.proof))
+    _emit(args, {"policy_name": args.policy_name, "answers": [a.to_json() for a in answers]}, "\n".join(lines))
+    return 1 if grown else 0
+
+
+@_guard
+def _unused(args: argparse.Namespace) -> int:
+    from policies.account_questions import unused_actions
+    from policies.parser import load_json
+    from policies.usage import used_actions
+
+    account = _snapshot(args.snapshot)
+    try:
+        principal = account.principal(args.principal)
+    except KeyError as e:
+        raise _Bad(str(e.args[0])) from None
+    used = used_actions(load_json(Path(args.usage), "usage file"), principal.arn, args.resource)
+    result = unused_actions(account, principal, args.resource, used)
+    if args.out:
+        Path(args.out).write_text(dumps_policy(result.proposal) + "\n")
+    lines = [f"{principal.arn} used on {args.resource}: {', '.join(result.used) or 'nothing'}",
+             "allowed but never used" + (" (complete, proven by Z3):" if result.complete else " (at least):")]
+    lines += ["  " + u for u in result.unused] or ["  nothing"]
+    lines += ["least-privilege proposal: " + result.proposal_proof,
+              f"wrote {args.out}" if args.out else dumps_policy(result.proposal)]
+    _emit(args, result.to_json(), "\n".join(lines))
     return 0

@@ -249,13 +249,13 @@ def outside_access(account: Account, resource: str, action: str | None = None,
             x = Request(x.action, resource, arn, x.context, x.key_names)
             if not decide(policy, x).allowed:
                 raise AssertionError(f"unconfirmed request {x.describe()}; please report it")
-            ev = [f"{res.policy.name}: {policy.statements[i].label(i)}" for i in _applying(policy, x)]
             who = arn or "an anonymous caller"
             from policies.checks import Responsible
 
+            resp = [Responsible(res.policy.name, i, policy.statements[i].sid, "allows it") for i in _applying(policy, x)]
             return CheckOutcome(name, False, f"{who} (outside {', '.join(sorted(trusted))}"
                                 + (f" and organization {trusted_org}" if trusted_org else "") + f") can act on {resource}",
-                                x, [Responsible(e, -1, None, "allows it") for e in ev])
+                                x, resp)
     return CheckOutcome(name, True, f"Z3 proved no principal outside {', '.join(sorted(trusted))}"
                         + (f" or organization {trusted_org}" if trusted_org else "")
                         + f" can {action or 'do anything'} on {resource}")
@@ -367,9 +367,9 @@ def unused_actions(account: Account, principal: AccountPrincipal, resource: str,
     q = _Query(account, principal, [res] if res else [], [merged_identity(principal)], seeds, [probe])
     cons = q.domain + [q.req.resource.equals(resource), q.allowed(q.identities[0]),
                        z3.Not(q.enc.statement(probe, q.probe))]
-    found: list[str] = []
+    found: dict[tuple[str, ...], list[str]] = {}     # region patterns -> example actions
     complete = False
-    while len(found) < limit:
+    while sum(map(len, found.values())) < limit:
         checkpoint("an account question")
         sat, model = solve(cons, timeout_ms)
         if sat == z3.unsat:
@@ -379,13 +379,15 @@ def unused_actions(account: Account, principal: AccountPrincipal, resource: str,
             break
         x = q.req.concretize(model)
         pats = region_patterns(q.req.action, x.action.lower()) or []
-        wild = [p for p in pats if p.lower() != x.action.lower()]
-        found.append(f"every other action matching {' and '.join(wild)} (e.g. {x.action})" if wild else x.action)
+        wild = tuple(p for p in pats if p.lower() != x.action.lower())
+        found.setdefault(wild, []).append(x.action)
         cons.append(z3.Not(q.req.action.equals(x.action.lower())))
+    unused = [f"every other action matching {' and '.join(w)} (e.g. {', '.join(xs)})" if w else ", ".join(xs)
+              for w, xs in found.items()]
     proposal = Policy((Statement("Allow", tuple(sorted(set(used))) or ("kubesage:none",), resources=(resource,),
                                  sid="UsedOnly", action_list=True, resource_list=False),), "2012-10-17")
     proof = _prove_no_wider(account, principal, proposal, resource, timeout_ms)
-    return Unused(principal.arn, resource, sorted(set(used)), found, complete, proposal, proof)
+    return Unused(principal.arn, resource, sorted(set(used)), unused, complete, proposal, proof)
 
 
 def _prove_no_wider(account: Account, principal: AccountPrincipal, proposal: Policy, resource: str,

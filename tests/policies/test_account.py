@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -33,6 +36,13 @@ def moto_account(tmp_path_factory, simulator_prefix):
     scp = tmp_path_factory.mktemp("scp") / "scp.json"
     scp.write_text(json.dumps(SCP))
     snapshot = read_account(session, scp_files=[scp], endpoint_url=url, org_id=ORG)
+    out = tmp_path_factory.mktemp("cli") / "snapshot.json"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    cli = subprocess.run([sys.executable, "-m", "kubesage.cli", "iam", "account-read", "--endpoint-url", url,
+                          "--scp", str(scp), "--org-id", ORG, "--out", str(out)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(out.read_text()) == json.loads(json.dumps(snapshot))
     _reset(url)
     server.stop()
     return account_from_snapshot(snapshot), arns, snapshot
@@ -177,3 +187,54 @@ def test_lifting_a_deny_is_new_access_through_a_resource_policy():
     assert answer.allowed and answer.request.action == "s3:GetObject" and "site" in answer.request.resource
     (same,) = new_access(account, "guard", parse_policy(deny))
     assert not same.allowed and "unsat" in same.proof
+
+
+def test_account_questions_from_the_command_line(moto_account, tmp_path):
+    account, _arns, snapshot = moto_account
+    snap = tmp_path / "snapshot.json"
+    snap.write_text(json.dumps(snapshot))
+
+    def iam(*args):
+        return subprocess.run([sys.executable, "-m", "kubesage.cli", "iam", *map(str, args)], capture_output=True,
+                              text=True, timeout=120)
+
+    out = iam("who-can", snap, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::reports/blue/q1.csv", "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and any(a["allowed"] and a["principal"].endswith("role/analyst") for a in data["answers"])
+    assert not any(a["allowed"] and a["principal"].endswith("user/noreports") for a in data["answers"])
+    out = iam("outside-access", snap, "--resource", "arn:aws:s3:::partner-drop/x")
+    assert out.returncode == 1 and PARTNER in out.stdout and "(Partner)" in out.stdout
+    assert iam("outside-access", snap, "--resource", "arn:aws:s3:::org-shared/x", "--trusted-org", ORG).returncode == 0
+    wider = tmp_path / "wider.json"
+    wider.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"], "Resource": "*"}]}))
+    out = iam("new-access", snap, wider, "--policy-name", "group readers: read")
+    assert out.returncode == 1 and "2 of 2 principals" in out.stdout and "s3:PutObject" in out.stdout
+    assert iam("new-access", snap, wider, "--policy-name", "nope").returncode == 2
+    trail = tmp_path / "trail.json"
+    rec = {"eventSource": "s3.amazonaws.com", "userIdentity": {"arn": f"arn:aws:iam::{ACCOUNT}:user/operator"},
+           "requestParameters": {"bucketName": "scratch", "key": "2024/file.txt"}}
+    trail.write_text(json.dumps({"Records": [
+        {**rec, "eventName": "GetObject"}, {**rec, "eventName": "PutObject"},
+        {**rec, "eventName": "DeleteObject", "errorCode": "AccessDenied"}]}))
+    proposal = tmp_path / "least.json"
+    out = iam("unused", snap, "--principal", "operator", "--resource", "arn:aws:s3:::scratch/2024/file.txt",
+              "--usage", trail, "--out", proposal, "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and data["used"] == ["s3:GetObject", "s3:PutObject"] and data["complete"]
+    assert json.loads(proposal.read_text())["Statement"][0]["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert "proved" in data["proposal_proof"]
+
+
+def test_cloudtrail_usage_maps_sessions_and_skips_errors():
+    from policies.usage import used_actions
+
+    doc = {"Records": [
+        {"eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+         "userIdentity": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/build-7"}, "resources": [{"ARN": "arn:aws:s3:::b/x"}]},
+        {"eventSource": "kms.amazonaws.com", "eventName": "Decrypt", "errorCode": "AccessDenied",
+         "userIdentity": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/build-8"}},
+        {"eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+         "userIdentity": {"arn": f"arn:aws:iam::{ACCOUNT}:user/other"}, "resources": [{"ARN": "arn:aws:s3:::b/x"}]}]}
+    assert used_actions(doc, f"arn:aws:iam::{ACCOUNT}:role/ci") == ["s3:GetObject"]
+    assert used_actions(doc, f"arn:aws:iam::{ACCOUNT}:role/ci", "arn:aws:s3:::other/y") == []
