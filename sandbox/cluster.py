@@ -991,8 +991,25 @@ def _check_immutable(rt: ResourceType, old: dict[str, Any], new: dict[str, Any])
         after = (new.get("spec") or {}).get("clusterIP")
         if before and after and before != after:
             errs.append(("spec.clusterIPs[0]", f'Invalid value: "{after}": may not change once set'))
+    if rt.key == "/persistentvolumeclaims" and _claim_spec(old, bound_volume=True) != _claim_spec(new, bool(
+            (old.get("spec") or {}).get("volumeName"))):
+        errs.append(("spec", "Forbidden: spec is immutable after creation except resources.requests and "
+                             "volumeAttributesClassName for bound claims"))
     if errs:
         raise invalid(rt.kind, rt.group, old["metadata"]["name"], errs)
+
+
+def _claim_spec(obj: dict[str, Any], bound_volume: bool) -> dict[str, Any]:
+    """A claim's spec without what may change: requests, volumeAttributesClassName, and volumeName until set."""
+    spec = copy.deepcopy(obj.get("spec") or {})
+    (spec.get("resources") or {}).pop("requests", None)
+    if not spec.get("resources"):
+        spec.pop("resources", None)
+    spec.pop("volumeAttributesClassName", None)
+    if not bound_volume:
+        spec.pop("volumeName", None)
+    return spec
+
 
 def _has_generation(rt: ResourceType) -> bool:
     """Only kinds with a spec (and custom resources) track metadata.generation, as on a real server."""

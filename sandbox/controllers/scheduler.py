@@ -200,7 +200,8 @@ class Scheduler:
                              "default-scheduler")
             return None
         total = len(nodes)
-        detail = ", ".join(sorted(f"{n} {r}" for r, n in reasons.items()))
+        # A PreFilter rejection (the pod's claims) names no node count, as the real scheduler's message does.
+        detail = volume_problem or ", ".join(sorted(f"{n} {r}" for r, n in reasons.items()))
         message = f"0/{total} nodes are available: {detail}." if total else "no nodes available to schedule pods"
         if total and preempt:
             pdetail = ", ".join(sorted(f"{n} {r}" for r, n in preempt.items()))
