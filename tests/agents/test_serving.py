@@ -84,10 +84,12 @@ def test_deploy_approve_serve_scale_and_use_as_tier(cluster, runtime):
     tid = uuid.uuid4().hex[:10]
     r = runtime.supervisor.start("deploy the small model with 2 replicas", ADMIN, tid, namespace=NS)
     assert r["route"]["agents"] == ["serving"]
-    assert r["approval"]["action"] == f"create Deployment {NS}/smollm2" and "llama.cpp:server" in r["approval"]["diff"]
+    # the Deployment and its Service are one plan: one approval showing both diffs, applied in order
+    assert [c["action"] for c in r["approval"]["changes"]] == [f"create Deployment {NS}/smollm2",
+                                                              f"create Service {NS}/smollm2"]
+    assert "llama.cpp:server" in r["approval"]["changes"][0]["diff"]
     r = runtime.supervisor.resume(tid, "approve")
-    assert r["approval"]["action"] == f"create Service {NS}/smollm2"
-    r = runtime.supervisor.resume(tid, "approve")
+    assert r["approval"] is None
     assert [o["status"] for o in r["outcomes"]] == ["applied", "applied"], r["outcomes"]
     _until(lambda: _ready(server, "smollm2") == 2 and _endpoints(server, "smollm2") == 2, what="2 ready replicas")
     assert len(server.behaviour.kubelet.serving.pids()) == 2
