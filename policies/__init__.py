@@ -7,6 +7,10 @@ Public surface (everything else is internal):
 - `check` (policy vs spec), `difference` / `contains` / `equivalent` (two policies), `prove_bound`
 - `policies.localize.localize`, `policies.repair.repair`, `policies.synthesize.synthesize`,
   `policies.summary.summarize` (import them from their modules)
+- `policies.checks` (CI gates: no new access, access not granted, no public access),
+  `policies.account` / `policies.account_questions` (an account's policies combined as AWS does, and proven
+  questions about it), `policies.usage` (CloudTrail usage), `policies.syntax` (obvious syntax repairs),
+  `policies.extra` (what a best-effort repair adds), `policies.budget` (time and memory budgets)
 
 AMBIGUITIES lists where AWS's documentation leaves room and `@cloud-copilot/iam-simulate` (the independent
 simulator of the differential tests) decides differently from kubesage. kubesage follows the AWS
