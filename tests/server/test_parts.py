@@ -70,7 +70,7 @@ def test_settings_server_fields(tmp_path):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("{not json", "JSON object"), ('["t"]', "mapping"), ('{"t": {"groups": []}}', "non-empty `user`"),
+    ("{not json", "JSON object"), ('["t"]', "mapping"), ('{"t": {"groups": []}}', "needs a `user`"),
     ('{"t": {"user": "a", "groups": "admins"}}', "list of strings")])
 def test_settings_bad_tokens_are_clear_errors(tmp_path, value, message):
     with pytest.raises(settings_mod.SettingsError, match=message):

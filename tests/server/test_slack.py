@@ -100,9 +100,9 @@ class CountingSupervisor:
         self.calls.append(("start", text))
         return self.real.start(text, *args, **kwargs)
 
-    def resume(self, thread_id: str, decision: Any) -> dict[str, Any]:
+    def resume(self, thread_id: str, decision: Any, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("resume", str(decision)))
-        return self.real.resume(thread_id, decision)
+        return self.real.resume(thread_id, decision, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
