@@ -10,11 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from agents.context import AgentContext
+from agents.coverage import tokens
 from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import TARGETS
 from tools.k8s.mutations import restart
+from tools.k8s.objects import (
+    container_statuses,
+    label_selector_matches,
+    restarts,
+    selector_matches,
+    waiting_reason,
+)
 
 
 def _mutation(fix: dict[str, Any], why: str) -> Mutation | None:
@@ -36,20 +44,26 @@ def _restart(r: dict[str, Any]) -> Mutation:
 
 
 # The words a diagnosis (and the fix it proposes from its findings) fully answers: symptoms, "why", "fix it".
-# Negations count only inside the symptom phrases below ("can't pull", "no endpoints"); any other clause ("and add
+# Negations are never words of their own here: they count only inside the symptom phrases below ("can't pull", "no
+# endpoints", "never starts"), where the diagnosis handles them; any other clause ("and add
 # an env var", "but keep 2 replicas") is a request the diagnosis does not do (agents.decide).
 VOCAB = frozenset("""why crashing crash crashes crashed crashloop crashloopbackoff crash-looping looping loop failing fails
 fail failed failure wrong broken diagnose diagnosis problem problems issue issues cause causes root restarting restart
-restarts restarted often dying dies died oomkilled oom killed pending start starts started starting never scheduled
+restarts restarted often dying dies died oomkilled oom killed pending start starts started starting scheduled
 schedule schedulable unschedulable imagepullbackoff errimagepull pull pulling image endpoints endpoint routes route
 nothing requests 403 errors error missing slow node healthy unhealthy events event warning warnings happened
 happening recently recent logs log previous container containers look take tell find out fix repair heal runs run
 running stuck ages keeps keep seems hogs hog cpu cap heavy deployment pod pods service app workload status health
 check investigate troubleshoot debug going on state fine anything everything empty down mend sort whatever
-sick wrong dead not no never says say getting show me""".split()) | {
+sick wrong dead says say getting show me""".split()) | {
     "can not pull", "can not be scheduled", "can not start", "will not start", "will not run", "does not start",
     "do not start", "is not ready", "not ready", "not running", "no endpoints", "has no endpoints", "have no endpoints",
-    "slow down", "crash loop", "so often", "for ages", "has been", "what is missing"}
+    "never start", "never started", "never scheduled", "never ready", "never becomes ready",
+    "slow down", "crash loop", "so often", "all the time", "every few minutes", "for ages", "has been", "what is missing"}
+# A request that says the workload crashes ("keeps crashing", "restarting", "dies"): the diagnosis must be about a
+# crash. When its pods show none, the premise is false, and that is the answer; other findings are reported, not fixed.
+CRASH_WORDS = frozenset("""crash crashing crashes crashed crashloop crashloopbackoff crash-looping looping restarting
+dies dying died""".split())
 ASK = ("I diagnose what is failing (a workload or a whole namespace) and propose the fix its findings support: ask "
        "for that, for example 'why is checkout crashing in shop?', and send any other change as its own request.")
 
@@ -77,6 +91,30 @@ def run(ctx: AgentContext) -> AgentResult:
     return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, VOCAB, lambda: _diagnose(ctx))], ASK)
 
 
+def _not_crashing(ctx: AgentContext, ns: str, target: str) -> str | None:
+    """"<target> is not crashing: …" when every pod of the target runs with no restart and no waiting container;
+    None when it does crash, or when its pods cannot be read (then the diagnosis says what it finds)."""
+    kind = ctx.entities.workload_kind or "Deployment"
+    try:
+        pods = ctx.kube.list("Pod", ns)
+        if kind == "Pod":
+            mine = [p for p in pods if p["metadata"]["name"] == target]
+        else:
+            sel = (ctx.kube.get(kind, ns, target).get("spec") or {}).get("selector")
+            matches = selector_matches if kind == "Service" else label_selector_matches
+            mine = [p for p in pods if matches(sel, p["metadata"].get("labels"))]
+    except (KubeError, KeyError):
+        return None
+    if not mine:
+        return None
+    for p in mine:
+        st = p.get("status") or {}
+        if restarts(p) or st.get("phase") != "Running" or any(waiting_reason(c) for c in container_statuses(p)):
+            return None
+    said = ", ".join(f"{p['metadata']['name']} Running with 0 restarts" for p in mine)
+    return f"{target} in namespace {ns} is not crashing: its pod{'s' if len(mine) > 1 else ''} {said}."
+
+
 def _diagnose(ctx: AgentContext) -> AgentResult:
     from tools.diagnose import run_all
     from tools.diagnose.snapshot import snapshot_from_client
@@ -95,6 +133,13 @@ def _diagnose(ctx: AgentContext) -> AgentResult:
     target = ctx.entities.workload
     findings = run_all(snap, namespace=ns, target=target)
     where = f"{target} in namespace {ns}" if target else f"namespace {ns}"
+    calm = _not_crashing(ctx, ns, target) if target and CRASH_WORDS & set(tokens(ctx.text)) else None
+    if calm is not None:  # the request says it crashes, and it does not: that is the answer, and nothing to fix
+        lines = [f"{f.kind} {f.namespace}/{f.name}: {f.reason} — {f.root_cause or f.summary}" for f in findings[:3]]
+        other = ("\nOther findings (not a crash, so I propose no change for them; ask for one on its own if you want "
+                 "it):\n" + "\n".join(lines)) if lines else ""
+        return AgentResult("logs", calm + " There is nothing crashing to fix." + other, [calm],
+                           data={"findings": [f.reason for f in findings], "crashing": False})
     unread = _unread(ctx, snap, where)
     if not findings and unread[0]:  # never "healthy" from data that could not be read
         return AgentResult("logs", unread[1], [unread[1]], data={"unreadable": unread[2]})
