@@ -3,7 +3,9 @@
 Prints medians (and the machine) for:
 - list 5,000 pods through the kubernetes client (ms, median of 5);
 - create 1,000 objects through the kubernetes client (objects/s);
-- watch event latency: from the server storing a change to the client receiving it (ms, median of 200).
+- watch event latency: from the server storing a change to the client receiving it (ms, median of 200);
+- real containers (sandbox/jail/): start latency of a jailed process (median of 20), its RSS (launcher +
+  program), how many sleeping busybox containers run at once, and a python pod from create to Running.
 Numbers are measured, never asserted; tests do not depend on them.
 """
 
@@ -195,6 +197,71 @@ def bench_behaviour() -> dict:
     return out
 
 
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def bench_real(many: int = 100) -> dict:
+    """What a real container costs on this machine; {} where the jail cannot run (not root, no busybox)."""
+    from sandbox.jail.images import VIEWS, busybox_binary, system_python
+    from sandbox.jail.runtime import Jail
+
+    if os.geteuid() != 0 or not busybox_binary() or not system_python():
+        return {}
+    out: dict = {}
+    jail = Jail()
+    try:
+        starts, rss = [], []
+        for i in range(20):
+            pj = jail.pod(f"bench-{i}", f"bench-{i}", "b", "10.244.0.9")
+            t = time.perf_counter()
+            run = pj.start({"name": "c"}, VIEWS["python"], ["python3", "-c", "print('up', flush=True)\nimport time\n"
+                                                                          "time.sleep(60)"], {}, None, time.time,
+                           lambda: None)
+            while not run.lines and time.perf_counter() - t < 10:
+                time.sleep(0.001)
+            starts.append(time.perf_counter() - t)
+            rss.append(_rss_kb(run.proc.pid) + _rss_kb(run.reports.pid or 0) + _rss_kb(pj.pause_pid))
+            jail.stop_pod(f"bench-{i}")
+        out["real_start_to_first_line_ms_median"] = round(statistics.median(starts) * 1000, 1)
+        out["real_python_container_rss_mb"] = round(statistics.median(rss) / 1024, 1)
+        t = time.perf_counter()
+        runs = []
+        for i in range(many):
+            pj = jail.pod(f"many-{i}", f"many-{i}", "b", "10.244.0.9")
+            runs.append(pj.start({"name": "c"}, VIEWS["busybox"], ["sleep", "600"], {}, None, time.time,
+                                 lambda: None))
+        while sum(1 for r in runs if r.alive()) < many and time.perf_counter() - t < 120:
+            time.sleep(0.05)
+        out["real_busybox_running_at_once"] = sum(1 for r in runs if r.alive())
+        out["real_busybox_start_all_s"] = round(time.perf_counter() - t, 2)
+        out["real_busybox_rss_mb_each"] = round(statistics.median(
+            _rss_kb(r.proc.pid) + _rss_kb(r.reports.pid or 0) + _rss_kb(r.pod.pause_pid) for r in runs) / 1024, 1)
+    finally:
+        jail.close()
+    with SandboxServer(speed=1.0) as server:
+        _nodes(server, 2)
+        ns_rt, pod_rt = server.cluster.rt("", "v1", "namespaces"), server.cluster.rt("", "v1", "pods")
+        server.cluster.create(ns_rt, "", {"metadata": {"name": "b"}}, SYSTEM, WriteOptions())
+        t = time.perf_counter()
+        server.cluster.create(pod_rt, "b", {"metadata": {"name": "py"}, "spec": {"containers": [
+            {"name": "c", "image": "python:3.12", "command": ["python3", "-c", "import time; time.sleep(60)"]}]}},
+            SYSTEM, WriteOptions())
+        while time.perf_counter() - t < 60:
+            pod = server.cluster.store.get("/pods", "b", "py") or {}
+            if (pod.get("status") or {}).get("phase") == "Running":
+                break
+            time.sleep(0.01)
+        out["real_python_pod_create_to_running_s_speed_1"] = round(time.perf_counter() - t, 2)
+    return out
+
+
 def _rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -222,6 +289,16 @@ def main() -> None:
           f"{behaviour['rollout_100_replicas_s_speed_100']} s at speed 100")
     print(f"  sandbox process with 5,000 running pods: {behaviour['pods_5000_rss_mb']} MB RSS "
           f"(+{behaviour['pods_5000_rss_growth_mb']} MB over the process before it)")
+    real = bench_real()
+    results.update(real)
+    if real:
+        print(f"  real container: first output {real['real_start_to_first_line_ms_median']} ms after start (median "
+              f"of 20, python), {real['real_python_container_rss_mb']} MB RSS (pause + launcher + program); "
+              f"{real['real_busybox_running_at_once']} busybox containers running at once "
+              f"({real['real_busybox_rss_mb_each']} MB each); a python pod from create to Running in "
+              f"{real['real_python_pod_create_to_running_s_speed_1']} s at speed 1 (image pull modelled)")
+    else:
+        print("  real containers: not available here (not root or no busybox-static): modelled only")
     out = Path(os.environ.get("KUBESAGE_HOME", Path.home() / ".kubesage")) / "bench" / "sandbox.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
