@@ -164,6 +164,24 @@ def wait_and_exit(child: int) -> None:
     os._exit(128 - code if code < 0 else code)
 
 
+def fork_program(spec: dict, setup: object = None) -> None:
+    """Fork the program's process (PID 1 of a new PID namespace, or a member of the joined one): `setup` in it,
+    then its limits and identity, then exec; this process stays to report its pid and pass on its status."""
+    child = os.fork()
+    if child == 0:
+        try:
+            die_with_parent()
+            if callable(setup):
+                setup()
+            become(spec)
+        except OSError as e:
+            report(f"error {e}")
+            os._exit(128)
+        exec_program(spec)
+    report(f"pid {child}")
+    wait_and_exit(child)
+
+
 def run(spec: dict) -> None:
     setns(int(spec["netns_pid"]), [("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS)])
     _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
@@ -172,34 +190,13 @@ def run(spec: dict) -> None:
     for src, dst, mode in spec.get("binds") or []:
         bind(src, root + dst, mode)
     mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=1777")
-    child = os.fork()
-    if child == 0:
-        try:
-            die_with_parent()
-            mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-            become(spec)
-        except OSError as e:
-            report(f"error {e}")
-            os._exit(128)
-        exec_program(spec)
-    report(f"pid {child}")
-    wait_and_exit(child)
+    fork_program(spec, lambda: mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
 
 
 def exec_in(spec: dict) -> None:
     setns(int(spec["join_pid"]), [("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
                                   ("pid", CLONE_NEWPID), ("mnt", CLONE_NEWNS)])
-    child = os.fork()
-    if child == 0:
-        try:
-            die_with_parent()
-            become(spec)
-        except OSError as e:
-            report(f"error {e}")
-            os._exit(128)
-        exec_program(spec)
-    report(f"pid {child}")
-    wait_and_exit(child)
+    fork_program(spec)
 
 
 def pause(spec: dict) -> None:

@@ -370,8 +370,11 @@ def claim_uid() -> int:
     /tmp/kubesage-uids/<uid> holding our pid; a claim whose process is gone is taken over."""
     d = Path(tempfile.gettempdir()) / "kubesage-uids"
     d.mkdir(exist_ok=True)
+    busy = _uids_in_use()
     for n in range(UID_COUNT):
         uid = UID_BASE + n
+        if uid in busy:  # a process still runs as it (however it got there): never share a uid
+            continue
         f = d / str(uid)
         try:
             fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -392,6 +395,17 @@ def claim_uid() -> int:
         os.close(fd)
         return uid
     raise OSError("no free pod uid left")
+
+
+def _uids_in_use() -> set[int]:
+    out = set()
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                out.add(p.stat().st_uid)
+            except OSError:
+                pass
+    return out
 
 
 def release_uid(uid: int) -> None:
