@@ -28,16 +28,14 @@ def register(subparsers: Any) -> None:
     c = sub.add_parser("check", help="does POLICY decide every request of SPEC as expected? (exit 0 yes, 1 no)")
     c.add_argument("policy", help="policy JSON file ('-' for stdin)")
     c.add_argument("--spec", required=True, help='spec JSON: {"requests": [{"action", "resource", "expect"...}]}')
-    c.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(c, 30.0)
+    _common_args(c, 30.0)
     c.set_defaults(func=_check)
 
     r = sub.add_parser("repair", help="fewest edits making POLICY meet SPEC, proven no more permissive")
     r.add_argument("policy", help="policy JSON file ('-' for stdin)")
     r.add_argument("--spec", required=True, help="spec JSON file")
     r.add_argument("--out", help="write the repaired policy here")
-    r.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(r, 30.0)
+    _common_args(r, 30.0)
     r.add_argument("--no-best-effort", action="store_true",
                    help="do not offer a repair that allows more than the original policy and the spec")
     r.set_defaults(func=_repair)
@@ -45,8 +43,7 @@ def register(subparsers: Any) -> None:
     g = sub.add_parser("check-no-new-access", help="CI gate: NEW grants nothing OLD did not (exit 0 pass, 1 fail)")
     g.add_argument("old", help="the deployed policy JSON file")
     g.add_argument("new", help="the proposed policy JSON file")
-    g.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(g, 60.0)
+    _common_args(g, 60.0)
     g.set_defaults(func=_gate_new_access)
 
     g = sub.add_parser("check-access-not-granted",
@@ -54,15 +51,13 @@ def register(subparsers: Any) -> None:
     g.add_argument("policy", help="policy JSON file ('-' for stdin)")
     g.add_argument("--actions", nargs="+", required=True, metavar="ACTION", help="actions (wildcards allowed)")
     g.add_argument("--resources", nargs="+", metavar="ARN", help="resource ARNs or patterns (default: any)")
-    g.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(g, 60.0)
+    _common_args(g, 60.0)
     g.set_defaults(func=_gate_not_granted)
 
     g = sub.add_parser("check-no-public-access",
                        help="CI gate: resource POLICY allows no outsider or anonymous caller (exit 0 pass, 1 fail)")
     g.add_argument("policy", help="resource policy JSON file ('-' for stdin)")
-    g.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(g, 60.0)
+    _common_args(g, 60.0)
     g.set_defaults(func=_gate_public)
 
     _register_account(sub)
@@ -102,8 +97,7 @@ def _register_account(sub: Any) -> None:
     w.add_argument("snapshot", help="account snapshot JSON (from account-read)")
     w.add_argument("--action", required=True)
     w.add_argument("--resource", required=True)
-    w.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(w, 120.0)
+    _common_args(w, 120.0)
     w.set_defaults(func=_who_can)
 
     o = sub.add_parser("outside-access", help="can anyone outside the account (or org) act on RESOURCE? (0 no, 1 yes)")
@@ -112,16 +106,14 @@ def _register_account(sub: Any) -> None:
     o.add_argument("--action", help="one action (default: any)")
     o.add_argument("--trusted-account", nargs="*", default=None, metavar="ID", help="default: the snapshot's account")
     o.add_argument("--trusted-org", help="also trust this organization id")
-    o.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(o, 60.0)
+    _common_args(o, 60.0)
     o.set_defaults(func=_outside)
 
     n = sub.add_parser("new-access", help="does NEW, in place of policy NAME, grant anyone anything new? (0 no, 1 yes)")
     n.add_argument("snapshot", help="account snapshot JSON")
     n.add_argument("new", help="the proposed policy JSON file")
     n.add_argument("--policy-name", required=True, help="the policy it replaces, as the snapshot names it")
-    n.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(n, 120.0)
+    _common_args(n, 120.0)
     n.set_defaults(func=_new_access)
 
     u = sub.add_parser("unused", help="actions PRINCIPAL may do on RESOURCE but never used, and a least-privilege policy")
@@ -130,12 +122,13 @@ def _register_account(sub: Any) -> None:
     u.add_argument("--resource", required=True)
     u.add_argument("--usage", required=True, help="CloudTrail log file ({\"Records\": [...]})")
     u.add_argument("--out", help="write the proposed policy here")
-    u.add_argument("--json", action="store_true", help="machine-readable output")
-    _budget_args(u, 60.0)
+    _common_args(u, 60.0)
     u.set_defaults(func=_unused)
 
 
-def _budget_args(p: argparse.ArgumentParser, seconds: float) -> None:
+def _common_args(p: argparse.ArgumentParser, seconds: float) -> None:
+    """`--json` and the budget flags every question and repair takes."""
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--time-budget", type=float, default=seconds, metavar="SECONDS",
                    help=f"stop within this many seconds, saying what was and was not proven (default {seconds:g})")
     p.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
