@@ -114,6 +114,18 @@ def resolve(ctx: Any, kinds: Iterable[str], ns: str | None, skip: Iterable[str] 
     return out
 
 
+def named(ctx: Any, kinds: Iterable[str], ns: str | None) -> dict[tuple[str, str], tuple[str, dict, str]] | None:
+    """Every live object of `kinds` the request names, by (kind, name), for a change to several at once. Each kind is
+    resolved on its own ("the db statefulset" names db's kind, not web's); a quoted name is that name exactly and a
+    typo counts only as the coverage accounting allows one (names of 5+ letters: never 'webb' for web). None when a
+    name is ambiguous (a Deployment and a StatefulSet both called so)."""
+    exact = set(quoted(ctx.text))
+    found = [(k, o, w) for kind in kinds for k, o, w in resolve(ctx, [kind], ns)
+             if w == o["metadata"]["name"] or (w not in exact and close(w, o["metadata"]["name"]))]
+    objs = {(k, o["metadata"]["name"]): (k, o, w) for k, o, w in found}
+    return objs if len({n for _, n in objs}) == len(objs) else None
+
+
 def one(found: list[tuple[str, dict, str]]) -> tuple[str, dict, str] | None:
     """The single object found, or None when there is none or more than one."""
     keys = {(k, o["metadata"].get("namespace", ""), o["metadata"]["name"]) for k, o, _ in found}

@@ -22,15 +22,13 @@ from agents.fastpaths._words import (
     NAME,
     NUMBER_WORDS,
     cite,
-    close,
     digits,
     expect,
     has,
     mutation,
+    named,
     namespace,
     norm,
-    quoted,
-    resolve,
 )
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
@@ -63,15 +61,9 @@ class Scale:
         if not has(ctx, *TRIGGERS) or has(ctx, *_AUTOSCALE):
             return None
         ns = namespace(ctx)
-        quoted_names = set(quoted(ctx.text))
-        # A count is a change to a live object: a name in quotes is that name exactly, and a typo counts only as
-        # the coverage accounting allows one (names of 5+ letters), never 'webb' for web.
-        # Each kind resolved on its own: "the db statefulset" names db's kind, not checkout's.
-        found = [(k, o, w) for kind in SCALABLE for k, o, w in resolve(ctx, [kind], ns)
-                 if w == o["metadata"]["name"] or (w not in quoted_names and close(w, o["metadata"]["name"]))]
-        objs = {(k, o["metadata"]["name"]): (k, o, w) for k, o, w in found}
-        if not objs or len({n for _, n in objs}) != len(objs):
-            return None  # none, or a Deployment and a StatefulSet with one name: which?
+        objs = named(ctx, SCALABLE, ns)
+        if not objs:
+            return None
         by_name = {n: key for key, (_, _, w) in objs.items() for n in (key[1], w)}
         pairs = [(by_name[n], int(c)) for n, c in _PAIR.findall(low) if n in by_name]
         counts: dict[tuple[str, str], int] = {}

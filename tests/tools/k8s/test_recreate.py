@@ -27,6 +27,7 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
     k = Kube.from_kubeconfig(str(path))
     k.request("POST", k.path("Namespace", None), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     yield k
+    k.api.close()  # no keep-alive connection left open: the server stops at once
     server.stop()
 
 
