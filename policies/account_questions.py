@@ -11,6 +11,7 @@ with a request (its context chosen by Z3) that the concrete evaluator re-decides
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,15 +123,23 @@ def _identity_pins(account: Account, principal: AccountPrincipal, read: set[str]
     return out
 
 
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+
+
 def _might(st: Statement, action: str, resource: str, principal: str) -> bool:
     """Whether a statement could apply to (action, resource, principal) in some context (conditions and
     policy variables are read as "maybe")."""
     if action_matches(st.actions, action) == st.not_action:
         return False
-    if st.resources is not None and not any("${" in r for r in st.resources):
-        probe = Request(action, resource, principal)
-        if resource_matches(st.resources, resource, probe, Policy((st,))) == st.not_resource:
-            return False
+    if st.resources is not None:
+        # a policy variable stands for some string: `*` in its place matches at least what it can
+        widened = tuple(_VARIABLE.sub("*", r) for r in st.resources)
+        if widened != st.resources and st.not_resource:
+            pass     # NotResource with a variable: the wider reading excludes more; keep "maybe"
+        else:
+            probe = Request(action, resource, principal)
+            if resource_matches(widened, resource, probe, Policy((st,))) == st.not_resource:
+                return False
     if st.principal is not None and principal_matches(st.principal, principal) == st.not_principal:
         return False
     return True

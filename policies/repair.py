@@ -138,9 +138,12 @@ def _pin_allow(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
             continue
         r = e.pin_request
         assert r is not None
-        for k in keys:
-            if _same_value(x.get(k), r.get(k)):
-                continue
+        differing = [k for k in keys if not _same_value(x.get(k), r.get(k))]
+        if len(differing) > _BATCH_PINS:
+            step = _pin_all(policy, spec, edits, e, idx, st, r, x, differing)
+            if step is not None:
+                return step
+        for k in differing:
             new_st = st
             added = []
             for c in pin_conditions(policy, spec, k, r):
@@ -155,6 +158,30 @@ def _pin_allow(policy: Policy, spec: Spec, edits: list[Edit], x: Request, keys: 
             new_edit = Edit(e.kind, e.text + glue + when, e.statement, e.cost, e.pin_request)
             return policy.with_statements(sts), [new_edit if y is e else y for y in edits]
     return None
+
+
+# Above this many context keys on which a counterexample differs from the request an added Allow serves,
+# pin them all in one step: one key per proof took hundreds of proofs on policies with hundreds of keys.
+_BATCH_PINS = 4
+
+
+def _pin_all(policy: Policy, spec: Spec, edits: list[Edit], e: Edit, idx: int, st, r: Request, x: Request,
+             keys: list[str]):
+    new_st = st
+    added = 0
+    for k in keys:
+        for c in pin_conditions(policy, spec, k, r):
+            if c not in new_st.conditions:
+                new_st, added = put_condition(new_st, c), added + 1
+    if not added or statement_applies(new_st, x, policy) or not statement_applies(new_st, r, policy):
+        return None
+    sts = list(policy.statements)
+    sts[idx] = new_st
+    glue = " and " if " when " in e.text else " when "
+    names = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+    new_edit = Edit(e.kind, e.text + glue + f"the context keys {names} have the request's values", e.statement,
+                    e.cost, e.pin_request)
+    return policy.with_statements(sts), [new_edit if y is e else y for y in edits]
 
 
 def _same_value(a, b) -> bool:
