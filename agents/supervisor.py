@@ -163,6 +163,15 @@ class Supervisor:
             results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
+        if pending and len(results) > 1 and any((r.get("data") or {}).get("abstain") for r in results):
+            # One request split in parts is still one request: a part not understood may change the others
+            # ("scale web to 5 and catalog to 0. Actually, skip catalog"), so nothing is proposed on a partial
+            # understanding of the whole request.
+            for r in results:
+                if not (r.get("data") or {}).get("abstain"):
+                    r["answer"] += ("\nNot proposed: another part of your request was not understood, and it may "
+                                    "change this part. Nothing was changed; please reword that part and ask again.")
+            pending = []
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
         return {"results": results, "pending": pending, "outcomes": []}

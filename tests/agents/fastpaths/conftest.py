@@ -145,3 +145,9 @@ def approve(rt: Runtime, text: str, agent: str) -> dict[str, Any]:
     while r.get("approval"):
         r = rt.supervisor.resume(r["thread_id"], "approve")
     return r
+
+
+def held(out: dict[str, Any], n: int) -> None:
+    """The plan's `n` changes were all applied, and the plan held (health and goals): nothing was rolled back."""
+    assert [o["status"] for o in out["outcomes"]] == ["applied"] * n, out["answer"]
+    assert not any(o.get("plan_failed") for o in out["outcomes"]), out["answer"]

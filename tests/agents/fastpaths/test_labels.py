@@ -12,6 +12,7 @@ from tests.agents.fastpaths.conftest import (
     deployment,
     goal_holds,
     goals,
+    held,
     namespace,
     not_confident,
     plan,
@@ -92,7 +93,7 @@ def test_applied_through_the_supervisor_both_objects_are_annotated(kube, runtime
     text = "please annotate both the web deployment and the web service in fp-labels with owner=team-storefront"
     r = plan(kube, text, AGENT, INTENT)
     out = approve(runtime, text, AGENT)
-    assert [o["status"] for o in out["outcomes"]] == ["applied", "applied"]
+    held(out, 2)
     assert goal_holds(kube, goals(r)) == []
     assert "annotations" not in (kube.get("Deployment", NS, "web")["spec"]["template"].get("metadata") or {})
     assert plan(kube, text, AGENT, INTENT).answer.startswith("Already so")

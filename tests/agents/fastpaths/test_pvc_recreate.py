@@ -13,6 +13,7 @@ from tests.agents.fastpaths.conftest import (
     create,
     goal_holds,
     goals,
+    held,
     namespace,
     not_confident,
     plan,
@@ -93,8 +94,7 @@ def test_applied_through_the_supervisor_claim_and_pod_are_recreated_and_bound(ku
     r = plan(kube, text, AGENT, INTENT)
     assert len(r.mutations) == 4
     out = approve(runtime, text, AGENT)
-    assert [o["status"] for o in out["outcomes"]] == ["applied"] * 4, out["answer"]
-    assert not any(o.get("plan_failed") for o in out["outcomes"]), out["answer"]
+    held(out, 4)
     assert goal_holds(kube, goals(r)) == []
     assert kube.get("PersistentVolumeClaim", NS, "media")["status"]["phase"] == "Bound"
     again = plan(kube, "please recreate the media PVC in fp-pvc with the standard storage class", AGENT, INTENT)

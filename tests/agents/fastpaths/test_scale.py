@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import pytest
 
+from agents.router import Route
 from tests.agents.fastpaths.conftest import (
     approve,
     create,
     deployment,
     goal_holds,
     goals,
+    held,
     namespace,
     not_confident,
     plan,
 )
+from tools.k8s.client import Principal
 
 NS = "fp-scale"
 AGENT, INTENT = "scaling", "scale-replicas"
@@ -84,8 +87,29 @@ def test_applied_through_the_supervisor_every_count_holds(kube, runtime):
     text = "scale checkout to 2 and the db statefulset to 2 in fp-scale"
     r = plan(kube, text, AGENT, INTENT)
     out = approve(runtime, text, AGENT)
-    assert [o["status"] for o in out["outcomes"]] == ["applied", "applied"], out["answer"]
-    assert not any(o.get("plan_failed") for o in out["outcomes"]), out["answer"]
+    held(out, 2)
     assert goal_holds(kube, goals(r)) == []
     assert kube.get("Deployment", NS, "web")["spec"]["replicas"] == 3  # nothing else changed
     assert plan(kube, text, AGENT, INTENT).answer.startswith("Already so")
+
+
+class _Split:
+    """A router that cuts the request at its sentence, as the embedding router may."""
+
+    agent = "scaling"
+
+    def route(self, text: str) -> Route:
+        first, rest = text.split(". ", 1)
+        return Route(["scaling", "resources"], 0.6, 0.01, "embedding", [(first, "scaling"), (rest, "resources")])
+
+
+def test_a_split_request_whose_other_part_was_not_understood_changes_nothing(kube, runtime):
+    sup = runtime.supervisor
+    forced, sup.router = sup.router, _Split()
+    try:
+        out = sup.start("scale web to 5 and catalog to 0 in fp-scale. Actually, skip catalog - just do web.",
+                        Principal(), "split-1")
+    finally:
+        sup.router = forced
+    assert not out.get("approval") and "Not proposed" in out["answer"]
+    assert kube.get("Deployment", NS, "catalog")["spec"]["replicas"] == 2
