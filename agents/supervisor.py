@@ -163,7 +163,8 @@ class Supervisor:
             results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
-        if pending and len(results) > 1 and any((r.get("data") or {}).get("abstain") for r in results):
+        if pending and _retracted(pending, [(parts.get(a, state["text"]), r) for a, r in
+                                            zip(state["route"]["agents"], results, strict=False)]):
             # One request split in parts is still one request: a part not understood may change the others
             # ("scale web to 5 and catalog to 0. Actually, skip catalog"), so nothing is proposed on a partial
             # understanding of the whole request.
@@ -447,6 +448,27 @@ def _interrupt_of(snap: Any) -> dict[str, Any] | None:
         for intr in task.interrupts or ():
             return intr.value
     return None
+
+
+# Words that, in a part of a request that was not understood, may take back or narrow another part's change.
+RETRACTING = frozenset("""not no never skip cancel stop instead actually wait except only but undo ignore forget rather
+    keep leave hold off don't dont""".split())
+
+
+def _retracted(pending: list[dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Whether a part of a split request that was not understood may change what another part proposes: it names
+    an object a proposal changes, or says a word that takes back or narrows ("Actually, skip catalog", "no, wait").
+    A part that is only context ("traffic is low this week") leaves the others' proposals standing."""
+    if len(parts) < 2:
+        return False
+    touched = {p.get("name") for p in pending} | {p.get("namespace") for p in pending}
+    for text, r in parts:
+        if (r.get("data") or {}).get("abstain"):
+            words = set(re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower().replace("’", "'")))
+            words |= {"not" for w in words if w.endswith("n't")}
+            if words & RETRACTING or words & touched:
+                return True
+    return False
 
 
 def _plans(group: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ confident. The scaling agent's own `scale` rule keeps the plain single case."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from agents.router import Route
@@ -103,13 +105,25 @@ class _Split:
         return Route(["scaling", "resources"], 0.6, 0.01, "embedding", [(first, "scaling"), (rest, "resources")])
 
 
-def test_a_split_request_whose_other_part_was_not_understood_changes_nothing(kube, runtime):
+def _split(runtime, text: str) -> dict:
     sup = runtime.supervisor
     forced, sup.router = sup.router, _Split()
     try:
-        out = sup.start("scale web to 5 and catalog to 0 in fp-scale. Actually, skip catalog - just do web.",
-                        Principal(), "split-1")
+        return sup.start(text, Principal(), uuid.uuid4().hex[:10])
     finally:
         sup.router = forced
+
+
+@pytest.mark.parametrize("text", [
+    "scale web to 5 and catalog to 0 in fp-scale. Actually, skip catalog - just do web.",
+    "scale web to 5 and catalog to 0 in fp-scale. no wait, that isn't right",
+])
+def test_a_split_request_whose_other_part_may_take_it_back_changes_nothing(kube, runtime, text):
+    out = _split(runtime, text)
     assert not out.get("approval") and "Not proposed" in out["answer"]
     assert kube.get("Deployment", NS, "catalog")["spec"]["replicas"] == 2
+
+
+def test_a_split_request_whose_other_part_is_only_context_is_still_proposed(runtime):
+    out = _split(runtime, "Could you bring web in fp-scale down to 2 replicas. traffic is low this week, thanks")
+    assert out.get("approval") and out["approval"]["action"] == "scale Deployment fp-scale/web"
