@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+
+from .tags import lines as published_lines
+from .tags import published
 
 __all__ = ["Catalog", "CATALOG", "ImageRef", "ImageSpec", "InvalidReference", "parse_reference", "MiB", "GiB"]
 
@@ -118,7 +120,7 @@ class ImageSpec:
     """What one image is and does. Sizes are bytes, CPU is millicores, times are seconds."""
 
     name: str  # fully qualified repository, "docker.io/library/nginx"
-    tags: tuple[str, ...]
+    tags: tuple[str, ...] = ()  # for repositories in tags.yaml, filled from it (`_published`)
     program: str = "generic"
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
@@ -149,11 +151,16 @@ class ImageSpec:
     exit_after: float = 0.0
     variant_bases: tuple[tuple[str, str], ...] = (("alpine", "alpine"),)  # tag substring → base
 
+    def __post_init__(self) -> None:
+        # lookups a pull makes per tag: the published lists run to a thousand tags, so index them once
+        object.__setattr__(self, "_tagset", frozenset(self.tags))
+        object.__setattr__(self, "_aliases", dict(self.versions))
+
     def version_of(self, tag: str | None) -> str:
         """The software version a tag carries (`1.27` → `1.27.5`, `latest` → newest, `1.27.3-alpine` → `1.27.3`)."""
         if not tag:
             tag = "latest"
-        aliases = dict(self.versions)
+        aliases: dict[str, str] = self._aliases  # type: ignore[attr-defined]
         if tag in aliases:
             return aliases[tag]
         m = re.match(r"v?(\d+(?:\.\d+)*)", tag)
@@ -182,7 +189,7 @@ class ImageSpec:
         return "sha256:" + hashlib.sha256(f"{self.name}:{version}:{variant}".encode()).hexdigest()
 
     def has_tag(self, tag: str) -> bool:
-        return tag in self.tags
+        return tag in self._tagset  # type: ignore[attr-defined]
 
     @classmethod
     def from_dict(cls, d: dict) -> ImageSpec:
@@ -242,30 +249,6 @@ def _parse_quantity(s: str) -> int:
 def _parse_cpu(s: str) -> int:
     s = s.strip()
     return int(s[:-1]) if s.endswith("m") else int(float(s) * 1000)
-
-
-# ------------------------------------------------------------------------------------------------ tag lists
-
-def _semver_tags(lines: dict[str, int], *, start: dict[str, int] | None = None, prefix: str = "",
-                 majors: bool = True) -> list[str]:
-    """{"1.27": 5} → 1.27, 1.27.0 … 1.27.5 (+ the major "1")."""
-    out: list[str] = []
-    for line, last in lines.items():
-        out.append(prefix + line)
-        for p in range((start or {}).get(line, 0), last + 1):
-            out.append(f"{prefix}{line}.{p}")
-        if majors and "." in line:
-            out.append(prefix + line.split(".")[0])
-    return list(dict.fromkeys(out))
-
-
-def _with_variants(tags: Iterable[str], variants: Iterable[str]) -> tuple[str, ...]:
-    tags = list(tags)
-    out = list(tags)
-    for v in variants:
-        out += [f"{t}-{v}" for t in tags]
-        out.append(v)
-    return tuple(dict.fromkeys(out))
 
 
 # ------------------------------------------------------------------------------------------------ files
@@ -416,22 +399,11 @@ _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # ------------------------------------------------------------------------------------------------ the catalog
 
-_NGINX_LINES = {"1.24": 0, "1.25": 5, "1.26": 3, "1.27": 5, "1.28": 0, "1.29": 1}
-_NGINX_TAGS = _with_variants(_semver_tags(_NGINX_LINES) + ["latest", "mainline", "stable"],
-                             ["alpine", "alpine-slim", "bookworm", "perl", "alpine-perl", "otel", "alpine-otel"])
-
-_PY_LINES = {"3.9": 23, "3.10": 18, "3.11": 13, "3.12": 11, "3.13": 5}
-_NODE_TAGS = ["18", "18.20", "18.20.4", "18.20.8", "20", "20.18", "20.18.1", "20.19", "20.19.4", "22", "22.12",
-              "22.12.0", "22.17", "22.17.1", "24", "24.4", "24.4.1", "lts", "current", "latest", "hydrogen",
-              "iron", "jod"]
-
-_LLAMA_BUILDS = ["b4500", "b5000", "b5500", "b5890", "b6000", "b6100"]
+_PY_LINES = list(published_lines("docker.io/library/python"))
 
 _SPECS: list[ImageSpec] = [
     ImageSpec(
-        name="docker.io/library/nginx", program="nginx", tags=_NGINX_TAGS,
-        versions=(("latest", "1.29.1"), ("mainline", "1.29.1"), ("stable", "1.28.0"), ("alpine", "1.29.1"),
-                  ("1", "1.29.1"), ("alpine-slim", "1.29.1"), ("bookworm", "1.29.1"), ("perl", "1.29.1")),
+        name="docker.io/library/nginx", program="nginx",
         entrypoint=("/docker-entrypoint.sh",), cmd=("nginx", "-g", "daemon off;"),
         env=(("NGINX_VERSION", "{version}"), ("NJS_VERSION", "0.9.1"), ("NJS_RELEASE", "1~bookworm"),
              ("PKG_RELEASE", "1~bookworm"), ("DYNPKG_RELEASE", "1~bookworm")),
@@ -444,8 +416,6 @@ _SPECS: list[ImageSpec] = [
         description="nginx web server: port 80, serves /usr/share/nginx/html"),
     ImageSpec(
         name="docker.io/library/httpd", program="httpd",
-        tags=_with_variants(_semver_tags({"2.4": 65}, start={"2.4": 57}) + ["latest"], ["alpine", "bookworm"]),
-        versions=(("latest", "2.4.65"), ("alpine", "2.4.65"), ("bookworm", "2.4.65")),
         cmd=("httpd-foreground",), env=(("HTTPD_PREFIX", "/usr/local/apache2"), ("HTTPD_VERSION", "{version}")),
         ports=(80,), http_paths=((80, "/", 200),), memory=12 * MiB, cpu=1, startup_s=0.2, size=58 * MB,
         programs=("httpd-foreground", "httpd", "apachectl"), request_rate=0.5, workdir="/usr/local/apache2",
@@ -453,31 +423,20 @@ _SPECS: list[ImageSpec] = [
         description="Apache httpd: port 80"),
     ImageSpec(
         name="docker.io/library/busybox", program="shell",
-        tags=_with_variants(["1.36", "1.36.0", "1.36.1", "1.37", "1.37.0", "1", "latest", "stable"],
-                            ["musl", "glibc", "uclibc"]),
-        versions=(("latest", "1.37.0"), ("stable", "1.36.1"), ("1", "1.37.0")),
         cmd=("sh",), base="busybox", memory=int(0.4 * MiB), cpu=0, startup_s=0.0, runs_forever=False,
         size=2 * MB, description="busybox: `sh` with no input exits 0 at once"),
     ImageSpec(
         name="docker.io/library/alpine", program="shell",
-        tags=tuple(_semver_tags({"3.18": 12, "3.19": 8, "3.20": 6, "3.21": 4, "3.22": 1}) + ["latest", "edge"]),
-        versions=(("latest", "3.22.1"), ("3", "3.22.1"), ("edge", "3.23.0_alpha20250612")),
         cmd=("/bin/sh",), base="alpine", memory=int(0.5 * MiB), cpu=0, startup_s=0.0, runs_forever=False,
         size=int(3.6 * MB), description="alpine: `/bin/sh` with no input exits 0 at once"),
     ImageSpec(
         name="docker.io/library/redis", program="redis",
-        tags=_with_variants(_semver_tags({"6.2": 19, "7.0": 15, "7.2": 9, "7.4": 5, "8.0": 3}, start={"6.2": 14})
-                            + ["latest"], ["alpine", "bookworm"]),
-        versions=(("latest", "8.0.3"), ("alpine", "8.0.3"), ("bookworm", "8.0.3")),
         entrypoint=("docker-entrypoint.sh",), cmd=("redis-server",),
         env=(("REDIS_DOWNLOAD_URL", "http://download.redis.io/releases/redis-{version}.tar.gz"),),
         ports=(6379,), memory=4 * MiB, cpu=3, startup_s=0.05, size=45 * MB, programs=("redis-server",),
         user=("root", 0, 0), workdir="/data", description="redis: TCP 6379"),
     ImageSpec(
         name="docker.io/library/postgres", program="postgres",
-        tags=_with_variants(_semver_tags({"13": 21, "14": 18, "15": 13, "16": 9, "17": 5}, majors=False)
-                            + ["latest"], ["alpine", "bookworm", "bullseye"]),
-        versions=(("latest", "17.5"), ("alpine", "17.5"), ("bookworm", "17.5"), ("bullseye", "17.5")),
         entrypoint=("docker-entrypoint.sh",), cmd=("postgres",),
         env=(("GOSU_VERSION", "1.17"), ("LANG", "en_US.utf8"), ("PG_MAJOR", "{major}"),
              ("PG_VERSION", "{version}-1.pgdg120+1"), ("PGDATA", "/var/lib/postgresql/data")),
@@ -485,11 +444,6 @@ _SPECS: list[ImageSpec] = [
         programs=("postgres",), description="postgres: TCP 5432; needs POSTGRES_PASSWORD"),
     ImageSpec(
         name="docker.io/library/mysql", program="mysql",
-        tags=_with_variants(["8.0", "8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.4", "8.4.0", "8.4.4", "8.4.5",
-                             "8.4.6", "9.0", "9.0.1", "9.1", "9.1.0", "9.2", "9.2.0", "9.3", "9.3.0", "9.4",
-                             "9.4.0", "8", "9", "lts", "innovation", "latest"], ["oracle", "oraclelinux9"]),
-        versions=(("latest", "9.4.0"), ("innovation", "9.4.0"), ("lts", "8.4.6"), ("8", "8.4.6"), ("9", "9.4.0"),
-                  ("oracle", "9.4.0")),
         entrypoint=("docker-entrypoint.sh",), cmd=("mysqld",),
         env=(("GOSU_VERSION", "1.17"), ("MYSQL_MAJOR", "{major}"), ("MYSQL_VERSION", "{version}-1.el9"),
              ("MYSQL_SHELL_VERSION", "{version}-1.el9")),
@@ -498,9 +452,6 @@ _SPECS: list[ImageSpec] = [
         description="mysql: TCP 3306; needs MYSQL_ROOT_PASSWORD (or ALLOW_EMPTY/RANDOM)"),
     ImageSpec(
         name="docker.io/library/mariadb", program="mariadb",
-        tags=_with_variants(_semver_tags({"10.6": 22, "10.11": 13, "11.4": 7, "11.8": 2}, start={
-            "10.6": 18, "10.11": 9, "11.4": 4}) + ["lts", "latest"], ["noble", "jammy", "ubi"]),
-        versions=(("latest", "11.8.2"), ("lts", "11.8.2"), ("11", "11.8.2"), ("10", "10.11.13")),
         entrypoint=("docker-entrypoint.sh",), cmd=("mariadbd",),
         env=(("GOSU_VERSION", "1.17"), ("LANG", "C.UTF-8"), ("MARIADB_VERSION", "1:{version}+maria~ubu2404")),
         ports=(3306,), memory=95 * MiB, cpu=3, startup_s=4.0, startup_cpu=500, size=120 * MB, base="ubuntu",
@@ -508,9 +459,6 @@ _SPECS: list[ImageSpec] = [
         description="mariadb: TCP 3306; needs MARIADB_ROOT_PASSWORD (or ALLOW_EMPTY/RANDOM)"),
     ImageSpec(
         name="docker.io/library/mongo", program="mongo",
-        tags=_with_variants(_semver_tags({"5.0": 31, "6.0": 24, "7.0": 21, "8.0": 11}, start={
-            "5.0": 28, "6.0": 20, "7.0": 16, "8.0": 8}) + ["latest"], ["noble", "jammy"]),
-        versions=(("latest", "8.0.11"), ("8", "8.0.11"), ("7", "7.0.21")),
         entrypoint=("docker-entrypoint.sh",), cmd=("mongod",),
         env=(("GOSU_VERSION", "1.17"), ("JSYAML_VERSION", "3.13.1"), ("MONGO_MAJOR", "{major}"),
              ("MONGO_VERSION", "{version}")),
@@ -518,10 +466,6 @@ _SPECS: list[ImageSpec] = [
         programs=("mongod",), variant_bases=(), description="mongo: TCP 27017"),
     ImageSpec(
         name="docker.io/library/rabbitmq", program="rabbitmq",
-        tags=_with_variants(_semver_tags({"3.12": 14, "3.13": 7, "4.0": 9, "4.1": 2}, start={
-            "3.12": 12, "3.13": 5, "4.0": 5}) + ["latest"], ["management", "alpine", "management-alpine"]),
-        versions=(("latest", "4.1.2"), ("management", "4.1.2"), ("alpine", "4.1.2"), ("4", "4.1.2"),
-                  ("3", "3.13.7")),
         entrypoint=("docker-entrypoint.sh",), cmd=("rabbitmq-server",),
         env=(("RABBITMQ_DATA_DIR", "/var/lib/rabbitmq"), ("RABBITMQ_VERSION", "{version}"),
              ("RABBITMQ_PGP_KEY_ID", "0x0A9AF2115F4687BD29803A206B73A36E6026DFCA"), ("RABBITMQ_HOME", "/opt/rabbitmq"),
@@ -530,17 +474,11 @@ _SPECS: list[ImageSpec] = [
         base="ubuntu", programs=("rabbitmq-server",), description="rabbitmq: AMQP 5672 (+15672 for -management)"),
     ImageSpec(
         name="docker.io/library/memcached", program="memcached",
-        tags=_with_variants(_semver_tags({"1.6": 38}, start={"1.6": 30}) + ["latest"], ["alpine", "bookworm"]),
-        versions=(("latest", "1.6.38"), ("alpine", "1.6.38"), ("1", "1.6.38")),
         entrypoint=("docker-entrypoint.sh",), cmd=("memcached",), env=(("MEMCACHED_VERSION", "{version}"),),
         ports=(11211,), memory=2 * MiB, cpu=1, startup_s=0.02, size=33 * MB, programs=("memcached",),
         user=("memcache", 11211, 11211), description="memcached: TCP 11211 (logs nothing)"),
     ImageSpec(
         name="docker.io/library/python", program="python",
-        tags=_with_variants(_semver_tags(_PY_LINES, start={"3.9": 20, "3.10": 14, "3.11": 9, "3.12": 7})
-                            + ["latest"], ["slim", "alpine", "bookworm", "slim-bookworm", "alpine3.22"]),
-        versions=(("latest", "3.13.5"), ("3", "3.13.5"), ("slim", "3.13.5"), ("alpine", "3.13.5"),
-                  ("bookworm", "3.13.5")),
         cmd=("python3",), env=(("LANG", "C.UTF-8"), ("GPG_KEY", "7169605F62C751356D054A26A821E680E5FA6305"),
                                ("PYTHON_VERSION", "{version}"),
                                ("PYTHON_SHA256", "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640")),
@@ -549,9 +487,6 @@ _SPECS: list[ImageSpec] = [
         runs_forever=False, description="python: `python3` with no input exits 0; `-m http.server` serves 8000"),
     ImageSpec(
         name="docker.io/library/node", program="node",
-        tags=_with_variants(_NODE_TAGS, ["alpine", "slim", "bookworm", "bookworm-slim"]),
-        versions=(("latest", "24.4.1"), ("current", "24.4.1"), ("lts", "22.17.1"), ("jod", "22.17.1"),
-                  ("iron", "20.19.4"), ("hydrogen", "18.20.8"), ("alpine", "24.4.1"), ("slim", "24.4.1")),
         entrypoint=("docker-entrypoint.sh",), cmd=("node",),
         env=(("NODE_VERSION", "{version}"), ("YARN_VERSION", "1.22.22")),
         memory=40 * MiB, cpu=1, startup_s=0.3, size=400 * MB, tools=("curl", "wget"),
@@ -559,50 +494,32 @@ _SPECS: list[ImageSpec] = [
         description="node: `node` with no input exits 0"),
     ImageSpec(
         name="docker.io/library/golang", program="golang",
-        tags=_with_variants(_semver_tags({"1.21": 13, "1.22": 12, "1.23": 11, "1.24": 5}, start={
-            "1.21": 10, "1.22": 8, "1.23": 7}) + ["latest"], ["alpine", "bookworm"]),
-        versions=(("latest", "1.24.5"), ("1", "1.24.5"), ("alpine", "1.24.5"), ("bookworm", "1.24.5")),
         cmd=("bash",), env=(("GOLANG_VERSION", "{version}"), ("GOTOOLCHAIN", "local"), ("GOPATH", "/go"),
                             ("PATH", "/go/bin:/usr/local/go/bin:" + _PATH)),
         memory=2 * MiB, cpu=0, startup_s=0.0, size=300 * MB, tools=("curl", "wget"), programs=("go",),
         runs_forever=False, workdir="/go", description="golang: `bash` with no input exits 0"),
     ImageSpec(
         name="docker.io/library/ubuntu", program="shell",
-        tags=("20.04", "22.04", "24.04", "24.10", "25.04", "focal", "jammy", "noble", "oracular", "plucky",
-              "latest", "rolling", "devel", "noble-20250714", "jammy-20250714", "focal-20250404"),
-        versions=(("latest", "24.04"), ("noble", "24.04"), ("jammy", "22.04"), ("focal", "20.04"),
-                  ("rolling", "25.04"), ("plucky", "25.04"), ("oracular", "24.10"), ("devel", "25.10")),
         cmd=("/bin/bash",), base="ubuntu", memory=int(0.6 * MiB), cpu=0, startup_s=0.0, runs_forever=False,
         size=29 * MB, description="ubuntu: `bash` with no input exits 0"),
     ImageSpec(
         name="docker.io/library/debian", program="shell",
-        tags=("11", "12", "13", "11.11", "12.11", "bullseye", "bookworm", "trixie", "stable", "oldstable",
-              "testing", "latest", "11-slim", "12-slim", "bullseye-slim", "bookworm-slim", "trixie-slim",
-              "stable-slim", "bookworm-20250721", "bookworm-20250721-slim"),
-        versions=(("latest", "12.11"), ("bookworm", "12.11"), ("stable", "12.11"), ("bullseye", "11.11"),
-                  ("oldstable", "11.11"), ("trixie", "13"), ("testing", "13")),
         cmd=("bash",), base="debian", memory=int(0.6 * MiB), cpu=0, startup_s=0.0, runs_forever=False,
         size=49 * MB, description="debian: `bash` with no input exits 0"),
     ImageSpec(
         name="docker.io/curlimages/curl", program="curl",
-        tags=("8.5.0", "8.6.0", "8.7.1", "8.8.0", "8.9.1", "8.10.1", "8.11.1", "8.12.1", "8.13.0", "8.14.1",
-              "8.15.0", "latest"),
-        versions=(("latest", "8.15.0"),), entrypoint=("/entrypoint.sh",), cmd=("curl",),
+        entrypoint=("/entrypoint.sh",), cmd=("curl",),
         env=(("CURL_CA_BUNDLE", "/cacert.pem"), ("CURL_VERSION", "{version}")),
         base="alpine", tools=("curl",), memory=int(0.8 * MiB), cpu=0, startup_s=0.0, runs_forever=False,
         size=11 * MB, user=("curl_user", 100, 101), workdir="/home/curl_user",
         description="curl: default `curl` with no URL exits 2"),
     ImageSpec(
         name="registry.k8s.io/pause", program="pause",
-        tags=("3.1", "3.2", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.10.1", "latest"),
-        versions=(("latest", "3.10.1"),), entrypoint=("/pause",), base="scratch", memory=int(0.25 * MiB), cpu=0,
+        entrypoint=("/pause",), base="scratch", memory=int(0.25 * MiB), cpu=0,
         startup_s=0.0, size=int(0.32 * MB), programs=("/pause", "pause"), user=("65535", 65535, 65535),
         description="pause: sleeps forever, no shell"),
     ImageSpec(
         name="docker.io/prom/prometheus", program="prometheus",
-        tags=("v2.45.0", "v2.45.6", "v2.53.0", "v2.53.4", "v2.53.5", "v2.54.1", "v2.55.1", "v3.0.0", "v3.0.1",
-              "v3.1.0", "v3.2.1", "v3.3.1", "v3.4.0", "v3.4.1", "v3.4.2", "v3.5.0", "latest", "main"),
-        versions=(("latest", "3.5.0"), ("main", "3.5.0")),
         entrypoint=("/bin/prometheus",),
         cmd=("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"),
         ports=(9090,), http_paths=((9090, "/-/healthy", 200), (9090, "/-/ready", 200), (9090, "/metrics", 200)),
@@ -612,9 +529,6 @@ _SPECS: list[ImageSpec] = [
         description="prometheus: HTTP 9090 (/-/healthy, /-/ready, /metrics)"),
     ImageSpec(
         name="docker.io/grafana/grafana", program="grafana",
-        tags=_with_variants(["10.4.18", "11.0.0", "11.1.0", "11.2.0", "11.3.0", "11.4.0", "11.5.2", "11.6.0",
-                             "11.6.3", "12.0.0", "12.0.2", "12.1.0", "latest", "main"], ["ubuntu"]),
-        versions=(("latest", "12.1.0"), ("main", "12.2.0-pre")),
         entrypoint=("/run.sh",), ports=(3000,), http_paths=((3000, "/api/health", 200), (3000, "/login", 200)),
         env=(("PATH", "/usr/share/grafana/bin:" + _PATH), ("GF_PATHS_CONFIG", "/etc/grafana/grafana.ini"),
              ("GF_PATHS_DATA", "/var/lib/grafana"), ("GF_PATHS_HOME", "/usr/share/grafana"),
@@ -625,17 +539,10 @@ _SPECS: list[ImageSpec] = [
         variant_bases=(("ubuntu", "ubuntu"),), description="grafana: HTTP 3000 (/api/health)"),
     ImageSpec(
         name="docker.io/library/traefik", program="traefik",
-        tags=("v2.10", "v2.10.7", "v2.11", "v2.11.27", "v3.0", "v3.0.4", "v3.1", "v3.1.7", "v3.2", "v3.2.5",
-              "v3.3", "v3.3.7", "v3.4", "v3.4.4", "v3.5", "v3.5.0", "2.11", "2.11.27", "3.4", "3.4.4", "3.5",
-              "3.5.0", "latest", "v3", "3"),
-        versions=(("latest", "3.5.0"), ("v3", "3.5.0"), ("3", "3.5.0")),
         entrypoint=("/entrypoint.sh",), cmd=("traefik",), ports=(80,), memory=45 * MiB, cpu=2, startup_s=0.5,
         base="alpine", size=55 * MB, programs=("traefik",), description="traefik: HTTP 80 (+8080 with --api/--ping)"),
     ImageSpec(
         name="docker.io/library/haproxy", program="haproxy",
-        tags=_with_variants(_semver_tags({"2.8": 15, "3.0": 11, "3.1": 8, "3.2": 3}, start={
-            "2.8": 12, "3.0": 8, "3.1": 5}) + ["lts", "latest"], ["alpine", "bookworm"]),
-        versions=(("latest", "3.2.3"), ("lts", "3.2.3"), ("3", "3.2.3"), ("2", "2.8.15")),
         entrypoint=("docker-entrypoint.sh",), cmd=("haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"),
         env=(("HAPROXY_VERSION", "{version}"), ("HAPROXY_URL", "https://www.haproxy.org/download/{major}/src/"
                                                                "haproxy-{version}.tar.gz")),
@@ -643,9 +550,6 @@ _SPECS: list[ImageSpec] = [
         workdir="/var/lib/haproxy", description="haproxy: needs /usr/local/etc/haproxy/haproxy.cfg (mounted)"),
     ImageSpec(
         name="docker.io/vllm/vllm-openai", program="vllm",
-        tags=("v0.5.5", "v0.6.0", "v0.6.3", "v0.6.4", "v0.6.6", "v0.7.0", "v0.7.2", "v0.7.3", "v0.8.0", "v0.8.3",
-              "v0.8.4", "v0.8.5", "v0.9.0", "v0.9.1", "v0.9.2", "v0.10.0", "latest"),
-        versions=(("latest", "0.10.0"),),
         entrypoint=("python3", "-m", "vllm.entrypoints.openai.api_server"),
         ports=(8000,), http_paths=((8000, "/health", 200), (8000, "/v1/models", 200)),
         memory=int(3.6 * GiB), cpu=60, startup_s=75.0, startup_cpu=1000, base="ubuntu", size=int(8.2 * GiB),
@@ -655,11 +559,6 @@ _SPECS: list[ImageSpec] = [
         description="vLLM OpenAI server: HTTP 8000, needs an nvidia.com/gpu"),
     ImageSpec(
         name="ghcr.io/ggml-org/llama.cpp", program="llama",
-        tags=tuple(["server", "server-cuda", "server-vulkan", "server-rocm", "server-intel", "full", "full-cuda",
-                    "light", "light-cuda"] + [f"{v}-{b}" for b in _LLAMA_BUILDS for v in
-                                              ("server", "server-cuda", "full", "light")]),
-        versions=tuple((t, "b6100") for t in ("server", "server-cuda", "server-vulkan", "server-rocm",
-                                              "server-intel", "full", "full-cuda", "light", "light-cuda")),
         entrypoint=("/app/llama-server",), ports=(8080,), http_paths=((8080, "/health", 200),),
         memory=int(1.2 * GiB), cpu=5, startup_s=6.0, startup_cpu=1500, base="ubuntu", size=48 * MB,
         programs=("/app/llama-server", "llama-server"), workdir="/app", env=(("LLAMA_ARG_HOST", "0.0.0.0"),),
@@ -748,7 +647,17 @@ class Catalog:
         return len(self.specs)
 
 
-CATALOG = Catalog(tuple(_SPECS))
+
+
+def _as_published(spec: ImageSpec) -> ImageSpec:
+    """The spec with the registry's tags from tags.yaml (every tag → its version); unchanged when not listed."""
+    tags = published(spec.name)
+    if tags is None:
+        return spec
+    return replace(spec, tags=tuple(tags), versions=tuple(tags.items()))
+
+
+CATALOG = Catalog(tuple(_as_published(s) for s in _SPECS))
 
 
 def expand(spec: ImageSpec, text: str, version: str) -> str:
