@@ -77,17 +77,22 @@ def budget(seconds: float | None, memory_mb: int | None = None) -> Iterator[Budg
         return
     outer = _CURRENT.get()
     b = Budget(seconds, memory_mb)
-    if memory_mb is not None:   # Z3's own allocations are capped too (it answers unknown beyond the cap)
+    if outer is not None and outer.deadline < b.deadline:
+        b = outer
+    capped = memory_mb is not None and b is not outer
+    if capped:   # Z3's own allocations are capped too (it answers unknown beyond the cap)
         import z3
 
         z3.set_param("memory_max_size", int(memory_mb))
-    if outer is not None and outer.deadline < b.deadline:
-        b = outer
     token = _CURRENT.set(b)
     try:
         yield b
     finally:
         _CURRENT.reset(token)
+        if capped:   # the Z3 setting is process-wide: give back the outer scope's (0: unlimited)
+            import z3
+
+            z3.set_param("memory_max_size", int(outer.memory_mb) if outer and outer.memory_mb else 0)
 
 
 def current() -> Budget | None:

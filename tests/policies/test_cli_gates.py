@@ -139,3 +139,11 @@ def test_input_limits_are_clear_errors(tmp_path):
     deep = '{"Statement": ' + "[" * 100_000 + "]" * 100_000 + "}"
     out = run("check-no-public-access", write(tmp_path, "deep.json", deep))
     assert out.returncode == 2 and "nests too deeply" in out.stderr
+
+
+def test_memory_budget_fails_closed_too():
+    doc, spec_doc = many_conditions(50, 20)
+    res = repair(parse_policy(doc), parse_spec(spec_doc), time_budget=60, memory_mb=1)
+    assert res.status == "out-of-budget" and "memory budget (1 MiB) ran out" in res.message
+    assert repair(parse_policy(READ), parse_spec({"requests": [
+        {"action": "s3:GetObject", "resource": "arn:aws:s3:::reports/a", "expect": "allow"}]})).status == "holds"
