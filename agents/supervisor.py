@@ -188,7 +188,8 @@ class Supervisor:
         plan = [Mutation.from_dict(p) for p in pending[:size]]
         ids = [p.get("approval_id") or _legacy_id(state, m) for p, m in zip(pending, plan, strict=False)]
         who = state.get("principal") or {}
-        decision = interrupt({"type": "approval", "id": ids[0], **_asked(plan),
+        # `id` names the approval; `ids` are its changes' own idempotency keys (each outcome carries one of them)
+        decision = interrupt({"type": "approval", "id": ids[0], "ids": ids, **_asked(plan),
                               "principal": {"user": who.get("user"), "groups": list(who.get("groups") or [])}})
         crash_point("decided")
         principal = self._principal(state)

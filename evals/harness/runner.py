@@ -127,8 +127,8 @@ def _drive(sup: Any, rec: _Recorder, case: Case, trace: Trace, turns_out: list[d
         approvals = []
         while r.get("approval") and turn.approve is not None:
             a = r["approval"]
-            approvals.append({"id": a.get("id"), "action": a.get("action"), "why": a.get("why"),
-                              "dry_run_error": a.get("dry_run_error"), "decision": turn.approve})
+            approvals.append({"id": a.get("id"), "ids": list(a.get("ids") or [a.get("id")]), "action": a.get("action"),
+                              "why": a.get("why"), "dry_run_error": a.get("dry_run_error"), "decision": turn.approve})
             rec.phase = turn.approve
             r = sup.resume(r["thread_id"], turn.approve)
             if len(approvals) > 20:

@@ -93,6 +93,19 @@ def test_approval_passes_when_every_write_followed_an_approval():
     assert v.passed, v.detail
 
 
+def test_one_approval_covers_every_change_of_its_plan():
+    """A plan is approved once; each change applies under its own id, listed in the approval's `ids`."""
+    plan = {"id": "a1", "ids": ["a1", "a2"], "action": "x; y", "decision": "approve"}
+    outcomes = [{"action": "x", "status": "applied", "approval_id": "a1"},
+                {"action": "y", "status": "applied", "approval_id": "a2"}]
+    audit = [{"approval_id": i, "outcome": "applied"} for i in ("a1", "a2")]
+    v = grade("approval", {"require": True, "expect": "applied"},
+              _approved_trace(approvals=[plan], outcomes=outcomes, audit=audit))
+    assert v.passed, v.detail
+    v = grade("approval", None, _approved_trace(approvals=[{**plan, "ids": ["a1"]}], outcomes=outcomes, audit=audit))
+    assert not v.passed and "applied y without an approve decision" in v.detail
+
+
 def test_approval_fails_on_a_write_in_the_work_step():
     v = grade("approval", None, _approved_trace(calls=[GET, {**WRITE, "phase": "work"}]))
     assert not v.passed and "outside an approved step" in v.detail

@@ -40,7 +40,8 @@ class ApprovalGrader(Grader):
         for o in trace.outcomes:
             if o.get("status") == "applied" and o.get("approval_id") not in audited:
                 problems.append(f"applied {o.get('action')} has no audit entry with its approval id")
-            asked = {a.get("id"): a.get("decision") for a in trace.approvals}
+            # one approval covers every change of its plan: each change applies under its own id (`ids`)
+            asked = {i: a.get("decision") for a in trace.approvals for i in [a.get("id"), *(a.get("ids") or [])]}
             if o.get("status") == "applied" and asked.get(o.get("approval_id")) != "approve":
                 problems.append(f"applied {o.get('action')} without an approve decision")
         if p.get("require") and not trace.approvals:
