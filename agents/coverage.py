@@ -24,7 +24,8 @@ from agents.state import AgentResult
 
 # Words that never change what a request asks. Deliberately small: every word here is one no fast path may need
 # to understand. Negations ("not", "don't", "without", "except", "only") and quantifiers ("all", "every", "each")
-# are NOT filler: they change which objects or values are meant.
+# are NOT filler: they change which objects or values are meant. The last row is the "n" of "-n shop" and the
+# politeness around a request ("thanks a lot", "much appreciated", "thanks in advance").
 FILLER = frozenset("""
 a an the this that these those it its it's them they their there here
 i i'm i've i'd me my mine we we're our us you your yours you're
@@ -39,6 +40,7 @@ named called name
 yes yeah yep sure right
 is there any thing something stuff bit little
 be able let let's lets make sure
+n lot much advance appreciated appreciate greatly asap folks guys
 """.split())
 
 _TOKEN = re.compile(r"[a-z0-9_][a-z0-9_._:/@%=+-]*[a-z0-9_%]|[a-z0-9]")
@@ -65,12 +67,14 @@ def _close(word: str, vocab: frozenset[str]) -> bool:
     if len(word) < 5:
         return False
     for v in vocab:
-        if abs(len(v) - len(word)) <= 1 and len(v) >= 5 and _damerau1(word, v):
+        if abs(len(v) - len(word)) <= 1 and len(v) >= 5 and damerau1(word, v):
             return True
     return False
 
 
-def _damerau1(a: str, b: str) -> bool:
+def damerau1(a: str, b: str) -> bool:
+    """`a` and `b` differ by at most one insertion, deletion, substitution or transposition of neighbours: the one
+    typo the accounting forgives (fast paths resolving names use the same measure)."""
     if a == b:
         return True
     if len(a) == len(b):
@@ -81,6 +85,9 @@ def _damerau1(a: str, b: str) -> bool:
     if len(a) > len(b):
         a, b = b, a
     return any(b[:i] + b[i + 1:] == a for i in range(len(b)))
+
+
+_damerau1 = damerau1  # the old private name, for modules not yet moved to the public one
 
 
 def _slot_words(slots: Mapping[str, Any]) -> set[str]:

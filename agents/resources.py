@@ -50,15 +50,16 @@ def run(ctx: AgentContext) -> AgentResult:
 # The words each intent fully acts on, besides filler, the slots it filled (names, namespace, image, quantities,
 # key=value pairs, schedule…), the kind it acts on and the names of existing objects it refers to. Another kind
 # ("create namespace x and a pod y"), another verb or a condition no row has means the request is not understood
-# and nothing is proposed or answered (agents.decide).
+# and nothing is proposed or answered (agents.decide). Negations are never words of a row: they count only inside a
+# phrase the intent handles ("do not have", "has no endpoints").
 _V: dict[str, str] = {
     "read": """list show get display describe what which how many count number are there running run runs images image
         containers container manifest yaml json spec definition details detail status state tell about current existing
-        all every across cluster-wide whole endpoints endpoint do not have no changed change different differs diff
+        all every across cluster-wide whole endpoints endpoint have changed change different differs diff
         modified last latest rollout revision version print give find see view""",
     "author": """create make add deploy run start launch spin up set setup generate write build new expose provision
         give store save schedule put named called name with replicas replica port ports listening listen on image
-        running using that runs every minute minutes hour hours hourly daily nightly weekly at am pm storage volume claim
+        running using that runs every minute minutes hour hours hourly daily night nightly weekly at am pm storage volume claim
         of as env environment variable variables var vars label labels key keys value values data prints print echo
         command args type for one-off once one off job""",
     "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise
@@ -68,7 +69,7 @@ _V: dict[str, str] = {
         request requests resources keys key value with named called storage size""",
     "delete": "delete remove destroy drop get rid of clean tear down",
     "repair": """fix repair heal whatever wrong broken mend sort out crash crashing looping loop pull image endpoints
-        no has have start will not can failing it runs""",
+        has have start failing it runs""",
 }
 _CONTAINER_WORDS = "cpu memory request requests limit limits resources container"
 _REFERENCED = (*WORKLOADS, "Service", "ConfigMap", "Secret", "Pod",
@@ -96,7 +97,7 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
 
         vocab |= SYMPTOMS
     if req.intent == "read":
-        vocab |= {"do not have", "does not have", "selects no pods"}
+        vocab |= {"do not have", "does not have", "selects no pods", "no endpoints"}
         if req.kind is None:
             found = _resolve_kind(ctx, req)
             if found:
