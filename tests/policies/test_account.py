@@ -238,3 +238,52 @@ def test_cloudtrail_usage_maps_sessions_and_skips_errors():
          "userIdentity": {"arn": f"arn:aws:iam::{ACCOUNT}:user/other"}, "resources": [{"ARN": "arn:aws:s3:::b/x"}]}]}
     assert used_actions(doc, f"arn:aws:iam::{ACCOUNT}:role/ci") == ["s3:GetObject"]
     assert used_actions(doc, f"arn:aws:iam::{ACCOUNT}:role/ci", "arn:aws:s3:::other/y") == []
+
+
+def test_outside_and_new_access_answers_agree_with_the_simulator(moto_account):
+    """Outsiders run their own accounts (their identity policy allows everything): the simulator must allow
+    every counterexample outsider, and deny the representative outsiders where a pass was proven."""
+    account, arns, _ = moto_account
+    admin = [{"name": "own-admin", "policy": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]
+
+    def case(resource_arn, request):
+        res = account.resource_for(resource_arn)
+        from policies.parser import policy_to_json
+
+        return {"kind": "account", "identityPolicies": admin, "serviceControlPolicies": [],
+                "resourcePolicy": policy_to_json(res.policy.policy), "resourceAccount": ACCOUNT,
+                "request": request.to_json()}
+
+    questions = [("arn:aws:s3:::public-site/index.html", "s3:GetObject"), ("arn:aws:s3:::partner-drop/x", "s3:PutObject"),
+                 (arns["key:partner"], "kms:Decrypt"), (arns["queue:open"], "sqs:SendMessage"),
+                 ("arn:aws:s3:::reports/x", "s3:GetObject"), ("arn:aws:s3:::audit-logs/x", "s3:GetObject"),
+                 (arns["key:partner"], "kms:Encrypt"), (arns["queue:jobs"], "sqs:ReceiveMessage")]
+    fails, passes = [], []
+    for resource, action in questions:
+        outcome = outside_access(account, resource, action)
+        if outcome.passed:
+            for who in (f"arn:aws:iam::{PARTNER}:role/etl", "arn:aws:iam::000000000000:role/kubesage-outsider"):
+                for ctx in CONTEXTS:
+                    passes.append(case(resource, Request.make(action, resource, who, ctx)))
+        else:
+            x = outcome.counterexample
+            fails.append(case(resource, Request.make(x.action, x.resource, x.principal,
+                                                     {x.key_names.get(k, k): v for k, v in x.context.items()})))
+    assert len(fails) == 4 and len(passes) == 16
+    assert simulate(fails) == ["Allowed"] * len(fails)
+    assert all(d != "Allowed" for d in simulate(passes))
+    wider = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"], "Resource": "*"}]})
+    from policies.account import NamedPolicy as NP
+
+    for a in new_access(account, "group readers: read", wider):
+        p = account.principal(a.principal)
+        swapped = p.__class__(p.arn, p.kind, tuple(NP(n.name, wider) if n.name == "group readers: read" else n
+                                                   for n in p.policies), p.boundary, p.groups, p.tags)
+        r = a.request if a.request.resource.startswith("arn:") else Request.make(
+            a.request.action, "arn:aws:s3:::scratch/new.txt", p.arn,
+            {a.request.key_names.get(k, k): v for k, v in a.request.context.items()})
+        assert decide_in_account(account, swapped, r).allowed and not decide_in_account(account, p, r).allowed
+        assert simulate([simulator_case(account, swapped, r), simulator_case(account, p, r)])[0] == "Allowed"
+        assert simulate([simulator_case(account, p, r)])[0] != "Allowed"
