@@ -43,8 +43,13 @@ WORKLOAD_WORDS = {"pod": "Pod", "deployment": "Deployment", "deploy": "Deploymen
 _Q = r"['\"]?"
 _NS = (re.compile(rf"\bnamespace\s+(?:called\s+|named\s+)?{_Q}({NAME}){_Q}"),
        re.compile(rf"{_Q}({NAME}){_Q}\s+namespace\b"))
-_CREATE_NS = re.compile(r"\b(?:create|make|set\s*up|add|new|provision)\b[^.;]*?\bnamespace\b|\bnamespace\b[^.;]*?"
+_CLAUSE = r"(?:[^.;]|\.(?=\S))*?"  # within one sentence (the dot of "nginx:1.27" does not end it)
+_CREATE_NS = re.compile(rf"\b(?:create|make|set\s*up|add|new|provision)\b{_CLAUSE}\bnamespace\b|\bnamespace\b{_CLAUSE}"
                         r"\b(?:with|containing)\b")
+# The request asks for a namespace ("a namespace billing", "create namespace lab"), not only says where ("in
+# namespace shop"): only then is a missing one created.
+_NEW_NS = re.compile(r"\b(?:a|new|another)\s+(?:new\s+)?namespace\b|\bnamespace\s+(?:called|named)\b|"
+                     r"\b(?:create|make|set\s*up|add|provision)\s+(?:the\s+)?namespace\b")
 _WORKLOAD = (re.compile(rf"\b(pod|deployment|deploy)\s+(?:called\s+|named\s+)?{_Q}({NAME}){_Q}"),
              re.compile(rf"{_Q}({NAME}){_Q}\s+(pod|deployment)\b"))
 _CONTAINER = (re.compile(rf"\bcontainer\s+(?:called|named)\s+{_Q}({NAME}){_Q}"),
@@ -149,7 +154,7 @@ class NamespaceWorkload:
                 return None
             mounts[cm] = m.group(2).rstrip(".")
         said = [ns, name, *images, *[str(r) for r in replicas], *qty_said, *[str(p) for p in ports], *configmaps]
-        return {"namespace": ns, "kind": kind, "name": name, "container": containers[0] if containers else name,
+        return {"namespace": ns, "new_namespace": bool(_NEW_NS.search(low)), "kind": kind, "name": name, "container": containers[0] if containers else name,
                 "image": images[0], "replicas": replicas[0] if replicas else None, "resources": resources,
                 "env": env, "ports": ports, "configmaps": data, "mounts": mounts, "said": said}
 
@@ -177,6 +182,9 @@ class NamespaceWorkload:
         evidence: list[str] = []
         muts = []
         ns_new = not _exists(ctx, "Namespace", None, ns)
+        if ns_new and not slots.get("new_namespace"):
+            return AgentResult(AGENT, f"I did not act: there is no namespace {ns}, and you did not ask me to create "
+                                      "it; say 'create a namespace …' if you want one, or name an existing one.")
         if ns_new:
             muts.append(mutation("create", "Namespace", "", ns, [{"kind": "Namespace", "namespace": "", "name": ns,
                                                                   "exists": True}], f"namespace {ns} for {name}",

@@ -64,6 +64,11 @@ def test_an_existing_namespace_is_not_created_again(kube):
     assert [m.describe() for m in r.mutations] == ["create Pod fp-nsw-old/probe"]
 
 
+def test_a_missing_namespace_only_said_as_where_is_not_created(kube):
+    r = plan(kube, "add a pod 'probe' running nginx:1.27 in namespace fp-nsw-typo", AGENT, INTENT)
+    assert not r.mutations and "did not ask me to create" in r.answer
+
+
 @pytest.mark.parametrize("text", [
     "create a namespace fp-x with a deployment 'web' running nginx:1.27 and expose it with a service on port 80",
     "create a namespace fp-x with a deployment 'web' running nginx:1.27 and a deployment 'api' running httpd:2.4",
