@@ -991,17 +991,21 @@ def _check_immutable(rt: ResourceType, old: dict[str, Any], new: dict[str, Any])
         after = (new.get("spec") or {}).get("clusterIP")
         if before and after and before != after:
             errs.append(("spec.clusterIPs[0]", f'Invalid value: "{after}": may not change once set'))
-    if rt.key == "/persistentvolumeclaims" and _claim_spec(old, bound_volume=True) != _claim_spec(new, bool(
-            (old.get("spec") or {}).get("volumeName"))):
+    if rt.key == "/persistentvolumeclaims" and _claim_spec(old, True, old) != _claim_spec(new, bool(
+            (old.get("spec") or {}).get("volumeName")), old):
         errs.append(("spec", "Forbidden: spec is immutable after creation except resources.requests and "
                              "volumeAttributesClassName for bound claims"))
     if errs:
         raise invalid(rt.kind, rt.group, old["metadata"]["name"], errs)
 
 
-def _claim_spec(obj: dict[str, Any], bound_volume: bool) -> dict[str, Any]:
-    """A claim's spec without what may change: requests, volumeAttributesClassName, and volumeName until set."""
+def _claim_spec(obj: dict[str, Any], bound_volume: bool, old: dict[str, Any]) -> dict[str, Any]:
+    """A claim's spec without what may change: requests, volumeAttributesClassName, volumeName until set, and
+    storageClassName while unset (the default class is assigned retroactively, as Kubernetes ≥1.28 does: the
+    claims a StatefulSet's volumeClaimTemplates create get their class from the PV controller)."""
     spec = copy.deepcopy(obj.get("spec") or {})
+    if (old.get("spec") or {}).get("storageClassName") is None:
+        spec.pop("storageClassName", None)
     (spec.get("resources") or {}).pop("requests", None)
     if not spec.get("resources"):
         spec.pop("resources", None)

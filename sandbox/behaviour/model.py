@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from . import logs as L
+from .clients import IMAGE_CLIENTS
 from .images import (
     CATALOG,
     OS_RELEASE,
@@ -2724,7 +2725,8 @@ def exec(c: ContainerInput, argv: list[str], resolver: Resolver | None = None, *
     t_at = at if at is not None else (run_.ready_after if run_.ready_after is not None else 0.0)
     flavor, commands = _shell_setup(ctx.spec, ctx.base, ctx.tag)
     if flavor is not None:
-        commands = commands | {posixpath.basename(p) for p in ctx.spec.programs}
+        commands = commands | {posixpath.basename(p) for p in ctx.spec.programs} | IMAGE_CLIENTS.get(
+            ctx.spec.program, frozenset())
     name = posixpath.basename(argv[0]) if argv else ""
     exec_id = hashlib.sha256(f"{ctx.key}/{t_at}/{argv}".encode()).hexdigest()
 

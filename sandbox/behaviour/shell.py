@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 
+from .clients import CLIENTS
+
 __all__ = [
     "BASH", "BASH_AS_SH", "BUSYBOX", "DASH", "BUSYBOX_APPLETS", "GNU_BASE_COMMANDS", "SIMULATED_COMMANDS",
     "Flavor", "Listener", "NetError", "Resolver", "ShellConfig", "ShellResult", "run_argv", "run_script",
@@ -2064,6 +2066,11 @@ class _Interp:
         if cmd == "@script":
             return self.run_script_file(self.abspath(name), argv, io, env)
         fn = getattr(self, "x_" + cmd.replace("[", "test"), None) if cmd in SIMULATED_COMMANDS else None
+        if fn is None and cmd in CLIENTS:
+            out, err, status = CLIENTS[cmd](argv, env, lambda port: self.tcp_probe("127.0.0.1", port)[0] == "ok")
+            io.out.write(self, out)
+            io.err.write(self, err)
+            return status
         if fn is None:
             io.err.write(self, f"{cmd}: not simulated in the kubesage sandbox (the command exists in this image, "
                                "but this simulated container cannot run it)\n")
