@@ -37,7 +37,7 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _OBJ) for k, v in {
                   "add", "create", "between", "min", "minimum", "max", "maximum", "replicas", "replica", "pods", "cpu",
                   "utilization", "utilisation", "target", "targeting", "average", "at", "above", "over", "percent",
                   "from", "to", "and"),
-    "scale": ("scale", "scaled", "replicas", "replica", "instances", "copies", "pods", "up", "down", "out", "set",
+    "scale": ("scale", "scaled", "bring", "replicas", "replica", "instances", "copies", "pods", "up", "down", "out", "set",
               "bump", "increase", "decrease", "raise", "lower", "reduce", "run", "running", "count", "number"),
     "status": ("rollout", "rollouts", "status", "ready", "complete", "completed", "finished", "progress", "healthy",
                "state", "rolled", "out", "show", "check", "tell", "how", "many", "replicas", "replica", "pods",

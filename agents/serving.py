@@ -17,7 +17,9 @@ from tools import serving as S
 from tools.k8s.client import KubeError, Mutation
 
 AGENT = "serving"
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+NUMBER_WORDS = {"one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+# The name a request gives a new server: "named chat", "called 'chat'", "call it chat", "name it chat".
+_NAME_SAID = re.compile(r"\b(?:named|called|call\s+it|name\s+it)\s+['\"`]?([a-z0-9][a-z0-9-]*)")
 
 
 # The words each serving intent fully acts on, besides filler and its slots (server name, namespace, replicas,
@@ -29,7 +31,7 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset((v + " " + _SERVER).split()) fo
     "unload-adapter": "unload remove drop detach adapter adapters lora loras from",
     "load-adapter": "load add attach install adapter adapters lora loras from onto",
     "list-adapters": "list show which what adapters adapter lora loras loaded",
-    "deploy": "deploy serve spin up launch stand run start with as named called new create",
+    "deploy": "deploy serve spin up launch stand run start with as named called call new create",
     "scale": "scale scaled up down to set bump increase decrease raise lower",
     "status": "status show list which what running healthy ready state how is are there check tell",
 }.items()}
@@ -62,7 +64,8 @@ def run(ctx: AgentContext) -> AgentResult:
     acts = {"unload-adapter": lambda: _adapter(ctx, load=False), "load-adapter": lambda: _adapter(ctx, load=True),
             "list-adapters": lambda: _list_adapters(ctx), "deploy": lambda: _deploy(ctx, number),
             "scale": lambda: _scale(ctx, number), "status": lambda: _status(ctx)}
-    named = re.findall(r"\b(?:named|called|from|on|for|of|serving)\s+(\S+)", ctx.text)
+    named = re.findall(r"\b(?:named|called|from|on|for|of|serving)\s+(\S+)", ctx.text) + \
+        _NAME_SAID.findall(ctx.text.lower())
     slots = {"namespace": _namespace(ctx), "workload": ctx.entities.workload, "replicas": number, "named": named,
              "number_word": [w for w, n in NUMBER_WORDS.items() if n == number]}
     return decide(ctx, AGENT, [reading(ctx, AGENT, intent, slots, VOCAB[intent], acts[intent])], ASK)
@@ -110,7 +113,7 @@ def _pick(ctx: AgentContext, servers: list[dict]) -> tuple[dict | None, str]:
 def _deploy(ctx: AgentContext, number: int | None) -> AgentResult:
     text = ctx.text.lower()
     engine = "vllm" if "vllm" in text else "llama.cpp"
-    named = re.search(r"\b(?:named|called)\s+([a-z0-9][a-z0-9-]*)", text)
+    named = _NAME_SAID.search(text)
     model = S.SMALL_MODEL
     if engine == "vllm":
         m = re.search(r"\b(?:for|of|serving)\s+([a-z0-9][\w./-]*)", ctx.text)

@@ -139,3 +139,14 @@ def test_deploy_approve_serve_scale_and_use_as_tier(cluster, runtime):
     r = runtime.supervisor.start("how is the model server doing", ADMIN, uuid.uuid4().hex[:10], namespace=NS)
     assert r["route"]["agents"] == ["serving"]
     assert "3/3 replicas ready" in r["answer"] and "KV cache" in r["answer"] and "Recommendation:" in r["answer"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("spin up a llama.cpp server for the small model, call it 'desk-llm', in default", "desk-llm"),
+    ("deploy the bundled model named chat in models", "chat"),
+    ("serve the small model and name it \"qa-bot\"", "qa-bot"),
+])
+def test_the_name_a_new_server_is_given(text: str, name: str) -> None:
+    from agents.serving import _NAME_SAID
+
+    assert _NAME_SAID.search(text.lower()).group(1) == name
