@@ -42,7 +42,20 @@ def _cmd_sandbox_serve(args: argparse.Namespace, cfg: settings_mod.Settings) -> 
 
 
 def _cmd_config(args: argparse.Namespace, cfg: settings_mod.Settings) -> int:
-    print(json.dumps(cfg.describe(), indent=2))
+    """Which cluster commands act on (and which source won), then every setting; nothing is started to find out."""
+    from kubesage import cluster
+
+    choice = cluster.find(cfg, args.kubeconfig, args.context, args.namespace)
+    if choice is None and (args.context or cfg.context) not in (None, "", "kubesage-sandbox"):
+        raise cluster.ClusterError(f'context "{args.context or cfg.context}" does not exist')
+    where = choice.describe() if choice else {
+        "source": cluster.EMBEDDED, "kubeconfig": [], "context": args.context or cfg.context or "kubesage-sandbox",
+        "server": "(started by each command; no kubeconfig found: " + cluster.ORDER + ")",
+        "namespace": args.namespace or "default"}
+    if args.what == "current-context":
+        print(where["context"])
+        return 0
+    print(json.dumps({"cluster": where, "settings": cfg.describe()}, indent=2))
     return 0
 
 
@@ -62,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--speed", type=float, default=None, help="clock speed factor (default 1)")
     serve.set_defaults(func=_cmd_sandbox_serve)
 
-    cfg = sub.add_parser("config", help="show the resolved settings")
+    cfg = sub.add_parser("config", help="show which cluster commands act on (and why) and the resolved settings")
+    cfg.add_argument("what", nargs="?", choices=("view", "current-context"), default="view",
+                     help="view (default): cluster and settings as JSON; current-context: the context's name")
+    cfg.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: as for ask)")
+    cfg.add_argument("--context", default=None, help="kubeconfig context (default: current-context)")
+    cfg.add_argument("-n", "--namespace", default=None, help="namespace (default: the context's)")
     cfg.set_defaults(func=_cmd_config)
 
     # Each room's commands live in their own module (kubesage/cli_<room>.py) with `register(subparsers)`.
@@ -95,7 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     os.environ.setdefault("KUBESAGE_HOME", str(cfg.home))
-    return int(args.func(args, cfg) or 0)
+    from kubesage.cluster import ClusterError
+
+    try:
+        return int(args.func(args, cfg) or 0)
+    except ClusterError as e:  # a kubeconfig or context that cannot be used: one line, as kubectl says it
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import uuid
 from typing import Any
@@ -14,11 +15,12 @@ from kubesage.settings import Settings
 def register(sub: Any) -> None:
     ask = sub.add_parser("ask", help="ask kubesage a question in plain words")
     ask.add_argument("question")
-    ask.add_argument("--kubeconfig", default=None, help="a real cluster (default: the embedded sandbox)")
-    ask.add_argument("--context", default=None)
+    ask.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: KUBESAGE_KUBECONFIG, KUBECONFIG, "
+                     "~/.kube/config, in-cluster; else the embedded sandbox)")
+    ask.add_argument("--context", default=None, help="kubeconfig context (default: current-context)")
     ask.add_argument("--as", dest="as_user", default=None, help="ask as this user (impersonation)")
     ask.add_argument("--as-group", dest="as_group", action="append", default=[])
-    ask.add_argument("-n", "--namespace", default=None)
+    ask.add_argument("-n", "--namespace", default=None, help="namespace (default: the context's)")
     ask.add_argument("--json", action="store_true", help="print route, tool calls, approvals and the answer as JSON")
     ask.add_argument("--yes", action="store_true", help="approve proposed changes without asking")
     ask.add_argument("--read-only", action="store_true", help="never change anything")
@@ -28,7 +30,8 @@ def register(sub: Any) -> None:
     ap = sub.add_parser("approve", help="approve (or --reject) the change a thread is waiting on")
     ap.add_argument("thread")
     ap.add_argument("--reject", action="store_true")
-    ap.add_argument("--kubeconfig", default=None)
+    ap.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: as for ask)")
+    ap.add_argument("--context", default=None, help="kubeconfig context (default: current-context)")
     ap.add_argument("--as", dest="as_user", default=None,
                     help="decide as this user (must be the principal who asked; default: the kubeconfig's own)")
     ap.add_argument("--as-group", dest="as_group", action="append", default=[])
@@ -36,16 +39,40 @@ def register(sub: Any) -> None:
     ap.set_defaults(func=_approve)
 
 
-def _print(result: dict[str, Any], as_json: bool) -> None:
+_ACTION_NS = re.compile(r"^\S+ \S+ ([a-z0-9][-a-z0-9.]*)/")  # "scale Deployment shop/web" (Mutation.describe)
+
+
+def _where(cluster: Any, result: dict[str, Any]) -> str | None:
+    """Where a turn that acts (or proposes to) did so: the context, its server and the namespace(s) the changes name
+    (else the default namespace); None for a turn that changed nothing."""
+    actions = [o.get("action") or "" for o in result.get("outcomes") or []]
+    appr = result.get("approval") or {}
+    actions += [c.get("action") or "" for c in appr.get("changes") or [appr] if appr]
+    if not any(actions):
+        return None
+    spaces = sorted({m.group(1) for a in actions if (m := _ACTION_NS.match(a))}) or [cluster.namespace]
+    label = "namespaces" if len(spaces) > 1 else "namespace"
+    names = ", ".join(f'"{n}"' for n in spaces)
+    return f'context "{cluster.context}" ({cluster.server}), {label} {names}'
+
+
+def _print(result: dict[str, Any], as_json: bool, cluster: Any = None) -> None:
     if as_json:
-        print(json.dumps({k: result.get(k) for k in ("thread_id", "route", "results", "approval", "outcomes", "answer")},
-                         indent=2, default=str))
+        out = {k: result.get(k) for k in ("thread_id", "route", "results", "approval", "outcomes", "answer")}
+        if cluster is not None:
+            out["cluster"] = cluster.describe()
+        print(json.dumps(out, indent=2, default=str))
         return
     if result.get("answer"):
         print(result["answer"])
+    where = _where(cluster, result) if cluster is not None else None
+    if where and result.get("outcomes"):
+        print(f"\nActed on {where}.")
     appr = result.get("approval")
     if appr:
         print(f"\nProposed change (approval {appr['id']}): {appr['action']} — {appr.get('why', '')}")
+        if where:
+            print(f"On {where}.")
         if appr.get("dry_run_error"):
             print(f"The server's dry run refused it: {appr['dry_run_error']}")
         elif appr.get("diff"):
@@ -58,15 +85,24 @@ def _drive(rt: Any, result: dict[str, Any], yes: bool, as_json: bool, by: Any) -
             result = rt.supervisor.resume(result["thread_id"], "approve", by=by)
             continue
         if sys.stdin.isatty() and not as_json:
-            _print(result, False)
+            _print(result, False, rt.cluster)
             answer = input("Apply this change? [y/N] ").strip().lower()
             result = rt.supervisor.resume(result["thread_id"], "approve" if answer in ("y", "yes") else "reject", by=by)
             continue
-        _print(result, as_json)
+        _print(result, as_json, rt.cluster)
         if not as_json:
             print(f"\nNot applied. To apply: kubesage approve {result['thread_id']}  (or --reject)")
         return {}
     return result
+
+
+def _say_which(rt: Any) -> None:
+    """A sandbox used because no kubeconfig names a cluster is said, on stderr (answers stay on stdout)."""
+    from kubesage.cluster import notice
+
+    line = notice(rt.cluster)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def _principal(args: argparse.Namespace) -> Any:
@@ -104,13 +140,14 @@ def _ask(args: argparse.Namespace, cfg: Settings) -> int:
     def work() -> int:
         principal = _principal(args)
         rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario,
-                     read_only=args.read_only)
+                     read_only=args.read_only, namespace=args.namespace)
+        _say_which(rt)
         try:
             result = rt.supervisor.start(args.question, principal, args.thread or uuid.uuid4().hex[:12],
                                          args.namespace)
             final = _drive(rt, result, args.yes, args.json, principal)
             if final:
-                _print(final, args.json)
+                _print(final, args.json, rt.cluster)
             return 0
         finally:
             rt.close()
@@ -123,14 +160,15 @@ def _approve(args: argparse.Namespace, cfg: Settings) -> int:
 
     def work() -> int:
         principal = _principal(args)
-        rt = Runtime(cfg, kubeconfig=args.kubeconfig)
+        rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context)
+        _say_which(rt)
         try:
             settled = rt.supervisor.settle(args.thread)  # a decision a crash interrupted: finished, not re-asked
             if settled is not None:
                 print(f"Finished the change approved before kubesage stopped (thread {args.thread}):", file=sys.stderr)
                 final = _drive(rt, settled, False, args.json, principal)
                 if final:
-                    _print(final, args.json)
+                    _print(final, args.json, rt.cluster)
                 return 0
             pending = rt.supervisor.pending_approval(args.thread)
             if pending is None:
@@ -139,7 +177,7 @@ def _approve(args: argparse.Namespace, cfg: Settings) -> int:
             result = rt.supervisor.resume(args.thread, "reject" if args.reject else "approve", by=principal)
             final = _drive(rt, result, False, args.json, principal)
             if final:
-                _print(final, args.json)
+                _print(final, args.json, rt.cluster)
             return 0
         finally:
             rt.close()

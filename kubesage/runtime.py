@@ -7,26 +7,11 @@ under KUBESAGE_HOME, so a question, an approval given later, and a restarted pro
 
 from __future__ import annotations
 
-import socket
-import ssl
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import yaml
-
+from kubesage import cluster
 from kubesage.settings import Settings
 from tools.k8s.client import Kube, Principal
-
-
-def _reachable(kubeconfig: Path) -> bool:
-    try:
-        cfg = yaml.safe_load(kubeconfig.read_text())
-        url = urlparse(cfg["clusters"][0]["cluster"]["server"])
-        with socket.create_connection((url.hostname, url.port or 443), timeout=0.5):
-            return True
-    except (OSError, KeyError, IndexError, TypeError, ValueError, yaml.YAMLError, ssl.SSLError):
-        return False
 
 
 class _LazyModel:
@@ -46,21 +31,23 @@ class _LazyModel:
 class Runtime:
     def __init__(self, settings: Settings, kubeconfig: str | None = None, context: str | None = None,
                  scenario: str | None = None, speed: float | None = None, read_only: bool = False,
-                 llm: Any = None) -> None:
+                 llm: Any = None, namespace: str | None = None) -> None:
+        """Connect as kubectl would (kubesage.cluster); cluster.ClusterError when the chosen kubeconfig or context
+        cannot be used. The embedded sandbox starts only when no source names a cluster."""
         self.settings = settings
         self.sandbox = None
-        kubeconfig = kubeconfig or settings.kubeconfig or None
-        if kubeconfig is None and _reachable(settings.sandbox_kubeconfig):
-            kubeconfig = str(settings.sandbox_kubeconfig)  # a `kubesage sandbox serve` is running
-        if kubeconfig is None:
+        choice = cluster.find(settings, kubeconfig, context, namespace)
+        if choice is None:
             from sandbox.server import SandboxServer
 
             state = settings.home / "sandbox-embedded"
             self.sandbox = SandboxServer(state_dir=state, scenarios=[scenario or settings.sandbox_scenario],
                                          speed=speed or settings.sandbox_speed).start()
-            kubeconfig = str(self.sandbox.write_kubeconfig(state / "kubeconfig"))
-        self.kubeconfig = kubeconfig
-        self.context = context or settings.context or None
+            choice = cluster.embedded(self.sandbox.write_kubeconfig(state / "kubeconfig"),
+                                      context or settings.context or None, namespace)
+        self.cluster: cluster.Choice = choice
+        self.kubeconfig = choice.kubeconfig
+        self.context: str | None = choice.context
         self.read_only = read_only
         self.llm = llm
         self._supervisor = None
@@ -69,13 +56,8 @@ class Runtime:
         return Kube.from_kubeconfig(self.kubeconfig, self.context, principal, self.read_only)
 
     def default_namespace(self) -> str | None:
-        try:
-            cfg = yaml.safe_load(Path(self.kubeconfig).read_text())
-            name = self.context or cfg.get("current-context")
-            ctx = next(c["context"] for c in cfg.get("contexts") or [] if c["name"] == name)
-            return ctx.get("namespace")
-        except (OSError, StopIteration, KeyError, TypeError, yaml.YAMLError):
-            return None
+        """-n, else the context's namespace, else "default" (kubectl's rule)."""
+        return self.cluster.namespace
 
     @property
     def supervisor(self):  # noqa: ANN201 - agents.supervisor.Supervisor (imported lazily: LangGraph is heavy)
@@ -101,7 +83,8 @@ class Runtime:
                                           audit=AuditLog(self.settings.home / "audit.log"),
                                           checkpointer=SqliteSaver(conn),
                                           llm=self.llm if self.llm is not None else _LazyModel(self.gateway_model),
-                                          default_namespace=None, read_only=self.read_only,
+                                          default_namespace=self.cluster.context_namespace or None,
+                                          read_only=self.read_only,
                                           ledger=Ledger(home / "approvals.sqlite"),
                                           verify_stable_s=self.settings.health_stable_s or None,
                                           verify_timeout_s=self.settings.health_timeout_s or None)

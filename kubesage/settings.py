@@ -27,8 +27,10 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    kubeconfig: str = ""           # empty: use the embedded sandbox
+    kubeconfig: str = ""           # empty: KUBECONFIG, ~/.kube/config, in-cluster, else the embedded sandbox
     context: str = ""              # kubeconfig context (empty: current-context)
+    # Where a pod's service account is mounted (in-cluster config, with KUBERNETES_SERVICE_HOST).
+    serviceaccount_dir: str = "/var/run/secrets/kubernetes.io/serviceaccount"
     sandbox_port: int = 0          # 0: pick a free port
     sandbox_scenario: str = "default"
     sandbox_speed: float = 1.0
