@@ -38,11 +38,26 @@ def test_tag_typo_with_a_running_sibling_is_fixed_with_high_confidence():
     assert "nginx:1.277 to nginx:1.27" in f.suggested_fix
 
 
-def test_tag_typo_without_evidence_is_a_labelled_guess():
-    [f] = CHECK.run(pulling("nginx:1.277", NOT_FOUND, with_sibling=False))
-    assert f.confidence == "medium"
-    assert "check the tags" in f.suggested_fix and "'1.27'" in f.suggested_fix
-    assert f.fix["patch"]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+def test_tag_typo_without_evidence_names_no_tag():
+    """A typo repair proves nothing: 1.999-nope -> 1.99-nope does not exist either. Only a running pod proves a tag."""
+    msg = NOT_FOUND.replace("1.277", "1.999-nope")
+    for image in ("nginx:1.277", "nginx:1.999-nope"):
+        [f] = CHECK.run(pulling(image, msg, with_sibling=False))
+        assert f.confidence == "medium" and f.fix is None
+        assert "check the tags" in f.suggested_fix
+        assert "1.27'" not in f.suggested_fix + f.root_cause and "1.99-nope" not in f.suggested_fix + f.root_cause
+
+
+def test_suggestion_names_only_a_tag_a_pod_runs():
+    """Another workload's template proves nothing (it may fail to pull too); a pod running the tag does."""
+    snap = pulling("nginx:1.999-nope", NOT_FOUND.replace("1.277", "1.999-nope"), with_sibling=False)
+    other = b.deployment("other", [b.container("other", "nginx:1.99-nope")])
+    snap.deployments.append(other)
+    snap.pods.append(b.pod_of(other, suffix="yy888", statuses=[b.waiting("other", "ImagePullBackOff", NOT_FOUND,
+                                                                         image="nginx:1.99-nope")]))
+    [f, _] = sorted(CHECK.run(snap), key=lambda x: x.name)
+    assert f.name == "catalog" and f.fix is None
+    assert "1.99-nope" not in f.suggested_fix and "1.99-nope" not in f.root_cause
 
 
 def test_missing_tag_with_no_candidate_gets_no_fix():

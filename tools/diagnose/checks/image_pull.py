@@ -1,9 +1,10 @@
 """image_pull: ErrImagePull / ImagePullBackOff / InvalidImageName.
 
 Quotes the registry's message and classifies it: the tag or repository does not exist, the registry wants
-credentials, or it cannot be reached. For a missing tag it looks for the intended one honestly: a tag of the same
-repository that runs elsewhere in the cluster and looks like what was typed (verified: a pod runs it), or a typo
-repair of the tag (1.277 -> 1.27: a guess, said to be one, with the advice to check the registry's tags).
+credentials, or it cannot be reached. For a missing tag it names only a tag the cluster proves exists: one of the
+same repository that a pod runs and that looks like what was typed. A typo repair alone (1.999-nope -> 1.99-nope)
+proves nothing (that tag may not exist either), so without such a pod it names none and says to check the
+registry's tags.
 """
 
 from __future__ import annotations
@@ -126,9 +127,9 @@ class ImagePullCheck:
             return
         siblings = _siblings(snapshot, repo, tag)
         typos = util.tag_typo_candidates(tag)
-        verified = [t for t in siblings if t in typos or util.near(t, tag)]
-        verified.sort(key=lambda t: (t not in typos, not any("running" in w for w in siblings[t]),
-                                     util.edit_distance(t, tag)))
+        verified = [t for t in siblings if (t in typos or util.near(t, tag))
+                    and any("running" in w for w in siblings[t])]  # a running pod proves the tag exists
+        verified.sort(key=lambda t: (t not in typos, util.edit_distance(t, tag)))
         f.root_cause = f"tag {tag!r} of {repo} does not exist in the registry (not found)"
         for t, where in sorted(siblings.items()):
             f.evidence.append(f"same repository, tag {t}: {', '.join(where[:3])}")
@@ -139,15 +140,9 @@ class ImagePullCheck:
             f.suggested_fix = f"change the image of container {cname} in {wl} from {image} to {base}:{good}"
             f.fix = common.container_fix(kind, ns, name, cname, {"image": f"{base}:{good}"}, spec)
             f.confidence = "high"
-        elif typos:
-            guess = typos[0]
-            f.root_cause += f"; it looks like a typo of {guess!r}"
-            f.suggested_fix = (f"check the tags of {repo} in its registry; the likely intended tag is {guess!r} "
-                               f"(change the image of container {cname} in {wl} to {base}:{guess})")
-            f.fix = common.container_fix(kind, ns, name, cname, {"image": f"{base}:{guess}"}, spec)
-            f.confidence = "medium"
         else:
-            others = ", ".join(sorted(siblings)) if siblings else "none seen in this cluster"
+            proven = sorted(t for t, where in siblings.items() if any("running" in w for w in where))
+            others = ", ".join(proven) if proven else "none seen in this cluster"
             f.suggested_fix = (f"check the tags of {repo} in its registry and set an existing one on container {cname} "
-                               f"of {wl} (tags of this repository in use here: {others})")
+                               f"of {wl} (tags of this repository running here: {others})")
             f.confidence = "medium"
