@@ -191,3 +191,21 @@ def test_mysql_statefulset_with_its_password_secret_gets_ready(core):
     log = core.read_namespaced_pod_log("mysql-0", NS)
     assert "ready for connections" in log and "[ERROR]" not in log
     assert core.read_namespaced_persistent_volume_claim("data-mysql-0", NS).status.phase == "Bound"
+
+
+@pytest.mark.parametrize("argv, env, up, out", [
+    (["mysqladmin", "ping"], {}, True, ("mysqld is alive\n", "", 0)),
+    (["mysql", "-h", "127.0.0.1", "-e", "SELECT 1"], {"MYSQL_ROOT_PASSWORD": "x"}, True,
+     ("", "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: NO)\n", 1)),
+    (["mysql", "-h", "127.0.0.1", "-uroot", "-px", "-e", "SELECT 1"], {"MYSQL_ROOT_PASSWORD": "x"}, True,
+     ("1\n1\n", "", 0)),
+    (["mysql", "-h", "127.0.0.1", "-e", "SELECT 1"], {}, False,
+     ("", "ERROR 2003 (HY000): Can't connect to MySQL server on '127.0.0.1:3306' (111)\n", 1)),
+    (["pg_isready", "-U", "postgres"], {}, True, ("/var/run/postgresql:5432 - accepting connections\n", "", 0)),
+    (["pg_isready", "-h", "localhost"], {}, False, ("localhost:5432 - no response\n", "", 2)),
+    (["redis-cli", "ping"], {}, False, ("", "Could not connect to Redis at 127.0.0.1:6379: Connection refused\n", 1)),
+])
+def test_database_clients_answer_probes_like_the_real_ones(argv, env, up, out):
+    from sandbox.behaviour.clients import CLIENTS
+
+    assert CLIENTS[argv[0]](argv, env, lambda port: up) == out
