@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ortools.sat.python import cp_model
-
 from tools.diagnose.common import tolerates
 from tools.k8s.objects import bytes_, condition_true, millicores
 
@@ -62,6 +60,9 @@ class FitResult:
 
 
 def _solve(nodes: list[tuple[str, int, int, int]], cpu: int, mem: int, want: int) -> tuple[int, dict[str, int]]:
+    # Imported here, not at module import: OR-Tools (and the pandas it loads) cost 0.5 s for every command.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     xs = {}
     for name, fcpu, fmem, fpods in nodes:

@@ -19,22 +19,23 @@ from tools.k8s.mutations import PATCH_CONTENT, restart_patch
 
 CONTENT_TYPES = PATCH_CONTENT
 
-# kind -> (api class, snake name, namespaced)
-KINDS: dict[str, tuple[type, str, bool]] = {
-    "Deployment": (k8s.AppsV1Api, "deployment", True),
-    "StatefulSet": (k8s.AppsV1Api, "stateful_set", True),
-    "DaemonSet": (k8s.AppsV1Api, "daemon_set", True),
-    "ReplicaSet": (k8s.AppsV1Api, "replica_set", True),
-    "ConfigMap": (k8s.CoreV1Api, "config_map", True),
-    "Secret": (k8s.CoreV1Api, "secret", True),
-    "Service": (k8s.CoreV1Api, "service", True),
-    "Pod": (k8s.CoreV1Api, "pod", True),
-    "ServiceAccount": (k8s.CoreV1Api, "service_account", True),
-    "PersistentVolumeClaim": (k8s.CoreV1Api, "persistent_volume_claim", True),
-    "Role": (k8s.RbacAuthorizationV1Api, "role", True),
-    "RoleBinding": (k8s.RbacAuthorizationV1Api, "role_binding", True),
-    "ClusterRole": (k8s.RbacAuthorizationV1Api, "cluster_role", False),
-    "ClusterRoleBinding": (k8s.RbacAuthorizationV1Api, "cluster_role_binding", False),
+# kind -> (api class name in kubernetes.client, snake name, namespaced); names, not classes: touching an API class
+# loads the client's models, which cost 0.7 s at import for every command that never applies a fix
+KINDS: dict[str, tuple[str, str, bool]] = {
+    "Deployment": ("AppsV1Api", "deployment", True),
+    "StatefulSet": ("AppsV1Api", "stateful_set", True),
+    "DaemonSet": ("AppsV1Api", "daemon_set", True),
+    "ReplicaSet": ("AppsV1Api", "replica_set", True),
+    "ConfigMap": ("CoreV1Api", "config_map", True),
+    "Secret": ("CoreV1Api", "secret", True),
+    "Service": ("CoreV1Api", "service", True),
+    "Pod": ("CoreV1Api", "pod", True),
+    "ServiceAccount": ("CoreV1Api", "service_account", True),
+    "PersistentVolumeClaim": ("CoreV1Api", "persistent_volume_claim", True),
+    "Role": ("RbacAuthorizationV1Api", "role", True),
+    "RoleBinding": ("RbacAuthorizationV1Api", "role_binding", True),
+    "ClusterRole": ("RbacAuthorizationV1Api", "cluster_role", False),
+    "ClusterRoleBinding": ("RbacAuthorizationV1Api", "cluster_role_binding", False),
 }
 
 
@@ -51,7 +52,8 @@ def restart_fix(kind: str, namespace: str, name: str, when: dt.datetime | None =
 def _kind(kind: str) -> tuple[type, str, bool]:
     if kind not in KINDS:
         raise FixError(f"kind {kind!r} is not supported by apply_fix (supported: {', '.join(sorted(KINDS))})")
-    return KINDS[kind]
+    api, snake, namespaced = KINDS[kind]
+    return getattr(k8s, api), snake, namespaced
 
 
 def _json(resp: Any) -> dict[str, Any]:
