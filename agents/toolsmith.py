@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,24 @@ def table(rows: list[dict[str, Any]], limit: int = MAX_ROWS) -> str:
     return "\n".join(lines)
 
 
-def summarize(out: Outcome) -> str:
+# "list them as namespace/name": how the person wants the rows written, not a condition on them. Taken out of the
+# request before a tool is found or made (the tool is the same), and the rows are written that way.
+_AS_NS_NAME = re.compile(r"[,;]?\s*\b(?:(?:and\s+)?(?:list|show|give|print|write)\s+(?:them|those|it|these)\s+)?"
+                         r"as\s+(?:namespace|ns)/name\b", re.I)
+
+
+def ns_name_rows(items: list[dict[str, Any]]) -> list[str] | None:
+    """Each row as `namespace/name` (cluster-scoped objects by name), or None when the rows carry no name."""
+    def pick(item: dict[str, Any], last: str) -> Any:
+        return next((v for k, v in item.items() if k == last or k.endswith("." + last)), None)
+
+    rows = [(pick(i, "namespace"), pick(i, "name")) for i in items]
+    if not rows or any(n is None for _, n in rows):
+        return None
+    return [f"{ns}/{n}" if ns else str(n) for ns, n in rows]
+
+
+def summarize(out: Outcome, as_ns_name: bool = False) -> str:
     """The answer's words: the numbers and names the tool returned."""
     v = out.value if isinstance(out.value, dict) else {}
     kind = v.get("kind") or (out.tool.plan or {}).get("kind", "object") if out.tool else "object"
@@ -79,6 +97,10 @@ def summarize(out: Outcome) -> str:
     if not n:
         return f"No {kind} matches{where}."
     head = f"{n} {kind}(s) match{where}:"
+    listed = ns_name_rows(items) if as_ns_name else None
+    if listed is not None:
+        return head + "\n" + "\n".join(listed[:MAX_ROWS]) + (f"\n... and {len(listed) - MAX_ROWS} more"
+                                                             if len(listed) > MAX_ROWS else "")
     return head + "\n" + table(items)
 
 
@@ -111,13 +133,13 @@ def elsewhere(ctx: AgentContext) -> AgentResult | None:
     return res
 
 
-def _not_understood(smith: Toolsmith, ctx: AgentContext, out: Outcome) -> AgentResult:
+def _not_understood(smith: Toolsmith, text: str, out: Outcome) -> AgentResult:
     """The abstention when no tool could be found or made: what the rules read (kind, namespace), the words they
     could not account for, and why each way of making a tool failed."""
     from tools.toolsmith import extract as rules
 
     try:
-        ext = rules.extract(ctx.text, smith.catalog, smith.namespaces(), smith.nodes())
+        ext = rules.extract(text, smith.catalog, smith.namespaces(), smith.nodes())
     except Exception:  # noqa: BLE001 - the abstention stands without the rules' reading
         ext = None
     slots = {"kind": ext.kind, "namespace": ext.namespace} if ext is not None else {}
@@ -134,10 +156,11 @@ def run(ctx: AgentContext) -> AgentResult:
     if theirs is not None:
         return theirs
     smith = Toolsmith(ctx.kube, _home(), llm=_model(ctx))
+    text = _AS_NS_NAME.sub("", ctx.text)
     try:
-        out = smith.solve(ctx.text, ctx.namespace if ctx.namespace and ctx.namespace in ctx.text else None)
+        out = smith.solve(text, ctx.namespace if ctx.namespace and ctx.namespace in text else None)
         if not out.ok:
-            return _not_understood(smith, ctx, out)
+            return _not_understood(smith, text, out)
     except KubeError as e:
         return AgentResult("toolsmith", f"I could not finish: {e.message}", [e.message])
     finally:
@@ -163,4 +186,4 @@ def run(ctx: AgentContext) -> AgentResult:
                      diff=f"tool {rec.name} will run with {json.dumps(out.args)}:\n{preview}")
         return AgentResult("toolsmith", f"The tool {rec.name} changes the cluster, so it runs only with your "
                                         f"approval ({how}).", evidence, [m], data)
-    return AgentResult("toolsmith", f"{summarize(out)}\n({how})", evidence, data=data)
+    return AgentResult("toolsmith", f"{summarize(out, text != ctx.text)}\n({how})", evidence, data=data)

@@ -129,7 +129,7 @@ def test_mutating_codegen_tool_needs_approval(cluster, home, monkeypatch) -> Non
         assert server.cluster.store.get("batch/jobs", "batch", "failed-import") is not None
         tid = uuid.uuid4().hex[:10]
         # a wording no fast path reads ("delete the failed jobs in batch" is the resources agent's delete-jobs)
-        r = rt.supervisor.start("purge whichever jobs in batch ended badly", ADMIN, tid)
+        r = rt.supervisor.start("delete the jobs in batch that failed more than an hour ago", ADMIN, tid)
         assert r["route"]["agents"] == ["toolsmith"]
         assert r["approval"] is not None, r["answer"]
         pending = rt.supervisor.pending_approval(tid)
@@ -143,3 +143,14 @@ def test_mutating_codegen_tool_needs_approval(cluster, home, monkeypatch) -> Non
         assert server.cluster.store.get("batch/jobs", "batch", "old-migration") is not None
     finally:
         rt.close()
+
+
+def test_rows_as_namespace_name() -> None:
+    from agents.toolsmith import _AS_NS_NAME, ns_name_rows
+
+    assert _AS_NS_NAME.sub("", "which pods in web have no probe? list them as namespace/name please") == \
+        "which pods in web have no probe? please"
+    assert _AS_NS_NAME.sub("", "services without endpoints, as ns/name") == "services without endpoints"
+    items = [{"metadata.namespace": "web", "metadata.name": "api"}, {"namespace": "", "name": "node-1"}]
+    assert ns_name_rows(items) == ["web/api", "node-1"]
+    assert ns_name_rows([{"count": 3}]) is None

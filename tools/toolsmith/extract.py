@@ -451,13 +451,14 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
         "schedule": {"CronJob": "spec.schedule"}, "app": {"*": "metadata.labels.app"},
         "label app": {"*": "metadata.labels.app"}, "provisioner": {"StorageClass": "provisioner"},
     }
-    if (m := re.search(r"\b(?:per|by|for\s+each|for\s+every|each|grouped\s+by|group(?:ed)?\s+by|broken\s+down\s+by|"
-                       r"in\s+each|on\s+each)\s+(node|namespace|phase|status|type|image|storage\s*class|reason|qos\s*class|"
-                       r"qos|service\s*account|role|schedule|app|label\s+app|provisioner)s?\b(?:\s+(?:runs?|has|have|holds?|hosts?))?", t)):
+    # every way the request says its grouping ("of each type … a count per type") is consumed when all say the same
+    for m in re.finditer(r"\b(?:per|by|for\s+each|for\s+every|each|grouped\s+by|group(?:ed)?\s+by|broken\s+down\s+by|"
+                         r"in\s+each|on\s+each)\s+(node|namespace|phase|status|type|image|storage\s*class|reason|qos\s*class|"
+                         r"qos|service\s*account|role|schedule|app|label\s+app|provisioner)s?\b(?:\s+(?:runs?|has|have|holds?|hosts?))?", t):
         key = re.sub(r"\s+", " ", m.group(1)).replace("storageclass", "storage class").replace("qosclass", "qos class") \
             .replace("serviceaccount", "service account")
         fld = group_fields.get(key, {}).get(k) or group_fields.get(key, {}).get("*")
-        if fld:
+        if fld and s.aggregate in (None, f"group_count:{fld}"):
             s.used(m)
             s.aggregate = f"group_count:{fld}"
     if s.aggregate is None and (m := re.search(r"^\s*(?:how\s+many|count(?:\s+(?:of|the))?|number\s+of|total\s+number\s+of)"
@@ -618,7 +619,7 @@ def extract(text: str, catalog: Any, namespaces: list[str] | None = None, nodes:
 
 FILLER = set("""that which whose who are is have has with their its them they it been being currently right now exist
 exists existing defined set configured specified present objects resources items things please thanks there here ones
-one all every whole entire single""".split())
+one all every whole entire single need needs""".split())
 
 
 def _residue(t: str, spans: list[tuple[int, int]], ns: str | None) -> list[str]:

@@ -63,6 +63,13 @@ def test_restart_counts_in_words(catalog: Catalog, text: str, op: str, n: int) -
     assert {"field": "sum(status.containerStatuses[*].restartCount)", "op": op, "value": n} in e.plan["filters"]
 
 
+def test_a_grouping_said_twice_is_one_grouping(catalog: Catalog) -> None:
+    e = extract("how many secrets of each type are in web? a count per type is all I need", catalog, ["web"], [])
+    assert e.plan is not None and e.plan["aggregate"] == "group_count:type", e.reason
+    two = extract("count secrets per type per namespace", catalog, ["web"], [])
+    assert two.plan is None and "per" in two.residue  # a second, different grouping is not understood
+
+
 def test_a_word_that_is_not_a_count_is_not_understood(catalog: Catalog) -> None:
     e = extract("pods that restarted more than many times", catalog, ["shop"], [])
     assert e.plan is None and "restarted" in e.residue
