@@ -409,7 +409,10 @@ class EmbeddingRouter:
                     per_embedder = {}
                 m = per_embedder.get(digest)
                 if m is None:
-                    m = self._embed_exemplars()
+                    from agents import router_cache  # the matrix on disk: a cold process does not re-embed
+
+                    prepared = [self.prepare(t) for t in self.texts]
+                    m = router_cache.matrix(self.embedder, prepared, self._embed_exemplars)
                     per_embedder[digest] = m
             self._matrix = m
         return self._matrix

@@ -62,7 +62,11 @@ class MiniLMEmbedder:
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model_path or default_model_path()), sess_options=opts,
+        model = Path(model_path or default_model_path())
+        st = model.stat()
+        # What a cache of this model's vectors is keyed by (agents/router_cache.py): another file, another key.
+        self.cache_key = f"{self.name}:{model.resolve()}:{st.st_size}:{st.st_mtime_ns}:{max_length}"
+        self._session = ort.InferenceSession(str(model), sess_options=opts,
                                              providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()  # tokenizers' padding state is shared; sessions are cheap to serialise

@@ -20,28 +20,29 @@ from tools.diagnose.util import bytes_, millicores
 LOG_TAIL = 500
 LOG_LIMIT_BYTES = 2 * 1024 * 1024
 
-# snapshot field -> (api class, namespaced list method, cluster-wide list method)
-_LISTS: dict[str, tuple[type, str | None, str]] = {
-    "pods": (k8s.CoreV1Api, "list_namespaced_pod", "list_pod_for_all_namespaces"),
-    "services": (k8s.CoreV1Api, "list_namespaced_service", "list_service_for_all_namespaces"),
-    "endpoints": (k8s.CoreV1Api, "list_namespaced_endpoints", "list_endpoints_for_all_namespaces"),
-    "events": (k8s.CoreV1Api, "list_namespaced_event", "list_event_for_all_namespaces"),
-    "configmaps": (k8s.CoreV1Api, "list_namespaced_config_map", "list_config_map_for_all_namespaces"),
-    "secrets": (k8s.CoreV1Api, "list_namespaced_secret", "list_secret_for_all_namespaces"),
-    "serviceaccounts": (k8s.CoreV1Api, "list_namespaced_service_account", "list_service_account_for_all_namespaces"),
-    "pvcs": (k8s.CoreV1Api, "list_namespaced_persistent_volume_claim",
+# snapshot field -> (api class name in kubernetes.client, namespaced list method, cluster-wide list method); names:
+# touching an API class at import loads the client's models (0.5 s for every command, snapshot or not)
+_LISTS: dict[str, tuple[str, str | None, str]] = {
+    "pods": ("CoreV1Api", "list_namespaced_pod", "list_pod_for_all_namespaces"),
+    "services": ("CoreV1Api", "list_namespaced_service", "list_service_for_all_namespaces"),
+    "endpoints": ("CoreV1Api", "list_namespaced_endpoints", "list_endpoints_for_all_namespaces"),
+    "events": ("CoreV1Api", "list_namespaced_event", "list_event_for_all_namespaces"),
+    "configmaps": ("CoreV1Api", "list_namespaced_config_map", "list_config_map_for_all_namespaces"),
+    "secrets": ("CoreV1Api", "list_namespaced_secret", "list_secret_for_all_namespaces"),
+    "serviceaccounts": ("CoreV1Api", "list_namespaced_service_account", "list_service_account_for_all_namespaces"),
+    "pvcs": ("CoreV1Api", "list_namespaced_persistent_volume_claim",
              "list_persistent_volume_claim_for_all_namespaces"),
-    "nodes": (k8s.CoreV1Api, None, "list_node"),
-    "deployments": (k8s.AppsV1Api, "list_namespaced_deployment", "list_deployment_for_all_namespaces"),
-    "replicasets": (k8s.AppsV1Api, "list_namespaced_replica_set", "list_replica_set_for_all_namespaces"),
-    "statefulsets": (k8s.AppsV1Api, "list_namespaced_stateful_set", "list_stateful_set_for_all_namespaces"),
-    "daemonsets": (k8s.AppsV1Api, "list_namespaced_daemon_set", "list_daemon_set_for_all_namespaces"),
-    "roles": (k8s.RbacAuthorizationV1Api, "list_namespaced_role", "list_role_for_all_namespaces"),
-    "rolebindings": (k8s.RbacAuthorizationV1Api, "list_namespaced_role_binding",
+    "nodes": ("CoreV1Api", None, "list_node"),
+    "deployments": ("AppsV1Api", "list_namespaced_deployment", "list_deployment_for_all_namespaces"),
+    "replicasets": ("AppsV1Api", "list_namespaced_replica_set", "list_replica_set_for_all_namespaces"),
+    "statefulsets": ("AppsV1Api", "list_namespaced_stateful_set", "list_stateful_set_for_all_namespaces"),
+    "daemonsets": ("AppsV1Api", "list_namespaced_daemon_set", "list_daemon_set_for_all_namespaces"),
+    "roles": ("RbacAuthorizationV1Api", "list_namespaced_role", "list_role_for_all_namespaces"),
+    "rolebindings": ("RbacAuthorizationV1Api", "list_namespaced_role_binding",
                      "list_role_binding_for_all_namespaces"),
-    "clusterroles": (k8s.RbacAuthorizationV1Api, None, "list_cluster_role"),
-    "clusterrolebindings": (k8s.RbacAuthorizationV1Api, None, "list_cluster_role_binding"),
-    "storageclasses": (k8s.StorageV1Api, None, "list_storage_class"),
+    "clusterroles": ("RbacAuthorizationV1Api", None, "list_cluster_role"),
+    "clusterrolebindings": ("RbacAuthorizationV1Api", None, "list_cluster_role_binding"),
+    "storageclasses": ("StorageV1Api", None, "list_storage_class"),
 }
 
 
@@ -89,9 +90,9 @@ def snapshot_from_client(api_client: k8s.ApiClient, namespace: str | None, *, wi
     metrics come from metrics.k8s.io when the server offers it.
     """
     snap = Snapshot(namespace=namespace)
-    apis: dict[type, Any] = {}
+    apis: dict[str, Any] = {}
     for field_name, (cls, ns_method, all_method) in _LISTS.items():
-        api = apis.setdefault(cls, cls(api_client))
+        api = apis.setdefault(cls, getattr(k8s, cls)(api_client))
         try:
             if ns_method and namespace:
                 resp = getattr(api, ns_method)(namespace, _preload_content=False, _request_timeout=request_timeout)
