@@ -98,6 +98,8 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         vocab |= SYMPTOMS
     if req.intent == "read":
         vocab |= {"do not have", "does not have", "selects no pods", "no endpoints"}
+        if req.kind == "ConfigMap":  # what the read of one ConfigMap shows
+            vocab |= {"inside", "contents", "content", "keys", "key", "values", "value", "data", "holds", "contains"}
         if req.kind is None:
             found = _resolve_kind(ctx, req)
             if found:
@@ -226,6 +228,10 @@ def _read(ctx: AgentContext, req: Request) -> AgentResult:
                                                           if c.get("ports") else "")
                     for c in _template(obj, t[0]).get("containers") or []]
             return AgentResult(AGENT, f"{_cite(*t)} runs:\n" + "\n".join(rows), [_cite(*t)])
+    if req.kind == "ConfigMap":  # one named ConfigMap: its keys and values (they are not secret)
+        t = _target(ctx, req, ("ConfigMap",))
+        if t:
+            return _configmap(ctx, *t)
     if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
             ctx.entities.workload or req.kind):
         t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))
@@ -367,6 +373,17 @@ def _no_endpoints(ctx: AgentContext, ns: str | None) -> AgentResult:
         return AgentResult(AGENT, f"Every Service with a selector{where} has ready endpoints.", data={"services": []})
     return AgentResult(AGENT, f"{len(out)} Service(s){where} have no ready endpoints:\n" + "\n".join(out), evidence,
                        data={"services": evidence})
+
+
+def _configmap(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    """A ConfigMap's data as key=value lines (binary keys by size)."""
+    obj = ctx.kube.get(kind, ns, name)
+    data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
+    lines = [f"{k}={v}" for k, v in sorted(data.items())] + [f"{k}: {len(v)} bytes of binary data (base64)"
+                                                            for k, v in sorted(binary.items())]
+    body = "\n  ".join(lines) if lines else "(no keys)"
+    return AgentResult(AGENT, f"{_cite(kind, ns, name)} has {len(lines)} key(s):\n  {body}", [_cite(kind, ns, name)],
+                       data={"keys": sorted(data) + sorted(binary)})
 
 
 def _describe(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:

@@ -286,3 +286,11 @@ def test_cli_yes_creates_a_ready_pod_in_a_new_namespace(tmp_path):
         assert pod["spec"]["containers"][0]["image"] == "nginx" and pod_ready(pod)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("text", ["what's inside the checkout-config configmap in shop? keys and values please",
+                                  "show me the contents of configmap checkout-config in shop"])
+def test_one_configmap_is_read_with_its_values(shop, rt, text):
+    r = ask(rt, text)
+    assert "CURRENCY=EUR" in r["answer"] and "LOG_LEVEL=" in r["answer"], r["answer"]
+    assert not r["approval"]
