@@ -2,7 +2,8 @@
 
 Why its own fast path: the request names a set by status, not by name, and was not done. The set is read from the
 Jobs' own conditions (Complete / Failed), one delete per Job with its pods (background propagation where the client
-supports it), and the goal says both halves: the Jobs asked for are gone, and the others are still there.
+supports it), and the goal says both halves: the Jobs asked for are gone, and the others are still there. States
+said after "keep" ("… but keep the ones that succeeded") are kept, never read as more Jobs to delete.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agents.coverage import tokens
 from agents.fastpaths import register
 from agents.fastpaths._words import (
     COMMON,
@@ -21,7 +23,6 @@ from agents.fastpaths._words import (
     mutation,
     namespace,
     norm,
-    words,
 )
 from agents.state import AgentResult
 from tools.k8s.objects import condition_true
@@ -31,6 +32,14 @@ AGENT = "resources"
 STATES = {"completed": {"Complete"}, "complete": {"Complete"}, "succeeded": {"Complete"}, "successful": {"Complete"},
           "done": {"Complete"}, "finished": {"Complete", "Failed"}, "failed": {"Failed"}, "failing": {"Failed"},
           "errored": {"Failed"}, "unsuccessful": {"Failed"}}
+_KEEP = re.compile(r"\bkeep\b")
+
+
+def _states(text: str) -> set[str]:
+    """The finished states the words of `text` name (one-letter typos allowed)."""
+    return set().union(*[v for w in tokens(text) for k, v in STATES.items() if close(w, k)] or [set()])
+
+
 _DELETE = re.compile(r"\b(?:delete|remove|clean\s*up|cleanup|purge|prune|get\s+rid\s+of|drop|clear\s+out|clear)\b")
 
 
@@ -38,7 +47,7 @@ class DeleteJobs:
     agent = AGENT
     intent = "delete-jobs"
     vocabulary = frozenset("""delete remove clean cleanup up purge prune rid drop clear out job jobs all every each old
-        stale leftover left over any""".split()) | frozenset(STATES) | COMMON
+        stale leftover left over any keep ones""".split()) | frozenset(STATES) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         low = norm(ctx.text)
@@ -46,10 +55,13 @@ class DeleteJobs:
             return None
         if has(ctx, "cronjob", "cronjobs") or re.search(r"\bcron\s+jobs?\b", low):
             return None
-        states = set().union(*[v for w in words(ctx) for k, v in STATES.items() if close(w, k)] or [set()])
-        if not states:
+        # "…, but keep the ones that succeeded": states said after "keep" are kept, never deleted
+        cut = _KEEP.search(low)
+        head, tail = (low[:cut.start()], low[cut.start():]) if cut else (low, "")
+        states, kept = _states(head), _states(tail)
+        if not states or states & kept:
             return None
-        return {"namespace": namespace(ctx), "states": sorted(states)}
+        return {"namespace": namespace(ctx), "states": sorted(states), "kept": sorted(kept)}
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         ns, states = slots["namespace"], set(slots["states"])

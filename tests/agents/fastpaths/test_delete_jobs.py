@@ -41,6 +41,8 @@ def _names(r):
     ("Hi! Could you please clean up all the failed jobs in the fp-jobs namespace? thanks", ["bad-1"]),
     ("remove every finished job -n fp-jobs", ["bad-1", "ok-1", "ok-2"]),
     ("purge succeded jobs from fp-jobs", ["ok-1", "ok-2"]),
+    ("please delete the failed jobs in fp-jobs, but keep any that succeeded", ["bad-1"]),
+    ("clean up the completed jobs in fp-jobs and keep the failed ones", ["ok-1", "ok-2"]),
 ])
 def test_wordings_pick_the_jobs_by_status(kube, text, want):
     r = plan(kube, text, AGENT, INTENT)
@@ -54,6 +56,8 @@ def test_wordings_pick_the_jobs_by_status(kube, text, want):
     "delete the completed jobs in fp-jobs older than 2 days",
     "delete the completed jobs in fp-jobs and also expose web on port 80",
     "delete the completed jobs in fp-jobs except ok-1",
+    "delete the failed jobs in fp-jobs but keep the failed ones",  # contradicts itself
+    "delete the failed jobs in fp-jobs, but keep any that succeeded, we archive those",
     "delete the jobs in fp-jobs",  # which ones?
     "delete the completed cronjobs in fp-jobs",
 ])
