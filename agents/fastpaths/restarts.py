@@ -17,7 +17,8 @@ from tools.k8s.objects import container_statuses, label_selector_matches, restar
 
 AGENT = "resources"
 _ASKS = re.compile(r"\brestart\s*counts?\b|\bhow\s+(?:many|often)\b.*\brestart|\bnumber\s+of\s+restarts\b|"
-                   r"\brestarts\b|\brestarted\s+(?:the\s+)?(?:most|least)\b|\b(?:most|many)\s+restarts\b")
+                   r"\brestarts\b|\brestarted\s+(?:the\s+)?(?:most|least)\b|\b(?:most|many)\s+restarts\b|"
+                   r"\brestarted\s+at\s+least\s+once\b|\bnever\s+restarted\b")
 _IMPERATIVE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:restart(?!\s*counts?\b)|bounce|recycle)\b")
 _ALL_NS = re.compile(r"\b(?:all|every|each)\s+namespaces?\b|\bcluster[- ]wide\b|\bacross\s+(?:the\s+)?cluster\b|"
                      r"\bin\s+the\s+(?:whole\s+|entire\s+)?cluster\b|\ball-namespaces\b|(?:^|\s)-a\b")
@@ -29,7 +30,9 @@ class PodRestarts:
     vocabulary = frozenset("""restart restarts restarted restarting count counts number times many often pod pods every
         all each per container containers show list display print tell report give table sorted sort order ordered
         most least highest by far so how across whole entire cluster cluster-wide all-namespaces a namespaces
-        deployment deploy statefulset sts daemonset belonging belong owned""".split()) | COMMON
+        deployment deploy statefulset sts daemonset belonging belong owned ones overview""".split()) | COMMON | {
+        # which pods restarted and which did not: the table of counts says both (0 is "never restarted")
+        "at least once", "never restarted", "have restarted"}
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         low = norm(ctx.text)
@@ -66,6 +69,9 @@ class PodRestarts:
         total = sum(n for n, _, _ in rows)
         answer = f"Restart counts of the {len(rows)} pod(s) in {where} (most first; {total} in all):\n" + "\n".join(
             f"- {line}" for line in lines)
+        again, never = [key for n, key, _ in rows if n], [key for n, key, _ in rows if not n]
+        answer += (f"\nRestarted at least once: {', '.join(again) or 'none'}."
+                   f"\nNever restarted (0 restarts): {', '.join(never) or 'none'}.")
         return AgentResult(AGENT, answer, lines, data={"restarts": {key: n for n, key, _ in rows}})
 
 

@@ -31,6 +31,7 @@ def _live(kube, ns=NS):
     "Hi, could you show me how many times each pod in the fp-restarts namespace has restarted? thanks",
     "list restart counts for all pods -n fp-restarts",
     "which pods in fp-restarts restarted the most?",
+    "which pods in fp-restarts have restarted at least once? and which ones have never restarted? a quick overview",
 ])
 def test_wordings_read_the_live_counts(kube, text):
     r = plan(kube, text, AGENT, INTENT)
@@ -38,6 +39,7 @@ def test_wordings_read_the_live_counts(kube, text):
     got = r.data["restarts"]
     live = _live(kube)
     assert set(got) == set(live) and all(abs(got[k] - live[k]) <= 2 for k in got)  # counts keep rising
+    assert "Never restarted (0 restarts): " in r.answer and "/web-" in r.answer.rsplit("Never restarted", 1)[1]
     first = next(iter(got))
     assert first.startswith(f"{NS}/crasher-") and got[first] > 0
     assert first in r.answer
