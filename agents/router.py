@@ -293,6 +293,11 @@ _MIN_PART_WORDS = 2
 _BACK_REFERENCES = frozenset("whatever whichever wherever anything everything else".split())
 
 
+# A part that begins by pointing back at the set just asked about ("… restarted at least once? and which ones never
+# did?") asks more about the same objects: one question, not two.
+_CONTINUES = re.compile(r"^(?:and\s+)?(?:which|what|the)\s+ones\b", re.I)
+
+
 def _substantive(part: str) -> bool:
     """The part says at least two words of its own besides filler and back-references."""
     from agents.coverage import FILLER, tokens
@@ -319,7 +324,7 @@ def split_points(text: str, starters: frozenset[str] | None = None) -> list[tupl
         left, right = _clean_part(text[:m.start()]), _clean_part(text[m.end():])
         if len(left.split()) < _MIN_PART_WORDS or len(right.split()) < _MIN_PART_WORDS:
             continue
-        if not (_substantive(left) and _substantive(right)):
+        if not (_substantive(left) and _substantive(right)) or _CONTINUES.match(right):
             continue
         if starters is not None and _WEAK.fullmatch(m.group(0)):
             first = re.sub(r"[^a-z']", "", right.split()[0].lower())

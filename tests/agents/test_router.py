@@ -150,6 +150,15 @@ def test_split_points():
     assert split_points("") == [] and split_points("restart web") == []
 
 
+def test_a_part_that_continues_its_clause_is_not_split_off():
+    # no words of its own besides filler and back-references
+    assert split_points("why does web keep crashing? please find out and fix whatever it is") == [
+        ("why does web keep crashing", "please find out and fix whatever it is")]
+    assert split_points("which pods restarted? just want a quick overview") == []
+    # more about the same set of objects
+    assert split_points("which pods restarted at least once? and which ones never did?") == []
+
+
 def test_split_points_with_starters_skips_noun_coordination():
     starters = frozenset({"show", "scale", "why", "what", "who"})
     text = "what's the difference between the old and new IAM policy"
