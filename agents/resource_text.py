@@ -92,13 +92,16 @@ def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
 
 
 def namespace_of(text: str) -> str:
+    """The namespace a request names, most explicit phrasing first: "in namespace X" / "-n X", then "in the X
+    namespace", then a bare "namespace X" ("in the data namespace together with …" is data, not together)."""
     low = _norm(text)
-    m = re.search(r"(?:\bin(?:to)?\s+(?:the\s+)?(?:namespace|ns)|\bnamespace|-n|--namespace|\bns)\s+([a-z0-9][a-z0-9-]*)",
-                  low)
-    if m and m.group(1) not in ("named", "called", "with", "the"):
-        return m.group(1)
-    m = re.search(r"\bin\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)\s+(?:namespace|ns)\b", low)
-    return m.group(1) if m else ""
+    for pat in (r"(?:\bin(?:to)?\s+(?:the\s+)?(?:namespace|ns)|-n|--namespace)\s+([a-z0-9][a-z0-9-]*)",
+                r"\bin(?:to)?\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)\s+(?:namespace|ns)\b",
+                r"(?:\bnamespace|\bns)\s+([a-z0-9][a-z0-9-]*)"):
+        for m in re.finditer(pat, low):
+            if m.group(1) not in ("named", "called", "with", "the"):
+                return m.group(1)
+    return ""
 
 
 def name_after_kind(text: str, kind: str | None) -> str:

@@ -294,3 +294,15 @@ def test_one_configmap_is_read_with_its_values(shop, rt, text):
     r = ask(rt, text)
     assert "CURRENCY=EUR" in r["answer"] and "LOG_LEVEL=" in r["answer"], r["answer"]
     assert not r["approval"]
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("list every pod in the data namespace together with its labels", "data"),
+    ("create a deployment api in namespace shop with a pod in it", "shop"),
+    ("create namespace billing", "billing"),
+    ("scale web -n shop", "shop"),
+])
+def test_namespace_said_most_explicitly_wins(text, ns):
+    from agents.resource_text import namespace_of
+
+    assert namespace_of(text) == ns
