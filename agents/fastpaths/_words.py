@@ -14,14 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from agents.coverage import FILLER, tokens
-from agents.coverage import _damerau1 as _edit1  # one typo, as the coverage accounting counts it
+from agents.coverage import damerau1 as _edit1  # one typo, as the coverage accounting counts it
 from agents.resource_text import KIND_WORDS
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.objects import fmt_cpu, fmt_mem, parse_quantity, pod_spec
 
-# Words every fast path consumes that the coverage filler lacks (proposed for agents.coverage.FILLER): the "n" of
-# "-n shop" and the politeness around a request ("thanks a lot", "much appreciated", "thanks in advance").
-COMMON = frozenset("n lot much advance appreciated appreciate greatly folks team guys asap again".split())
+# Words every fast path consumes that the coverage filler lacks. The "n" of "-n shop" and the politeness around a
+# request ("thanks a lot", "much appreciated", "thanks in advance") are agents.coverage.FILLER now.
+COMMON = frozenset("team again".split())
 NAME = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"})
 
