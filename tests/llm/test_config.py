@@ -48,5 +48,5 @@ def test_cache_config_lives_under_kubesage_home_and_takes_category_overrides(tmp
 
 
 def test_every_variable_is_documented():
-    assert all(k.startswith("KUBESAGE_LLM_") for k in ENV_VARS)
+    assert all(k.startswith(("KUBESAGE_LLM_", "KUBESAGE_LOOP_")) for k in ENV_VARS)
     assert all(k.startswith("KUBESAGE_CACHE_") for k in CACHE_ENV_VARS)

@@ -132,7 +132,7 @@ def _garbage(home: Path, name: str) -> Path:
 def test_a_damaged_database_is_one_line_for_the_cli(shop, tmp_path, name):
     path = _garbage(tmp_path / "home", name)
     env = dict(os.environ, KUBESAGE_HOME=str(tmp_path / "home"))
-    for argv in (["ask", "--kubeconfig", str(shop[1]), "scale web in shop to 3"], ["approve", "some-thread"]):
+    for argv in (["ask", "--kubeconfig", str(shop[1]), "scale web in shop to 3"], ["approve", "--kubeconfig", str(shop[1]), "some-thread"]):
         proc = subprocess.run([*KUBESAGE, *argv], env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
