@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -42,6 +43,14 @@ def run(ctx: AgentContext) -> AgentResult:
         except KubeError as e:
             return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
 
+    if req.intent == "read" and _qualified(ctx.text, kind_of(ctx.text)[1]):
+        # a filtered list is the toolsmith's: its own account of the words decides
+        try:
+            how, answer = _read_plan(ctx, req)
+        except KubeError as e:
+            return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
+        if how == "toolsmith":
+            return answer()
     slots, vocab = _understood(ctx, req)
     return decide(ctx, AGENT, [reading(ctx, AGENT, req.intent, slots, vocab, act)], ASK)
 
@@ -200,44 +209,69 @@ def _cite(kind: str, ns: str, name: str) -> str:
 
 # -- read ----------------------------------------------------------------------------------------------------------
 def _read(ctx: AgentContext, req: Request) -> AgentResult:
+    return _read_plan(ctx, req)[1]()
+
+
+def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], AgentResult]]:
+    """Which read answers the request, and the call that answers it: a named object's view, images, services
+    without endpoints, a rollout diff, a filtered list (the toolsmith's) or a plain list."""
     low = ctx.text.lower()
     ns = req.slots.namespace or ctx.entities.namespace
     all_ns = bool(re.search(r"\b(all|every|across)\s+(the\s+)?namespaces?\b|\bcluster[- ]wide\b|\bin the cluster\b", low))
     scope = None if all_ns else ns
     if re.search(r"\bimages?\b", low):
-        return _images(ctx, req, scope)
+        return "images", lambda: _images(ctx, req, scope)
     if re.search(r"\b(no|without|zero|missing|empty|lack(?:ing)?|(?:do not|don'?t|does not|doesn'?t) have(?: any)?)\s+"
                  r"(?:any\s+)?(?:ready\s+)?endpoints?\b|\bselects? no pods\b|\bendpoints? (?:are |is )?empty\b", low):
-        return _no_endpoints(ctx, scope)
+        return "no-endpoints", lambda: _no_endpoints(ctx, scope)
     if re.search(r"\b(changed|different|differs|modified|diff)\b.*\b(rollout|revision|version|deploy)", low) or \
             re.search(r"\blast rollout\b|\blatest revision\b", low):
-        return _rollout_diff(ctx, req)
+        return "rollout-diff", lambda: _rollout_diff(ctx, req)
     if re.search(r"\b(yaml|manifest|spec of|definition|json)\b", low):
         t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim", "Ingress",
                                "ServiceAccount", "Role", "RoleBinding", "HorizontalPodAutoscaler", "NetworkPolicy"))
         if t:
-            obj = ctx.kube.get(*t)
-            if t[0] == "Secret":
-                obj["data"] = {k: "<redacted>" for k in obj.get("data") or {}}
-            return AgentResult(AGENT, f"{_cite(*t)}:\n{to_yaml(obj)}", [_cite(*t)], data={"object": tidy(obj)})
+            return "yaml", lambda: _yaml(ctx, t)
     if re.search(r"\bcontainers?\b", low) and ctx.entities.workload:
         t = _target(ctx, req, CONTAINER_KINDS)
         if t:
-            obj = ctx.kube.get(*t)
-            rows = [f"  {c['name']}: {c.get('image')}" + (f" ports {[p.get('containerPort') for p in c.get('ports')]}"
-                                                          if c.get("ports") else "")
-                    for c in _template(obj, t[0]).get("containers") or []]
-            return AgentResult(AGENT, f"{_cite(*t)} runs:\n" + "\n".join(rows), [_cite(*t)])
+            return "containers", lambda: _containers(ctx, t)
     if req.kind == "ConfigMap":  # one named ConfigMap: its keys and values (they are not secret)
         t = _target(ctx, req, ("ConfigMap",))
         if t:
-            return _configmap(ctx, *t)
+            return "configmap", lambda: _configmap(ctx, *t)
     if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
             ctx.entities.workload or req.kind):
         t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))
         if t:
-            return _describe(ctx, *t)
-    return _list(ctx, req, scope, all_ns)
+            return "describe", lambda: _describe(ctx, *t)
+    if _qualified(ctx.text, kind_of(ctx.text)[1]):
+        return "toolsmith", lambda: _filtered(ctx)
+    return "list", lambda: _list(ctx, req, scope, all_ns)
+
+
+def _yaml(ctx: AgentContext, t: tuple[str, str, str]) -> AgentResult:
+    obj = ctx.kube.get(*t)
+    if t[0] == "Secret":
+        obj["data"] = {k: "<redacted>" for k in obj.get("data") or {}}
+    return AgentResult(AGENT, f"{_cite(*t)}:\n{to_yaml(obj)}", [_cite(*t)], data={"object": tidy(obj)})
+
+
+def _containers(ctx: AgentContext, t: tuple[str, str, str]) -> AgentResult:
+    obj = ctx.kube.get(*t)
+    rows = [f"  {c['name']}: {c.get('image')}" + (f" ports {[p.get('containerPort') for p in c.get('ports')]}"
+                                                  if c.get("ports") else "")
+            for c in _template(obj, t[0]).get("containers") or []]
+    return AgentResult(AGENT, f"{_cite(*t)} runs:\n" + "\n".join(rows), [_cite(*t)])
+
+
+def _filtered(ctx: AgentContext) -> AgentResult:
+    """A list with conditions a plain list cannot apply: the toolsmith's, which accounts for the words itself."""
+    from agents import toolsmith
+
+    res = toolsmith.run(ctx)
+    res.evidence.insert(0, "the request filters beyond a plain list, so the toolsmith answered it")
+    return res
 
 
 def _resolve_kind(ctx: AgentContext, req: Request) -> tuple[str, bool] | None:
@@ -286,12 +320,6 @@ def _qualified(text: str, kind_word_at: int) -> bool:
 
 
 def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> AgentResult:
-    if _qualified(ctx.text, kind_of(ctx.text)[1]):
-        from agents import toolsmith
-
-        res = toolsmith.run(ctx)
-        res.evidence.insert(0, "the request filters beyond a plain list, so the toolsmith answered it")
-        return res
     resolved = _resolve_kind(ctx, req)
     if resolved is None:
         return AgentResult(AGENT, "Which kind of object? I could not find a resource type the API serves in the "

@@ -306,3 +306,11 @@ def test_namespace_said_most_explicitly_wins(text, ns):
     from agents.resource_text import namespace_of
 
     assert namespace_of(text) == ns
+
+
+def test_a_filtered_list_is_the_toolsmiths_to_understand(shop, rt):
+    """Conditions a plain list cannot apply go to the toolsmith, whose own account of the words decides."""
+    r = ask(rt, "which PVCs in shop are not Bound yet, and how big are they?")
+    assert "PersistentVolumeClaim" in r["answer"] and "plan-deterministic" in r["answer"], r["answer"]
+    r = ask(rt, "which PVCs in shop are not Bound yet, and who made them?")
+    assert r["answer"].startswith("I did not act") and not r["approval"]

@@ -486,6 +486,10 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
     elif ps and (m := re.search(r"\b(?:and|with)\s+(?:their|its|the)\s+images?\b|\bimages?\s+of\b", t)):
         s.used(m)
         s.project.append(f"{ctr}image")
+    if k == "PersistentVolumeClaim" and (m := re.search(r"\bhow\s+(?:big|large)\s+(?:are\s+they|is\s+it|they\s+are)\b|"
+                                                       r"\b(?:and|with)\s+(?:their|its)\s+sizes?\b", t)):
+        s.used(m)  # "… and how big are they": the requested storage, as a column
+        s.project.append("spec.resources.requests.storage")
 
     top = re.search(r"\btop\s+(\d+|\w+)\b|\b(\d+|one|two|three|five|ten)\s+(?:largest|biggest|oldest|newest|most|youngest)"
                     r"|\bthe\s+(largest|biggest|oldest|newest|youngest|most\s+recent(?:ly\s+created)?)\s+(?!than)", t)
