@@ -36,7 +36,9 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _OBJ) for k, v in {
     "autoscale": ("autoscale", "autoscaling", "autoscaler", "hpa", "horizontal", "pod", "set", "up", "setup", "enable",
                   "add", "create", "between", "min", "minimum", "max", "maximum", "replicas", "replica", "pods", "cpu",
                   "utilization", "utilisation", "target", "targeting", "average", "at", "above", "over", "percent",
-                  "from", "to", "and"),
+                  "from", "to", "and", "never fewer than", "never less than", "no fewer than", "no less than",
+                  "not fewer than", "not less than", "at least", "never more than", "no more than", "not more than",
+                  "at most"),
     "scale": ("scale", "scaled", "bring", "replicas", "replica", "instances", "copies", "pods", "up", "down", "out", "set",
               "bump", "increase", "decrease", "raise", "lower", "reduce", "run", "running", "count", "number"),
     "status": ("rollout", "rollouts", "status", "ready", "complete", "completed", "finished", "progress", "healthy",
@@ -60,6 +62,12 @@ def _hpa_numbers(text: str) -> dict[str, int]:
         re.search(r"\bmin(?:imum)?(?: of)?\s+(\d{1,3})\b.*?\bmax(?:imum)?(?: of)?\s+(\d{1,3})\b", text)
     if m:
         out["min"], out["max"] = int(m.group(1)), int(m.group(2))
+        return out
+    # each bound said on its own: "never fewer than 2 pods", "at least 2", "no more than 6", "at most 6 replicas"
+    lo = re.search(r"\b(?:never|no|not)\s+(?:fewer|less)\s+than\s+(\d{1,3})\b|\bat\s+least\s+(\d{1,3})\b", text)
+    hi = re.search(r"\b(?:never|no|not)\s+more\s+than\s+(\d{1,3})\b|\bat\s+most\s+(\d{1,3})\b", text)
+    if lo and hi:
+        out["min"], out["max"] = int(lo.group(1) or lo.group(2)), int(hi.group(1) or hi.group(2))
     return out
 
 
