@@ -10,7 +10,7 @@ from agents.scaling import VOCAB, _hpa_numbers
 
 
 @pytest.mark.parametrize(("text", "want"), [
-    ("autoscale checkout on cpu, target 60%, never fewer than 2 pods and never more than 6", (2, 6, 60)),
+    ("autoscale web on cpu, target 60%, never fewer than 2 pods and never more than 6", (2, 6, 60)),
     ("autoscale web at 70% cpu with at least 2 and at most 8 replicas", (2, 8, 70)),
     ("autoscale web between 3 and 5 replicas at 80% cpu", (3, 5, 80)),
     ("make web autoscale, no fewer than 1 and no more than 4 pods, above 50 percent", (1, 4, 50)),
