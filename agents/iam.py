@@ -118,11 +118,14 @@ ASK = ("Paste the policy JSON and say what must be allowed or denied, as a spec 
 _SENTENCE = re.compile(r"\b([a-z][a-z0-9_.@-]*)\s+(?:can|may|should be able to|to)\s+(?:only\s+)?(read|list|write|"
                        r"upload|delete)\s+(?:from\s+|to\s+|objects in\s+|in\s+)?(?:the\s+)?([a-z0-9][a-z0-9.-]+)\s+"
                        r"bucket\b")
+# A bucket named in a requirement ("for the reports bucket", "the logs buckets"): the name is a slot value.
+_BUCKET = re.compile(r"\b([a-z0-9][a-z0-9.-]*)\s+buckets?\b")
 
 
 def understood_text(text: str) -> tuple[str, dict[str, Any]]:
     """The request with what the parsers consumed taken out (pasted JSON objects and listed spec requests), and
-    the slots of the sentence form (user, verb, bucket): what `agents.coverage` accounts for."""
+    the slots of the sentence form (user, verb, bucket) and the buckets named ("the reports bucket": a name, not a
+    word to understand): what `agents.coverage` accounts for."""
     dec = json.JSONDecoder()
     rest, i = [], 0
     while (j := text.find("{", i)) != -1:
@@ -136,7 +139,9 @@ def understood_text(text: str) -> tuple[str, dict[str, Any]]:
         i = end
     rest.append(text[i:])
     remainder = _ITEM.sub(" ", "".join(rest))
-    slots: dict[str, Any] = {"sentences": [list(m.groups()) for m in _SENTENCE.finditer(remainder.lower())]}
+    low = remainder.lower()
+    slots: dict[str, Any] = {"sentences": [list(m.groups()) for m in _SENTENCE.finditer(low)],
+                             "buckets": [b for b in _BUCKET.findall(low) if b not in VOCAB]}
     return remainder, slots
 
 
