@@ -33,7 +33,10 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset((v + " " + _SERVER).split()) fo
     "list-adapters": "list show which what adapters adapter lora loras loaded",
     "deploy": "deploy serve spin up launch stand run start with as named called call new create",
     "scale": "scale scaled up down to set bump increase decrease raise lower",
-    "status": "status show list which what running healthy ready state how is are there check tell",
+    # what _status answers: each replica's running and waiting requests, its KV-cache use, and a replica count
+    "status": """status show list which what running healthy ready state how is are there check tell doing many
+        much number count requests request waiting queued queue pending busy load kv cache usage used utilization
+        utilisation kv-cache gpu metrics recommendation recommend recommended""",
 }.items()}
 ASK = ("Say one serving action, for example 'deploy the bundled small model as an inference server named chat in "
        "namespace models', 'scale chat to 2 replicas' or 'load the LoRA adapter sql from /adapters/sql on chat'.")
@@ -67,7 +70,8 @@ def run(ctx: AgentContext) -> AgentResult:
     named = re.findall(r"\b(?:named|called|from|on|for|of|serving)\s+(\S+)", ctx.text) + \
         _NAME_SAID.findall(ctx.text.lower())
     slots = {"namespace": _namespace(ctx), "workload": ctx.entities.workload, "replicas": number, "named": named,
-             "number_word": [w for w, n in NUMBER_WORDS.items() if n == number]}
+             "number_word": [w for w, n in NUMBER_WORDS.items() if n == number],
+             "adapter": _adapter_name(text) if intent.endswith("adapter") else None}  # "load adapter sql-lora into …"
     return decide(ctx, AGENT, [reading(ctx, AGENT, intent, slots, VOCAB[intent], acts[intent])], ASK)
 
 
