@@ -51,8 +51,53 @@ def run(ctx: AgentContext) -> AgentResult:
             return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
         if how == "toolsmith":
             return answer()
+    if req.intent == "author" and (kind := _model_kind(ctx, req)):
+        return _decide_model_written(ctx, req, kind, act)
     slots, vocab = _understood(ctx, req)
     return decide(ctx, AGENT, [reading(ctx, AGENT, req.intent, slots, vocab, act)], ASK)
+
+
+def _model_kind(ctx: AgentContext, req: Request) -> str | None:
+    """A kind the API serves that the word list does not know and no builder makes ("pod disruption budget", a
+    CRD's kind): the request is about it, not about the kind a word in its name matched ("pod")."""
+    from tools.k8s.discovery import kinds_in
+
+    try:
+        served = kinds_in(ctx.text, ctx.kube.catalog())
+    except KubeError:
+        return None
+    return served[0].kind if served and served[0].kind != req.kind and served[0].kind not in BUILT else None
+
+
+def _decide_model_written(ctx: AgentContext, req: Request, kind: str, act: Callable[[], AgentResult]) -> AgentResult:
+    """A model-written manifest is understood as far as it goes: the request's words are accounted for by the
+    author vocabulary, the kind's own words and what the manifest the server accepted says (its field names and
+    values: "keeps 2 web pods available" is `minAvailable: 2` over `app: web`). A word the manifest does not
+    reflect is a part the model left out, so nothing is proposed. No accepted manifest: that answer, unchanged."""
+    from dataclasses import replace
+
+    res = act()
+    manifest = res.data.get("manifest")
+    if manifest is None:
+        return res
+    slots, vocab = _understood(ctx, replace(req, kind=kind))
+    slots.update(kind=kind, manifest=manifest)
+    vocab |= _camel_words(kind) | {w for k in _keys(manifest) for w in _camel_words(k)}
+    return decide(ctx, AGENT, [reading(ctx, AGENT, req.intent, slots, vocab, lambda: res)], ASK)
+
+
+def _camel_words(name: str) -> set[str]:
+    """'PodDisruptionBudget' → {'pod', 'disruption', 'budget'}; 'minAvailable' → {'min', 'available'}."""
+    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+
+
+def _keys(value: Any) -> list[str]:
+    """Every mapping key in a manifest, nested ones included."""
+    if isinstance(value, dict):
+        return [str(k) for k in value] + [k for v in value.values() for k in _keys(v)]
+    if isinstance(value, list):
+        return [k for v in value for k in _keys(v)]
+    return []
 
 
 # -- what a request's words were read as -----------------------------------------------------------------------------
@@ -70,7 +115,7 @@ _V: dict[str, str] = {
         give store save schedule put named called name with replicas replica port ports listening listen on image
         running using that runs every minute minutes hour hours hourly daily night nightly weekly at am pm storage volume claim
         of as env environment variable variables var vars label labels key keys value values data prints print echo
-        command args type for one-off once one off job""",
+        command args type for one-off once one off job keep keeps""",
     "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise
         lower increase decrease give label annotate tag expand resize grow patch edit use route send shift enable
         configure limit limits cap move remove unset rename to from of as into at on env environment variable
@@ -464,14 +509,7 @@ def _rollout_diff(ctx: AgentContext, req: Request) -> AgentResult:
 # -- author -------------------------------------------------------------------------------------------------------
 def _author(ctx: AgentContext, req: Request) -> AgentResult:
     s, kind = req.slots, req.kind
-    try:  # a kind the API serves that the word list does not know ("pod disruption budget", a CRD's kind)
-        from tools.k8s.discovery import kinds_in
-
-        served = kinds_in(ctx.text, ctx.kube.catalog())
-        if served and served[0].kind != kind and served[0].kind not in BUILT:
-            kind = served[0].kind
-    except KubeError:
-        pass
+    kind = _model_kind(ctx, req) or kind  # a kind the API serves that the word list does not know
     if kind is None:
         if s.image:
             kind = "Deployment" if s.replicas else "Pod"

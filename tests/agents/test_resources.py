@@ -269,6 +269,18 @@ def test_kind_without_a_builder_is_model_written_and_server_checked(shop, rt):
     assert "not proposing" in res.answer
 
 
+def test_a_word_the_model_written_manifest_does_not_reflect_is_not_understood(shop, rt):
+    """The model writes a PodDisruptionBudget for every request about one; a requirement its manifest does not
+    carry ("except on weekends") is a part left out, so nothing is proposed."""
+    from agents.context import build_context
+    from agents.resources import run
+
+    text = "create a pod disruption budget named web-pdb in shop that keeps 2 web pods available except on weekends"
+    res = run(build_context(rt.kube(ADMIN), text, None, _ScriptedModel(PDB)))
+    assert not res.mutations and res.answer.startswith("I did not act:"), res.answer
+    assert {"except", "weekends"} <= set(res.data["abstain"]["not_understood"])
+
+
 def test_cli_yes_creates_a_ready_pod_in_a_new_namespace(tmp_path):
     """The issue's own acceptance command, through the installed CLI, on the embedded sandbox (no kubeconfig)."""
     import subprocess
