@@ -55,10 +55,13 @@ nothing requests 403 errors error missing slow node healthy unhealthy events eve
 happening recently recent logs log previous container containers look take tell find out fix repair heal runs run
 running stuck ages keeps keep seems hogs hog cpu cap heavy deployment pod pods service app workload status health
 check investigate troubleshoot debug going on state fine anything everything empty down mend sort whatever
-sick wrong dead says say getting show me""".split()) | {
+sick wrong dead says say getting show me ready""".split()) | {
     "can not pull", "can not be scheduled", "can not start", "will not start", "will not run", "does not start",
     "do not start", "is not ready", "not ready", "not running", "no endpoints", "has no endpoints", "have no endpoints",
     "never start", "never started", "never scheduled", "never ready", "never becomes ready",
+    # "why won't catalog start", "why can't the worker be scheduled": the negation asks why it fails
+    "why will not", "why would not", "why can not", "why does not", "why do not", "why did not", "why is not",
+    "why are not",
     "slow down", "crash loop", "so often", "all the time", "every few minutes", "for ages", "has been", "what is missing"}
 # A request that says the workload crashes ("keeps crashing", "restarting", "dies"): the diagnosis must be about a
 # crash. When its pods show none, the premise is false, and that is the answer; other findings are reported, not fixed.

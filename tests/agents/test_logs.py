@@ -40,6 +40,15 @@ def test_a_real_crash_is_still_diagnosed(kube: Kube) -> None:
     assert "not crashing" not in res.answer and "CrashLoopBackOff" in res.answer
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ("why won't catalog start in shop?", "ImagePullBackOff"),
+    ("why can't the worker deployment in shop be scheduled?", "Unschedulable"),
+])
+def test_a_negated_why_question_asks_why_it_fails(kube: Kube, text: str, reason: str) -> None:
+    res = run(build_context(kube, text, None, None))
+    assert reason in res.answer, res.answer
+
+
 @pytest.mark.parametrize("text", [
     "why is checkout in shop crashing? do not look at payments",
     "why is checkout crashing in shop, but never mind orders",
