@@ -54,7 +54,13 @@ def run(ctx: AgentContext) -> AgentResult:
     if req.intent == "author" and (kind := _model_kind(ctx, req)):
         return _decide_model_written(ctx, req, kind, act)
     slots, vocab = _understood(ctx, req)
-    return decide(ctx, AGENT, [reading(ctx, AGENT, req.intent, slots, vocab, act)], ASK)
+    own = [reading(ctx, AGENT, req.intent, slots, vocab, act)]
+    why = ""
+    if req.intent == "change" and _change_route(ctx.text.lower(), req) is _labels:
+        _, why = _label_target(ctx, req)
+        if why:  # which object is not clear: the registry's set-labels path, or a question back
+            own = [r for r in own if not r.understood.confident]
+    return decide(ctx, AGENT, own, ASK, why)
 
 
 def _model_kind(ctx: AgentContext, req: Request) -> str | None:
@@ -774,20 +780,29 @@ def _manifest_from(text: str, kind: str) -> tuple[dict[str, Any], str]:
 
 
 # -- change -------------------------------------------------------------------------------------------------------
+def _change_route(low: str, req: Request) -> Callable[[AgentContext, Request], AgentResult] | None:
+    """Which kind of change the request is (None: a container change of a workload); `run` asks it too, to know
+    a label change before it trusts its own reading of the target."""
+    if req.kind == "PersistentVolumeClaim" or re.search(r"\b(expand|resize|grow)\b", low):
+        return _expand_pvc
+    if req.kind == "ConfigMap" and not re.search(r"\b(mount|inject|wire|use|envfrom)\b", low):
+        return _edit_configmap
+    if re.search(r"%", low) and re.search(r"\b(canary|traffic|send|route|shift)\b", low):
+        return _canary
+    if (req.kind == "Service" or re.search(r"\bservice\b", low)) and re.search(
+            r"\b(switch|point|selector|target\s*port|route|type|nodeport|loadbalancer)\b", low):
+        return _change_service
+    if re.search(r"\b(label|annotate|annotation|tag)\b", low) and not re.search(r"\bimage\b", low):
+        return _labels
+    return None
+
+
 def _change(ctx: AgentContext, req: Request) -> AgentResult:
     low = ctx.text.lower()
     s = req.slots
-    if req.kind == "PersistentVolumeClaim" or re.search(r"\b(expand|resize|grow)\b", low):
-        return _expand_pvc(ctx, req)
-    if req.kind == "ConfigMap" and not re.search(r"\b(mount|inject|wire|use|envfrom)\b", low):
-        return _edit_configmap(ctx, req)
-    if re.search(r"%", low) and re.search(r"\b(canary|traffic|send|route|shift)\b", low):
-        return _canary(ctx, req)
-    if (req.kind == "Service" or re.search(r"\bservice\b", low)) and re.search(
-            r"\b(switch|point|selector|target\s*port|route|type|nodeport|loadbalancer)\b", low):
-        return _change_service(ctx, req)
-    if re.search(r"\b(label|annotate|annotation|tag)\b", low) and not re.search(r"\bimage\b", low):
-        return _labels(ctx, req)
+    route = _change_route(low, req)
+    if route is not None:
+        return route(ctx, req)
     t = _target(ctx, req, CONTAINER_KINDS)
     if t is None:
         return AgentResult(AGENT, "Which object? I could not find a workload named in the request in "
@@ -954,12 +969,43 @@ def _sidecar(ctx: AgentContext, req: Request, kind: str, ns: str, name: str, obj
                        [_cite(kind, ns, name)], [m])
 
 
+_LABELLED = (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "Namespace", "Node")
+
+
+def _label_target(ctx: AgentContext, req: Request) -> tuple[tuple[str, str, str] | None, str]:
+    """(kind, namespace, name) of the object to label, or (None, why it is not clear).
+
+    The kind said wins ("the web service"), whatever `req.kind` a label key made of it ("app" is also a word for a
+    Deployment). With no kind said, a name two kinds share (a Deployment and a Service called web) is not guessed."""
+    from agents.fastpaths._words import kinds_said
+
+    said = [k for k in kinds_said(ctx, _LABELLED) if k != "Namespace"] or (
+        ["Namespace"] if req.kind == "Namespace" else [])
+    if said:
+        kind = req.kind if req.kind in said else said[0]
+        from dataclasses import replace
+
+        return _target(ctx, replace(req, kind=kind), (kind,)), ""
+    ns = _ns(ctx, req)
+    skip = {str(x).lower() for kv in (pairs(ctx.text), req.slots.labels or {}) for x in (*kv, *kv.values())}
+    skip |= {ns, ctx.entities.namespace or ""}  # "in shop" says where, not which object
+    words = {w for w in req.words if w not in skip}
+    named = sorted({(k, n) for k in _LABELLED for _, n in _names(ctx, k, ns if k not in ("Namespace", "Node") else None)
+                    if n in words})
+    if len(named) > 1:
+        return None, (f"the request could mean {' or '.join(f'{k} {n}' for k, n in named)}; say which one to label, "
+                      "with its kind ('the web service')")
+    if named:
+        kind, name = named[0]
+        return (kind, "" if kind in ("Namespace", "Node") else ns, name), ""
+    return _target(ctx, req, _LABELLED), ""
+
+
 def _labels(ctx: AgentContext, req: Request) -> AgentResult:
     low = ctx.text.lower()
-    kinds = (req.kind,) if req.kind else (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "Namespace", "Node")
-    t = _target(ctx, req, tuple(k for k in kinds if k))
+    t, why = _label_target(ctx, req)
     if t is None:
-        return AgentResult(AGENT, "Which object should I label? I could not find it.")
+        return AgentResult(AGENT, f"Which object should I label? {why or 'I could not find it.'}")
     kind, ns, name = t
     field = "annotations" if re.search(r"\bannotat", low) else "labels"
     kv = dict(req.slots.labels or req.slots.selector or {})
@@ -969,7 +1015,10 @@ def _labels(ctx: AgentContext, req: Request) -> AgentResult:
     if re.search(r"\b(remove|delete|drop|unset)\b", low):
         obj = ctx.kube.get(kind, ns, name)
         have = (obj["metadata"].get(field) or {})
-        gone = [k for k in have if k.lower() in low]
+        from agents.coverage import tokens
+
+        said = set(tokens(low)) | set(req.words)
+        gone = [k for k in have if k.lower() in said]  # the key as a word: "app", not the "app" inside "apps"
         if not gone:
             return AgentResult(AGENT, f"{_cite(kind, ns, name)} has no such {field[:-1]}; it has: {sorted(have)}.")
         patch = {"metadata": {field: {k: None for k in gone}}}

@@ -97,3 +97,43 @@ def test_applied_through_the_supervisor_both_objects_are_annotated(kube, runtime
     assert goal_holds(kube, goals(r)) == []
     assert "annotations" not in (kube.get("Deployment", NS, "web")["spec"]["template"].get("metadata") or {})
     assert plan(kube, text, AGENT, INTENT).answer.startswith("Already so")
+
+
+# -- the resources agent's own label rule: the kind said wins; a name two kinds share is not guessed ------------------
+KIND_NS = "fp-labels-kind"
+
+
+@pytest.fixture(scope="module")
+def shared_name(kube):
+    """A Deployment and a Service both called web (each labelled app=web), and a Deployment api alone."""
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": KIND_NS, "labels": {"app": "web"}},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    web, api = deployment(KIND_NS, "web"), deployment(KIND_NS, "api")
+    web["metadata"]["labels"], api["metadata"]["labels"] = {"app": "web"}, {"app": "api"}
+    create(kube, namespace(KIND_NS), web, svc, api)
+
+
+def _resources(kube, text: str):
+    from agents.resources import run
+    from tests.agents.fastpaths.conftest import ctx_of
+
+    return run(ctx_of(kube, text))
+
+
+@pytest.mark.parametrize("text,want", [
+    ("remove the label app from the web service in fp-labels-kind", ("Service", "web", {"labels": {"app": None}})),
+    ("label the web service in fp-labels-kind with team=payments", ("Service", "web", {"labels": {"team": "payments"}})),
+    ("label the web deployment in fp-labels-kind with team=payments",
+     ("Deployment", "web", {"labels": {"team": "payments"}})),
+    ("label api in fp-labels-kind with team=payments", ("Deployment", "api", {"labels": {"team": "payments"}})),
+])
+def test_the_kind_said_is_the_kind_labelled(kube, shared_name, text, want):
+    r = _resources(kube, text)
+    assert [(m.kind, m.name, m.body["metadata"]) for m in r.mutations] == [want], r.answer
+
+
+@pytest.mark.parametrize("text", ["label web in fp-labels-kind with team=payments",
+                                  "remove the label app from web in fp-labels-kind"])
+def test_a_name_two_kinds_share_is_not_guessed(kube, shared_name, text):
+    r = _resources(kube, text)
+    assert not r.mutations and r.answer.startswith("I did not act:"), r.answer
