@@ -74,6 +74,9 @@ def _usage(ctx: AgentContext) -> AgentResult:
         mine = [r for r in rows if r[3].startswith(target)]
         if mine:
             lines.append(f"{target}: " + "; ".join(f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory" for r in mine))
+        else:  # the answer is about what was asked: no number for it is said as such, not replaced by others'
+            lines.append(f"{target}: no CPU or memory metrics for its pods right now (none of them is running and "
+                         "measured; a pod that keeps restarting has none between restarts).")
     where = f"namespace {ns}" if ns else "the cluster"
     top = rows[:5]
     if top:
