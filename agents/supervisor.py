@@ -451,25 +451,13 @@ def _interrupt_of(snap: Any) -> dict[str, Any] | None:
     return None
 
 
-# Words that, in a part of a request that was not understood, may take back or narrow another part's change.
-RETRACTING = frozenset("""not no never skip cancel stop instead actually wait except only but undo ignore forget rather
-    keep leave hold off don't dont""".split())
-
-
 def _retracted(pending: list[dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
-    """Whether a part of a split request that was not understood may change what another part proposes: it names
-    an object a proposal changes, or says a word that takes back or narrows ("Actually, skip catalog", "no, wait").
-    A part that is only context ("traffic is low this week") leaves the others' proposals standing."""
-    if len(parts) < 2:
-        return False
-    touched = {p.get("name") for p in pending} | {p.get("namespace") for p in pending}
-    for text, r in parts:
-        if (r.get("data") or {}).get("abstain"):
-            words = set(re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower().replace("’", "'")))
-            words |= {"not" for w in words if w.endswith("n't")}
-            if words & RETRACTING or words & touched:
-                return True
-    return False
+    """Whether a part of a split request was not understood. One request split in parts is still one request: a
+    part not understood may take back, narrow or complete another part's change ("Actually, skip catalog"; "…and
+    mount it in a pod"), so when any part abstained, no part proposes anything (issue 15: act only on what was
+    understood in full). `pending` is kept in the signature for callers that weigh the proposals."""
+    del pending
+    return len(parts) >= 2 and any((r.get("data") or {}).get("abstain") for _, r in parts)
 
 
 def _plans(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
