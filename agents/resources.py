@@ -287,10 +287,12 @@ def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], Agent
         t = _target(ctx, req, CONTAINER_KINDS)
         if t:
             return "containers", lambda: _containers(ctx, t)
-    if req.kind == "ConfigMap":  # one named ConfigMap: its keys and values (they are not secret)
-        t = _target(ctx, req, ("ConfigMap",))
-        if t:
-            return "configmap", lambda: _configmap(ctx, *t)
+    if req.kind == "ConfigMap":  # one ConfigMap named exactly ("empty configmaps" is no name): its keys and values
+        cm_ns = _ns(ctx, req)
+        names = {n for _, n in _names(ctx, "ConfigMap", cm_ns)}
+        said = [w for w in dict.fromkeys(req.words) if w in names]
+        if len(said) == 1:
+            return "configmap", lambda: _configmap(ctx, "ConfigMap", cm_ns, said[0])
     if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
             ctx.entities.workload or req.kind):
         t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))

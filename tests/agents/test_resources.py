@@ -326,3 +326,9 @@ def test_a_filtered_list_is_the_toolsmiths_to_understand(shop, rt):
     assert "PersistentVolumeClaim" in r["answer"] and "plan-deterministic" in r["answer"], r["answer"]
     r = ask(rt, "which PVCs in shop are not Bound yet, and who made them?")
     assert r["answer"].startswith("I did not act") and not r["approval"]
+
+
+def test_a_configmap_adjective_is_no_name(shop, rt):
+    """'empty configmaps' filters the list (the toolsmith's); it does not name a ConfigMap called empty-…"""
+    r = ask(rt, "empty configmaps in shop")
+    assert "has 1 key(s)" not in r["answer"] and "keys and values" not in r["answer"]
