@@ -113,7 +113,7 @@ def _keys(value: Any) -> list[str]:
 # and nothing is proposed or answered (agents.decide). Negations are never words of a row: they count only inside a
 # phrase the intent handles ("do not have", "has no endpoints").
 _V: dict[str, str] = {
-    "read": """list show get display describe what which how many count number are there running run runs images image
+    "read": """list show get display describe what which how many count number are running run runs images image
         containers container manifest yaml json spec definition details detail status state tell about current existing
         all every across cluster-wide whole endpoints endpoint have changed change different differs diff
         modified last latest rollout revision version print give find see view""",
@@ -158,7 +158,7 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         vocab |= SYMPTOMS
     if req.intent == "read":
         vocab |= {"do not have", "does not have", "selects no pods", "no endpoints"}
-        if req.kind == "ConfigMap":  # what the read of one ConfigMap shows
+        if req.kind == "ConfigMap" and _configmap_named(ctx, req):  # what the read of one named ConfigMap shows
             vocab |= {"inside", "contents", "content", "keys", "key", "values", "value", "data", "holds", "contains"}
         if req.kind is None:
             found = _resolve_kind(ctx, req)
@@ -287,12 +287,8 @@ def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], Agent
         t = _target(ctx, req, CONTAINER_KINDS)
         if t:
             return "containers", lambda: _containers(ctx, t)
-    if req.kind == "ConfigMap":  # one ConfigMap named exactly ("empty configmaps" is no name): its keys and values
-        cm_ns = _ns(ctx, req)
-        names = {n for _, n in _names(ctx, "ConfigMap", cm_ns)}
-        said = [w for w in dict.fromkeys(req.words) if w in names]
-        if len(said) == 1:
-            return "configmap", lambda: _configmap(ctx, "ConfigMap", cm_ns, said[0])
+    if req.kind == "ConfigMap" and (cm := _configmap_named(ctx, req)):  # its keys and values
+        return "configmap", lambda: _configmap(ctx, "ConfigMap", *cm)
     if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
             ctx.entities.workload or req.kind):
         t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))
@@ -454,6 +450,14 @@ def _no_endpoints(ctx: AgentContext, ns: str | None) -> AgentResult:
         return AgentResult(AGENT, f"Every Service with a selector{where} has ready endpoints.", data={"services": []})
     return AgentResult(AGENT, f"{len(out)} Service(s){where} have no ready endpoints:\n" + "\n".join(out), evidence,
                        data={"services": evidence})
+
+
+def _configmap_named(ctx: AgentContext, req: Request) -> tuple[str, str] | None:
+    """(namespace, name) of the one ConfigMap the request names exactly ("empty configmaps" names none)."""
+    ns = _ns(ctx, req)
+    names = {n for _, n in _names(ctx, "ConfigMap", ns)}
+    said = [w for w in dict.fromkeys(req.words) if w in names]
+    return (ns, said[0]) if len(said) == 1 else None
 
 
 def _configmap(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:

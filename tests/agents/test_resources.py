@@ -332,3 +332,9 @@ def test_a_configmap_adjective_is_no_name(shop, rt):
     """'empty configmaps' filters the list (the toolsmith's); it does not name a ConfigMap called empty-…"""
     r = ask(rt, "empty configmaps in shop")
     assert "has 1 key(s)" not in r["answer"] and "keys and values" not in r["answer"]
+
+
+def test_a_condition_on_keys_is_not_a_configmap_read(shop, rt):
+    """'configmaps with the key THEME' is a filter no plain list applies: not answered with every ConfigMap."""
+    r = ask(rt, "configmaps with the key THEME")
+    assert "checkout-config" not in r["answer"] or r["answer"].startswith("I did not act"), r["answer"]
