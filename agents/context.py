@@ -32,7 +32,9 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
     cluster_wide = True
     try:
         namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
-    except KubeError:
+    except KubeError as e:
+        if e.status == 0:  # the API is not reachable: say so, never answer as if the cluster were empty
+            raise
         # Without the right to list namespaces, trust the names the person gave ("in shop", "-n shop").
         cluster_wide = False
         named = re.findall(r"(?:\bin|\bnamespace|\bns|-n)\s+([a-z0-9][a-z0-9-]*)", text.lower())

@@ -114,11 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("KUBESAGE_HOME", str(cfg.home))
     from kubesage.cluster import ClusterError
+    from tools.k8s.errors import KubeError
 
     try:
         return int(args.func(args, cfg) or 0)
     except ClusterError as e:  # a kubeconfig or context that cannot be used: one line, as kubectl says it
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KubeError as e:  # an API that cannot be reached or refuses outside an agent: one line, as kubectl does
+        print(f"error: {e.message}", file=sys.stderr)
         return 1
 
 

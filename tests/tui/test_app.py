@@ -205,8 +205,13 @@ def test_namespace_and_context_switch_and_unreachable_cluster(shop, tmp_path):
 
 
 def test_failure_outside_the_agents_is_a_message_not_a_traceback(tmp_path):
-    # a kubeconfig that does not exist fails when the supervisor first connects, before any agent runs
-    rt = Runtime(settings_mod.load({"KUBESAGE_HOME": str(tmp_path)}), kubeconfig=str(tmp_path / "no-such-kubeconfig"))
+    # a cluster that does not answer fails when the supervisor first connects, before any agent runs (a kubeconfig
+    # that does not exist is refused earlier, by the CLI, as kubectl refuses it)
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text("apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
+                    "clusters: [{name: dead, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+                    "contexts: [{name: dead, context: {cluster: dead, user: u}}]\nusers: [{name: u, user: {}}]\n")
+    rt = Runtime(settings_mod.load({"KUBESAGE_HOME": str(tmp_path)}), kubeconfig=str(dead))
 
     async def scenario() -> None:
         app = KubesageApp(rt)
