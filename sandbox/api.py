@@ -449,6 +449,10 @@ class SandboxAPI:
                             raise unsupported_media_type(req.header("content-type"))
                     except patching.PatchError as e:
                         raise bad_request(str(e)) from None
+                    # A patch that names no resourceVersion applies to the latest object, as the API server retries
+                    # it on conflict; only a version the patch itself carries is checked (optimistic concurrency).
+                    if isinstance(scale, dict) and not _patched_version(raw):
+                        (scale.get("metadata") or {}).pop("resourceVersion", None)
                 if not isinstance(scale, dict):
                     raise bad_request("the object provided is unrecognized (must be of type object)")
                 return await _respond(send, 200, _json(cluster.set_scale(rt, t.namespace, t.name, scale, user, opts, ua)))
@@ -643,3 +647,12 @@ class SandboxAPI:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             except Exception:  # noqa: BLE001 - client already gone
                 pass
+
+
+def _patched_version(raw: Any) -> bool:
+    """Whether a patch body sets metadata.resourceVersion itself (a merge patch's field, or a JSON patch op on it)."""
+    if isinstance(raw, dict):
+        return bool((raw.get("metadata") or {}).get("resourceVersion")) if isinstance(raw.get("metadata"), dict) else False
+    if isinstance(raw, list):
+        return any(isinstance(op, dict) and str(op.get("path", "")).startswith("/metadata/resourceVersion") for op in raw)
+    return False
