@@ -66,11 +66,13 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-def kube_error(e: KubeError) -> ApiError:
-    """Map a failed Kubernetes call: unreachable → 503, the caller's own rights or input → 4xx, else 502."""
+def kube_error(e: KubeError, thread_id: str | None = None) -> ApiError:
+    """Map a failed Kubernetes call: unreachable → 503, the caller's own rights or input → 4xx, else 502. With a
+    thread id, an unreachable cluster names the thread, so the client can retry the same turn."""
     if e.status == 0:
         return ApiError(503, "cluster_unreachable", f"The Kubernetes API cannot be reached: {e.message}. "
-                        "Check that the cluster (or `kubesage sandbox serve`) is running and retry.")
+                        "Check that the cluster (or `kubesage sandbox serve`) is running and retry.",
+                        {"thread_id": thread_id} if thread_id else None)
     if e.status in (401, 403):
         return ApiError(403, "forbidden", f"The Kubernetes API refused the request: {e.message}")
     if e.status == 404:

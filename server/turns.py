@@ -136,7 +136,7 @@ class TurnService:
                 result = self.supervisor.start(text, caller.principal, rec.thread_id, namespace, via=caller.via)
             except KubeError as e:
                 self.metrics.turn("error")
-                raise kube_error(e) from None
+                raise kube_error(e, rec.thread_id) from None
             return self._finish(caller, rec, text, namespace, result)
 
         return await self._run(self._ask_locked, caller, rec, text, namespace, body)
@@ -173,7 +173,7 @@ class TurnService:
             try:
                 result = self.supervisor.resume(rec.thread_id, decision, by=caller.principal)
             except KubeError as e:
-                raise kube_error(e) from None
+                raise kube_error(e, rec.thread_id) from None
             except ApprovalRefused as e:
                 raise _refused(e) from None
             return self._finish(caller, rec, None, None, result)
