@@ -142,7 +142,7 @@ def test_a_tag_that_does_not_exist_fails_with_the_registrys_message(core):
     ref = "docker.io/library/nginx:1.999"
     want = (f'Failed to pull image "nginx:1.999": rpc error: code = NotFound desc = failed to pull and unpack image '
             f'"{ref}": failed to resolve reference "{ref}": {ref}: not found')
-    assert until(lambda: events(core, "typo", "Failed"), 15, "the pull to fail")[0] in (want, "Error: ErrImagePull")
+    assert until(lambda: events(core, "typo", "Failed"), 15, "the pull to fail")[0] in (want, "Error: ErrImagePull", "Error: ImagePullBackOff")
     until(lambda: want in events(core, "typo", "Failed"), 15, "containerd's NotFound message")
 
     def reason() -> str | None:
