@@ -288,6 +288,22 @@ def container(ctx: Any, obj: dict[str, Any], kind: str) -> tuple[int, dict[str, 
     return (0, cs[0]) if len(cs) == 1 and not named else None
 
 
+def live_container(ctx: Any, slots: dict[str, Any], agent: str) -> tuple[dict[str, Any], Any]:
+    """The container the slots picked, read again at plan time: `(container, None)`, or `({}, answer)` when the
+    object cannot be read or its containers changed since `match` (a plan never acts on a stale reading)."""
+    from agents.state import AgentResult
+
+    kind, ns, name, cname, i = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
+    try:
+        obj = ctx.kube.get(kind, ns, name)
+    except KubeError as e:
+        return {}, AgentResult(agent, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
+    cs = containers(obj, kind)
+    if i >= len(cs) or cs[i].get("name") != cname:
+        return {}, AgentResult(agent, f"I did not act: {cite(kind, ns, name)} changed while I read it; ask again.")
+    return cs[i], None
+
+
 def template_path(kind: str) -> str:
     """The dotted path of a kind's pod spec (the goal assertions' form)."""
     return {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(kind, "spec.template.spec")

@@ -16,9 +16,9 @@ from agents.fastpaths._words import (
     QUANTITY_VOCAB,
     cite,
     container,
-    containers,
     expect,
     healthy,
+    live_container,
     mutation,
     namespace,
     one,
@@ -28,7 +28,6 @@ from agents.fastpaths._words import (
     wrap,
 )
 from agents.state import AgentResult
-from tools.k8s.client import KubeError
 from tools.k8s.kinds import WORKLOADS
 from tools.k8s.objects import parse_quantity
 
@@ -60,14 +59,10 @@ class SetResources:
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         kind, ns, name, cname, ci = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
-        try:
-            obj = ctx.kube.get(kind, ns, name)
-        except KubeError as e:
-            return AgentResult(AGENT, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
-        cs = containers(obj, kind)
-        if ci >= len(cs) or cs[ci].get("name") != cname:
-            return AgentResult(AGENT, f"I did not act: {cite(kind, ns, name)} changed while I read it; ask again.")
-        live = cs[ci].get("resources") or {}
+        live_c, refused = live_container(ctx, slots, AGENT)
+        if refused is not None:
+            return refused
+        live = live_c.get("resources") or {}
         evidence = [f"{cite(kind, ns, name)} container {cname}: requests={live.get('requests') or {}} "
                     f"limits={live.get('limits') or {}}"]
         want = {w: dict(slots[w]) for w in ("requests", "limits") if slots[w]}

@@ -16,10 +16,10 @@ from agents.fastpaths._words import (
     COMMON,
     cite,
     container,
-    containers,
     expect,
     has,
     healthy,
+    live_container,
     mutation,
     namespace,
     one,
@@ -27,7 +27,6 @@ from agents.fastpaths._words import (
     template_path,
 )
 from agents.state import AgentResult
-from tools.k8s.client import KubeError
 from tools.k8s.kinds import WORKLOADS
 
 AGENT = "resources"
@@ -79,14 +78,10 @@ class SetEnv:
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         kind, ns, name, cname, ci = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
-        try:
-            obj = ctx.kube.get(kind, ns, name)
-        except KubeError as e:
-            return AgentResult(AGENT, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
-        cs = containers(obj, kind)
-        if ci >= len(cs) or cs[ci].get("name") != cname:
-            return AgentResult(AGENT, f"I did not act: {cite(kind, ns, name)} changed while I read it; ask again.")
-        live = list(cs[ci].get("env") or [])
+        live_c, refused = live_container(ctx, slots, AGENT)
+        if refused is not None:
+            return refused
+        live = list(live_c.get("env") or [])
         base = "/" + template_path(kind).replace(".", "/") + f"/containers/{ci}"
         gpath = f"{template_path(kind)}.containers.{ci}.env"
         evidence = [f"{cite(kind, ns, name)} container {cname} env: " +

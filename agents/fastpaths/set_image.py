@@ -20,6 +20,7 @@ from agents.fastpaths._words import (
     expect,
     has,
     healthy,
+    live_container,
     mutation,
     namespace,
     norm,
@@ -29,7 +30,6 @@ from agents.fastpaths._words import (
     wrap,
 )
 from agents.state import AgentResult
-from tools.k8s.client import KubeError
 from tools.k8s.kinds import WORKLOADS
 
 AGENT = "resources"
@@ -104,15 +104,11 @@ class SetImage:
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         kind, ns, name, cname, i = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
-        try:
-            obj = ctx.kube.get(kind, ns, name)
-        except KubeError as e:
-            return AgentResult(AGENT, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
+        live_c, refused = live_container(ctx, slots, AGENT)
+        if refused is not None:
+            return refused
         path = f"{template_path(kind)}.containers.{i}"
-        cs = containers(obj, kind)
-        if i >= len(cs) or cs[i].get("name") != cname:
-            return AgentResult(AGENT, f"I did not act: {cite(kind, ns, name)} changed while I read it; ask again.")
-        live = cs[i].get("image", "")
+        live = live_c.get("image", "")
         new = _full(slots["to"], live)
         evidence = [f"{cite(kind, ns, name)} container {cname}: image {live}"]
         if live == new:
