@@ -47,6 +47,10 @@ class Settings:
     # change's own, 5 s and 60-90 s); short ones make tests and demos quick.
     health_stable_s: float = 0.0
     health_timeout_s: float = 0.0
+    # Alertmanager investigations (`POST /v1/alerts`): the Slack channel each firing alert's thread is opened in.
+    alerts_slack_channel: str = ""
+    # OpenTelemetry: an OTLP endpoint for traces (empty: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else no tracing).
+    otel_endpoint: str = ""
 
     @property
     def sandbox_state(self) -> Path:
