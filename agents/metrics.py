@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
+from agents import metrics_range
 from agents.context import AgentContext
 from agents.decide import decide, reading
 from agents.state import AgentResult
@@ -30,13 +32,17 @@ ASK = ("I answer CPU and memory usage (top pods and nodes, one workload's or nod
        "'which pods use the most CPU in shop?', or say the other question in its own words.")
 
 
-def run(ctx: AgentContext) -> AgentResult:
+def run(ctx: AgentContext, prometheus: Any = None) -> AgentResult:
+    """Range questions (a window, a trend, a percentile, a comparison) from Prometheus when `prometheus` (a
+    tools.prometheus.Prometheus, wired by the runtime from `prometheus_url`) is given; current usage otherwise."""
     nodes: list[str] = []
     with contextlib.suppress(KubeError):
         nodes = [n["metadata"]["name"] for n in ctx.kube.list("Node")]
     said = [n for n in nodes if n in ctx.text.lower()]
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said}
-    return decide(ctx, "metrics", [reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx))], ASK)
+    own = metrics_range.readings(ctx, prometheus) + [
+        reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx))]
+    return decide(ctx, "metrics", own, ASK + metrics_range.ASK)
 
 
 def _usage(ctx: AgentContext) -> AgentResult:

@@ -4,6 +4,8 @@ cAdvisor- and kube-state-metrics-style series, all computed from the kubelet mod
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,8 @@ POD_METRICS = ResourceType(group="metrics.k8s.io", version="v1beta1", kind="PodM
 Usage = Callable[[dict[str, Any]], dict[str, tuple[int, int]]]
 
 SYSTEM_OVERHEAD = (120, 600 * 1024 * 1024)  # kubelet, runtime and OS on every node: (millicores, bytes)
+# The client libraries' default histogram buckets (seconds), as an instrumented HTTP server exports them.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Metrics:
@@ -134,6 +138,8 @@ class Metrics:
             labels = lbl(namespace=d["metadata"]["namespace"], deployment=d["metadata"]["name"])
             lines.append(f"kube_deployment_spec_replicas{labels} {(d.get('spec') or {}).get('replicas', 1)}")
             lines.append(f"kube_deployment_status_replicas_available{labels} {(d.get('status') or {}).get('availableReplicas', 0)}")
+        family("http_request_duration_seconds", "histogram", "Duration of HTTP requests served, in seconds.")
+        self._latency(pods, lines, lbl, now_ms)
         family("kube_node_status_allocatable", "gauge", "The allocatable for different resources of a node.")
         family("node_cpu_usage_millicores", "gauge", "CPU in use on the node (millicores).")
         totals = self.node_usage()
@@ -144,6 +150,43 @@ class Metrics:
                     lines.append(f"kube_node_status_allocatable{lbl(node=name, resource=r, unit='core' if r == 'cpu' else ('byte' if r == 'memory' else 'integer'))} {quantity.parse(q):g}")
             lines.append(f"node_cpu_usage_millicores{lbl(node=name)} {totals.get(name, SYSTEM_OVERHEAD)[0]}")
         return "\n".join(lines) + "\n"
+
+    def _latency(self, pods: list[dict[str, Any]], lines: list[str], lbl: Callable[..., str], now_ms: int) -> None:
+        """http_request_duration_seconds per running pod behind a Service: what an instrumented server exports.
+
+        Deterministic (a function of the namespace, the Service, the pod and the clock): each Service answers at
+        its own rate and latency (a log-normal whose median comes from a hash of its name), counted from the pod's
+        start, so counters only grow while the pod runs and start again with a new pod, as a real server's do. A
+        Service whose selector matches no pod (a broken one) exports nothing."""
+        services = [s for s in self.store.list("/services")[0] if ((s.get("spec") or {}).get("selector"))]
+        now = self.clock.time()
+        for pod in pods:
+            meta = pod["metadata"]
+            if not self.usage(pod):  # not running: no server answers
+                continue
+            labels = meta.get("labels") or {}
+            for svc in services:
+                if svc["metadata"]["namespace"] != meta["namespace"] or \
+                        any(labels.get(k) != v for k, v in svc["spec"]["selector"].items()):
+                    continue
+                rate, median, sigma = _service_profile(meta["namespace"], svc["metadata"]["name"])
+                count = int(rate * max(now - _started(pod), 0.0))
+                base = dict(namespace=meta["namespace"], service=svc["metadata"]["name"], pod=meta["name"])
+                for le in LATENCY_BUCKETS:
+                    below = 0.5 * math.erfc(-(math.log(le) - math.log(median)) / (sigma * math.sqrt(2)))
+                    lines.append(f"http_request_duration_seconds_bucket{lbl(**base, le=f'{le:g}')} "
+                                 f"{int(count * below)} {now_ms}")
+                lines.append(f"http_request_duration_seconds_bucket{lbl(**base, le='+Inf')} {count} {now_ms}")
+                mean = median * math.exp(sigma * sigma / 2)
+                lines.append(f"http_request_duration_seconds_sum{lbl(**base)} {count * mean:.6f} {now_ms}")
+                lines.append(f"http_request_duration_seconds_count{lbl(**base)} {count} {now_ms}")
+
+
+def _service_profile(namespace: str, service: str) -> tuple[float, float, float]:
+    """(requests per second per pod, median latency in seconds, log-normal sigma) of a Service: seeded by its name,
+    so every scrape and every run agree."""
+    h = hashlib.sha256(f"{namespace}/{service}".encode()).digest()
+    return 2.0 + h[0] % 30, 0.008 + (h[1] % 120) / 1000.0, 0.4 + (h[2] % 50) / 100.0
 
 
 def _started(pod: dict[str, Any]) -> float:
