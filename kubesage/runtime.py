@@ -88,7 +88,19 @@ class Runtime:
                                           ledger=Ledger(home / "approvals.sqlite"),
                                           verify_stable_s=self.settings.health_stable_s or None,
                                           verify_timeout_s=self.settings.health_timeout_s or None)
+            self._supervisor.agents.update(self._prometheus_agents(self._supervisor.agents))
         return self._supervisor
+
+    def _prometheus_agents(self, agents: dict[str, Any]) -> dict[str, Any]:
+        """The metrics agent given the Prometheus client when `prometheus_url` is set (its range questions); without
+        it, the metrics agent answers current usage and says that Prometheus is not configured."""
+        if not self.settings.prometheus_url or "metrics" not in agents:
+            return {}
+        from functools import partial
+
+        from tools.prometheus import Prometheus
+
+        return {"metrics": partial(agents["metrics"], prometheus=Prometheus(self.settings.prometheus_url))}
 
     def gateway_model(self) -> Any:
         """The gateway as a chat model (bundled local model first; a cloud tier only when configured); built on

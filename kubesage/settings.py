@@ -35,6 +35,9 @@ class Settings:
     sandbox_scenario: str = "default"
     sandbox_speed: float = 1.0
     log_level: str = "warning"
+    # Prometheus's HTTP API (http://prometheus.monitoring:9090): range questions of the metrics agent (trends, rates,
+    # percentiles, comparisons over a window); empty: only current usage from metrics.k8s.io.
+    prometheus_url: str = ""
     # HTTP API (`kubesage serve`): bearer token -> {user, groups}; Slack user id -> {user, groups}.
     api_tokens: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
     slack_users: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
