@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from memory import tracing
+
 _lock = threading.Lock()
 
 
@@ -39,6 +41,9 @@ class AuditLog:
         entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "principal": label, "groups": groups,
                  "via": via or principal_via, "tool": tool, "arguments": arguments, "outcome": outcome,
                  "approval_id": approval_id, "thread_id": thread_id}
+        tid = tracing.trace_id()  # the turn's trace, when tracing is on: from this line to its spans
+        if tid:
+            entry["trace_id"] = tid
         line = json.dumps(entry, default=str, sort_keys=True)
         with _lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

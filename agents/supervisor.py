@@ -25,6 +25,7 @@ from agents.approvals import ApprovalRefused, Ledger, approved, carry_out, crash
 from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
+from memory import tracing
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
 from tools.k8s.goals import settled_verdicts
 from tools.k8s.mutations import unchanged
@@ -96,7 +97,7 @@ class Supervisor:
         g.add_conditional_edges("work", self._next_after_work, {"approve": "approve", "respond": "respond"})
         g.add_conditional_edges("approve", self._next_after_work, {"approve": "approve", "respond": "respond"})
         g.add_edge("respond", END)
-        self.graph = g.compile(checkpointer=self.checkpointer)
+        self.graph = _TracedGraph(g.compile(checkpointer=self.checkpointer))
 
     # -- nodes -------------------------------------------------------------------------------------
     def _principal(self, state: TurnState) -> Principal:
@@ -104,7 +105,10 @@ class Supervisor:
         return Principal(p.get("user"), tuple(p.get("groups") or ()))
 
     def _route(self, state: TurnState) -> dict[str, Any]:
-        r = self.router.route(state["text"])
+        with tracing.span("route") as s:
+            r = self.router.route(state["text"])
+            s.set({"kubesage.route.agents": list(r.agents), "kubesage.route.method": r.method,
+                   "kubesage.route.confidence": float(r.confidence), "kubesage.route.margin": float(r.margin)})
         agents = [a for a in r.agents if a in self.agents] or [FALLBACK]
         prev = ((state.get("history") or [{}])[-1].get("route") or {}).get("agents") or []
         if len(prev) == 1 and prev[0] in FOLLOW_UP and len(agents) == 1 and agents != prev and \
@@ -125,14 +129,17 @@ class Supervisor:
         for agent in state["route"]["agents"]:
             text = parts.get(agent, state["text"])
             first_call = len(kube.calls)
-            ctx = build_context(kube, text, state.get("namespace") or self.default_namespace, self.llm)
-            context_calls = len(kube.calls)
-            try:
-                res = self.agents[agent](ctx)
-            except KubeError as e:
-                res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
-            self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
-                              "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
+            with tracing.span(f"agent {agent}", {"kubesage.agent": agent}) as span:
+                ctx = build_context(kube, text, state.get("namespace") or self.default_namespace, self.llm)
+                context_calls = len(kube.calls)
+                try:
+                    res = self.agents[agent](ctx)
+                except KubeError as e:
+                    res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
+                span.set({"kubesage.namespace": ctx.namespace, "kubesage.mutations": len(res.mutations),
+                          "kubesage.abstained": bool((res.data or {}).get("abstain"))})
+                self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
+                                  "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
             first_pending = len(pending)
             new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
             deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
@@ -436,6 +443,32 @@ class Supervisor:
                 "outcomes": out.get("outcomes"),
                 "approval": intr[0].value if intr else None,
                 "thread_id": cfg["configurable"]["thread_id"]}
+
+
+class _TracedGraph:
+    """The compiled graph, each run of it (a turn, or a decision resuming one) inside a `turn` span: the root of the
+    turn's trace, or a child of the interface's own span (the HTTP request's). Everything else passes through."""
+
+    def __init__(self, graph: Any) -> None:
+        self._graph = graph
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._graph, name)
+
+    @staticmethod
+    def _span(inp: Any, cfg: dict[str, Any]) -> Any:
+        who = inp.get("principal") or {} if isinstance(inp, dict) else {}
+        return tracing.span("turn" if isinstance(inp, dict) else "turn resume",
+                            {"kubesage.thread_id": cfg["configurable"]["thread_id"], "kubesage.principal": who.get("user"),
+                             "kubesage.via": who.get("via")})
+
+    def invoke(self, inp: Any, cfg: dict[str, Any], **kw: Any) -> Any:
+        with self._span(inp, cfg):
+            return self._graph.invoke(inp, cfg, **kw)
+
+    def stream(self, inp: Any, cfg: dict[str, Any], **kw: Any) -> Iterator[Any]:
+        with self._span(inp, cfg):
+            yield from self._graph.stream(inp, cfg, **kw)
 
 
 def _legacy_id(state: TurnState, m: Mutation) -> str:

@@ -14,11 +14,25 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policies import PolicyError, parse_policy, parse_spec
-from policies.budget import BudgetExceeded, budget
-from policies.parser import dumps_policy, policy_to_json
+if TYPE_CHECKING:
+    from policies import PolicyError
+
+# `policies` is imported when an `iam` command runs, never at registration: it loads Z3 (about half a second), which
+# `kubesage --help` and every other command would pay for nothing (issue 18).
+
+
+def dumps_policy(policy: Any) -> str:
+    from policies.parser import dumps_policy as dumps
+
+    return dumps(policy)
+
+
+def policy_to_json(policy: Any) -> Any:
+    from policies.parser import policy_to_json as to_json
+
+    return to_json(policy)
 
 
 def register(subparsers: Any) -> None:
@@ -149,6 +163,8 @@ def _fail(message: str) -> int:
 
 
 def _load(args: argparse.Namespace, *names: str):
+    from policies import PolicyError, parse_policy, parse_spec
+
     out = []
     for name in names:
         value = getattr(args, name)
@@ -209,6 +225,9 @@ def _end_at_once(rc: int) -> int:
 
 def _guard(fn):
     def run(args: argparse.Namespace, cfg: Any) -> int:
+        from policies import PolicyError
+        from policies.budget import BudgetExceeded, budget
+
         try:
             with budget(getattr(args, "time_budget", None), getattr(args, "memory_mb", None)) as b:
                 rc = fn(args)

@@ -7,11 +7,15 @@ under KUBESAGE_HOME, so a question, an approval given later, and a restarted pro
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kubesage import cluster
 from kubesage.settings import Settings
+from memory import tracing
 from tools.k8s.client import Kube, Principal
+
+log = logging.getLogger("kubesage")
 
 
 class _LazyModel:
@@ -35,6 +39,10 @@ class Runtime:
         """Connect as kubectl would (kubesage.cluster); cluster.ClusterError when the chosen kubeconfig or context
         cannot be used. The embedded sandbox starts only when no source names a cluster."""
         self.settings = settings
+        try:  # OTLP traces when otel_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) is set; otherwise spans cost nothing
+            tracing.configure(settings.otel_endpoint)
+        except tracing.TracingError as e:
+            log.warning("tracing is off: %s", e)
         self.sandbox = None
         choice = cluster.find(settings, kubeconfig, context, namespace)
         if choice is None:

@@ -27,7 +27,7 @@ from llm.local import LocalTier
 from llm.request import ChatRequest, cache_key
 from llm.tiers import CloudError, GatewayError, LocalError, TierOutput
 from llm.verify import verify
-from memory import SemanticCache
+from memory import SemanticCache, tracing
 
 log = logging.getLogger("kubesage.llm")
 
@@ -66,7 +66,18 @@ class Gateway:
     # -- the one decision ---------------------------------------------------------------------------------------
 
     def complete(self, req: ChatRequest) -> GatewayResult:
-        """Answer `req`; raises GatewayError only when no tier the policy allows could answer."""
+        """Answer `req`; raises GatewayError only when no tier the policy allows could answer. One trace span per
+        call: the tier that answered, the tokens, whether the cache answered."""
+        with tracing.span(f"model {req.category}", {"gen_ai.operation.name": "chat", "kubesage.category": req.category}) as s:
+            res = self._complete(req)
+            rec = res.record
+            s.set({"kubesage.tier": rec.served_by, "kubesage.policy": rec.policy, "gen_ai.response.model": rec.model,
+                   "gen_ai.usage.input_tokens": rec.prompt_tokens, "gen_ai.usage.output_tokens": rec.completion_tokens,
+                   "kubesage.cache_hit": rec.served_by.startswith("cache"), "kubesage.fallback": rec.fallback,
+                   "kubesage.escalated": bool(rec.escalations)})
+            return res
+
+    def _complete(self, req: ChatRequest) -> GatewayResult:
         t0 = time.perf_counter()
         route = self.config.route(req.category)
         policy = req.policy or route.policy

@@ -9,6 +9,7 @@ turn of the same thread start before the first has written its checkpoint.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -55,7 +56,8 @@ class TurnService:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kubesage-turn")
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        # The request's context goes with the work (its trace span: the turn's spans are its children).
+        return await asyncio.get_running_loop().run_in_executor(self.pool, contextvars.copy_context().run, fn, *args)
 
     # -- threads -----------------------------------------------------------------------------------
     def thread(self, caller: Caller, thread_id: str) -> ThreadRecord:
@@ -232,7 +234,7 @@ class TurnService:
             finally:
                 emit(None)
 
-        self.pool.submit(run)
+        self.pool.submit(contextvars.copy_context().run, run)
 
         async def gen() -> AsyncIterator[bytes]:
             while (chunk := await queue.get()) is not None:

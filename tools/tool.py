@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from memory import tracing
+
 # Rough size of a token in characters for English and YAML-ish text (SmolLM2's and GPT's BPEs give 3.5–4.2): the
 # budgets below use it so that they hold without loading a tokenizer; the bench checks them with a real one.
 CHARS_PER_TOKEN = 3.5
@@ -89,7 +91,14 @@ class Tool:
 
     def call(self, kube: Any, raw_args: dict[str, Any] | str | None) -> ToolResult:
         """Validate the arguments, run, and cut the output to the budget. Never raises for what a model can fix
-        (bad arguments) or what the cluster refused (a KubeError): those come back as error observations."""
+        (bad arguments) or what the cluster refused (a KubeError): those come back as error observations.
+        One trace span per call; the Kubernetes requests it makes are its children."""
+        with tracing.span(f"tool {self.name}", {"kubesage.tool": self.name, "kubesage.mutating": self.mutating}) as s:
+            result = self._call(kube, raw_args)
+            s.set({"kubesage.tool.error": bool(result.error)})
+            return result
+
+    def _call(self, kube: Any, raw_args: dict[str, Any] | str | None) -> ToolResult:
         from tools.k8s.client import KubeError
 
         if self.run is None:

@@ -14,6 +14,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from memory import tracing
 from tools.k8s import identity, mutations
 from tools.k8s.actions import run_action
 from tools.k8s.discovery import ResourceInfo, discover
@@ -93,6 +94,15 @@ class Kube:
         return ResourceInfo(kind, *self.info(kind)).path(namespace, name, sub)
 
     def _call(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+              body: Any = None) -> bytes:
+        """One API request, recorded in `calls` and traced as a span (the interfaces' `tool_call`)."""
+        with tracing.span(f"k8s {method}", {"http.request.method": method, "url.path": path}) as s:
+            try:
+                return self._send(method, path, query, headers, body)
+            finally:
+                s.set({"http.response.status_code": self.calls[-1]["status"]})
+
+    def _send(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
               body: Any = None) -> bytes:
         call = {"method": method, "path": path, "query": dict(query), "status": 0}
         self.calls.append(call)

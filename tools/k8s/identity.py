@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from urllib3 import HTTPHeaderDict
-
 MAX_NAME = 256  # characters in a user or group name (Kubernetes user names are often e-mail addresses)
 MAX_GROUPS = 64
 
@@ -78,6 +76,10 @@ def install(api: Any, user: str | None, groups: tuple[str, ...]) -> None:
     check(user, groups)
     if user is None:
         return
+    # imported here, not at the top: settings validate principals with this module, and `kubesage --help` must not
+    # load urllib3 for that (issue 18)
+    from urllib3 import HTTPHeaderDict
+
     api.set_default_header("Impersonate-User", user)
     if groups:
         api.set_default_header("Impersonate-Group", groups[0])  # for clients outside this one that read the defaults
