@@ -4,6 +4,9 @@ Prints medians (and the machine) for:
 - list 5,000 pods through the kubernetes client (ms, median of 5);
 - create 1,000 objects through the kubernetes client (objects/s);
 - watch event latency: from the server storing a change to the client receiving it (ms, median of 200);
+- modelled pods/s: a 1,000-replica nginx Deployment (behaviour model) from nothing to all Ready at speed 100,
+  a 100-replica rolling update, the process's RSS with 5,000 pods (`python -m evals.compare_sandbox_pods`
+  measures the same pods/s against an older commit, alternating, for "must not drop");
 - real containers (sandbox/jail/): start latency of a jailed process (median of 20), its RSS (launcher +
   program), how many sleeping busybox containers run at once, and a python pod from create to Running.
 Numbers are measured, never asserted; tests do not depend on them.
@@ -284,7 +287,8 @@ def main() -> None:
           f"{results['watch_latency_ms_p95']} ms p95 ({results['watch_events']} events)")
     behaviour = bench_behaviour()
     results.update(behaviour)
-    print(f"  pods reconciled to Ready: {behaviour['pods_ready_per_s']} pods/s (1,000-replica Deployment, speed 100)")
+    print(f"  modelled pods reconciled to Ready: {behaviour['pods_ready_per_s']} pods/s (1,000-replica nginx "
+          "Deployment, speed 100)")
     print(f"  100-replica rolling update: {behaviour['rollout_100_replicas_s_speed_1']} s at speed 1, "
           f"{behaviour['rollout_100_replicas_s_speed_100']} s at speed 100")
     print(f"  sandbox process with 5,000 running pods: {behaviour['pods_5000_rss_mb']} MB RSS "
