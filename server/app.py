@@ -16,10 +16,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from kubesage.datastore import DataError
 from kubesage.settings import Settings
 from server import errors
+from server.alerts import AlertDesk, AlertsAccepted, AlertsIn
 from server.answer_cache import AnswerCache
 from server.auth import Caller, TokenAuth
 from server.errors import ErrorBody
@@ -39,6 +41,7 @@ from server.models import (
     TurnOut,
 )
 from server.threads import ThreadRecord, ThreadStore
+from server.tracing import TraceMiddleware
 from server.turns import TurnService
 
 log = logging.getLogger("kubesage.server")
@@ -94,22 +97,25 @@ def _wants_stream(request: Request, stream: bool) -> bool:
     return stream or "text/event-stream" in request.headers.get("accept", "")
 
 
-def _include_slack(app: FastAPI, runtime: Any, settings: Settings) -> None:
+def _include_slack(app: FastAPI, runtime: Any, settings: Settings) -> Any:
     """The Slack bot rides on the same server when server/slack.py provides `slack_router`; if it cannot load,
-    the HTTP API runs without it."""
+    the HTTP API runs without it. The bot, or None."""
     try:
         from server.slack import slack_router
     except ModuleNotFoundError as e:
         if e.name != "server.slack":
             log.warning("Slack endpoints disabled: %s", e)
-        return
+        return None
     except Exception as e:  # noqa: BLE001 - an optional part must never stop the API from starting
         log.warning("Slack endpoints disabled: %s: %s", type(e).__name__, e)
-        return
+        return None
     try:
-        app.include_router(slack_router(runtime, settings))
+        router = slack_router(runtime, settings)
+        app.include_router(router)
     except Exception as e:  # noqa: BLE001
         log.warning("Slack endpoints disabled: %s: %s", type(e).__name__, e)
+        return None
+    return router.slack_bot  # type: ignore[attr-defined]
 
 
 def create_app(runtime: Any, settings: Settings) -> FastAPI:
@@ -141,6 +147,7 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
     errors.install(app)
     app.add_middleware(SizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(TraceMiddleware)  # outermost: the request's span holds everything else
     app.state.turns = turns
     app.state.auth = TokenAuth(settings.api_tokens)
 
@@ -212,8 +219,27 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
             return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
         return await turns.decide(who, rec, body.decision, body.approval_id)
 
-    _include_slack(app, runtime, settings)
+    @app.post("/v1/alerts", response_model=AlertsAccepted, status_code=202, tags=["alerts"],
+              responses={**_COMMON, **_err(502, 503)})
+    async def receive_alerts(who: Who, body: AlertsIn) -> AlertsAccepted:
+        """Alertmanager's webhook (`webhook_configs` with `send_resolved: true` and this server's bearer token):
+        each firing alert opens one read-only investigation thread in the `alerts_slack_channel` Slack channel;
+        a resolved one closes it (server/alerts.py)."""
+        desk = request_desk(app)
+        return await run_in_threadpool(desk.receive, who, body)
+
+    bot = _include_slack(app, runtime, settings)
+    app.state.alert_desk = AlertDesk(runtime, bot, settings.alerts_slack_channel) \
+        if bot is not None and settings.alerts_slack_channel else None
     return app
+
+
+def request_desk(app: FastAPI) -> AlertDesk:
+    """The alert desk, or a 503 saying what is missing."""
+    if app.state.alert_desk is None:
+        raise errors.ApiError(503, "alerts_not_configured", "Alert investigations post to Slack: set "
+                              "`alerts_slack_channel` (and the Slack bot's KUBESAGE_SLACK_BOT_TOKEN) and restart.")
+    return app.state.alert_desk
 
 
 def _data_available(request: Request) -> None:

@@ -102,3 +102,31 @@ def not_yours(slack_user: str, asker: str) -> str:
 
 
 USAGE = "Ask me about the cluster, e.g. `why is checkout crashing in shop?` or `scale web in shop to 3`."
+
+
+# -- Alertmanager investigations (server/alerts.py) ----------------------------------------------------------
+def _alert_title(labels: dict[str, str]) -> str:
+    where = "/".join(escape(labels[k]) for k in ("namespace", "deployment", "pod", "container") if labels.get(k))
+    return f"*{escape(labels.get('alertname') or 'alert')}*" + (f" ({where})" if where else "")
+
+
+def alert_opened(labels: dict[str, str], annotations: dict[str, str], resolved: bool = False) -> str:
+    """The thread's first message: which alert, its summary; marked once resolved."""
+    summary = annotations.get("summary") or annotations.get("description") or ""
+    head = "Resolved" if resolved else "Alert firing"
+    tail = "" if resolved else "\nInvestigating (read-only); findings follow in this thread."
+    return _cut(f"{head}: {_alert_title(labels)}" + (f": {escape(summary)}" if summary else "") + tail, TEXT_LIMIT)
+
+
+def alert_finding(target: tuple[str, str], sections: list[tuple[str, str, str]]) -> str:
+    """The investigation's finding: each question asked, which agent answered, and its answer with evidence."""
+    parts = [f"*Finding* for {escape(target[0])} {escape(target[1])}:"]
+    for question, agents, answer in sections:
+        parts.append(f"_{escape(question)}_ ({escape(agents or 'no agent')})\n{escape(answer or '(no answer)')}")
+    return _cut("\n\n".join(parts), TEXT_LIMIT)
+
+
+def alert_resolved(labels: dict[str, str], ends_at: str, pending: bool) -> str:
+    note = (" The proposed change above is still waiting: reject it if it is no longer wanted." if pending else "")
+    ended = f" (ended {escape(ends_at)})" if ends_at and not ends_at.startswith("0001") else ""
+    return f"Resolved: {_alert_title(labels)} is no longer firing{ended}. This investigation is closed.{note}"
