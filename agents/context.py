@@ -17,6 +17,7 @@ class AgentContext:
     text: str
     entities: Entities
     llm: Any = None  # the gateway (optional): used for wording, never for facts
+    known: frozenset[str] = frozenset()  # every object, namespace, service account and user name seen: words that name
 
     @property
     def namespace(self) -> str | None:
@@ -64,4 +65,6 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
             pass
     users.update(subjects_in(text))  # a person no binding names yet ("can dana read pods?"): found by grammar
     ents = extract(text, names, namespaces, sas, sorted(users), default_ns)
-    return AgentContext(kube, text, ents, llm)
+    known = frozenset(n.lower() for found in names.values() for _, n in found) | frozenset(
+        n.lower() for n in namespaces) | frozenset(n.lower() for _, n in sas) | frozenset(u.lower() for u in users)
+    return AgentContext(kube, text, ents, llm, known)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.residue import ALL, EFFECTS, context_words
 from agents.state import AgentResult
 
 # Words that never change what a request asks. Deliberately small: every word here is one no fast path may need
@@ -42,6 +43,11 @@ is there any thing something stuff bit little
 be able let let's lets make sure
 n lot much advance appreciated appreciate greatly asap folks guys
 """.split())
+
+# Conditions: filler in a question ("check if bob can …"), never beside a change ("restart web if it crashes").
+CONDITIONS = frozenset({"if", "unless"})
+# A question word that opens a clause asks for an answer; beside a change it means the change was not asked.
+QUESTIONS = frozenset({"how", "what", "which", "why", "where", "when", "who"})
 
 _TOKEN = re.compile(r"[a-z0-9_][a-z0-9_._:/@%=+-]*[a-z0-9_%]|[a-z0-9]")
 
@@ -125,6 +131,7 @@ class Understanding:
     slots: dict[str, Any] = field(default_factory=dict)
     used: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)  # words read as context, not as something to act on
 
     @property
     def confident(self) -> bool:
@@ -141,12 +148,16 @@ def _phrases(vocab: Iterable[str]) -> list[list[str]]:
     return sorted((tokens(v) for v in vocab if len(tokens(v)) > 1), key=len, reverse=True)
 
 
-def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], vocabulary: Iterable[str]) -> Understanding:
+def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], vocabulary: Iterable[str],
+               known: frozenset[str] = frozenset()) -> Understanding:
     """Account for every word of `text` given the intent's vocabulary and the slots the fast path filled.
 
     A vocabulary entry of several words is a phrase: its words count only where they appear together ("no
     endpoints" consumes that "no", not every "no"). A number with a unit ("70%", "5Gi") counts when the number is
-    a slot value."""
+    a slot value. The words left are read by `agents.residue`: those that could change the plan (names — `known`
+    holds the cluster's object and namespace names —, numbers, Kubernetes words, verbs, scope, conditions, times)
+    stay not understood, unless a clause the plan satisfies holds them ("don't touch anything else"); the rest is
+    context ("traffic is low this week")."""
     vocabulary = list(vocabulary)
     vocab = frozenset(w.lower() for w in vocabulary if len(tokens(w)) <= 1)
     slot_words = _slot_words(slots)
@@ -172,7 +183,11 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
             used.append(w)
         else:
             unused.append(w)
-    return Understanding(agent, intent, dict(slots), used, list(dict.fromkeys(unused)))
+    unused, context = context_words(text, dict.fromkeys(unused), intent, slots, frozenset(slot_words), known)
+    if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
+        unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
+                   in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]
+    return Understanding(agent, intent, dict(slots), used, unused, context)
 
 
 def abstain(agent: str, understood: Understanding | None, ask: str, why: str = "") -> AgentResult:

@@ -39,7 +39,7 @@ class Reading:
 def reading(ctx: Any, agent: str, intent: str, slots: dict[str, Any], vocabulary: Sequence[str] | frozenset[str],
             act: Callable[[], AgentResult]) -> Reading:
     """Account for the request's words under one of the agent's own intents."""
-    return Reading(understand(ctx.text, agent, intent, slots, vocabulary), act)
+    return Reading(understand(ctx.text, agent, intent, slots, vocabulary, getattr(ctx, "known", frozenset())), act)
 
 
 def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = "") -> AgentResult:

@@ -299,9 +299,13 @@ _CONTINUES = re.compile(r"^(?:and\s+)?(?:which|what|the)\s+ones\b", re.I)
 
 
 def _substantive(part: str) -> bool:
-    """The part says at least two words of its own besides filler and back-references."""
+    """The part says at least two words of its own besides filler and back-references, and asks something: a part
+    that only tells ("traffic is low this week", "we archive those", agents.residue) is context for its neighbour."""
     from agents.coverage import FILLER, tokens
+    from agents.residue import clauses, narrative
 
+    if all(narrative(c) for c in clauses(part)):
+        return False
     return sum(1 for w in tokens(part) if w not in FILLER and w not in _BACK_REFERENCES) >= _MIN_PART_WORDS
 
 

@@ -66,7 +66,8 @@ def candidates(ctx: Any, agent: str) -> list[tuple[FastPath, Understanding]]:
             continue
         slots = fp.match(ctx)
         if slots is not None:
-            out.append((fp, understand(ctx.text, agent, fp.intent, slots, fp.vocabulary)))
+            out.append((fp, understand(ctx.text, agent, fp.intent, slots, fp.vocabulary,
+                                       getattr(ctx, "known", frozenset()))))
     return out
 
 

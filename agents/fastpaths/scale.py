@@ -53,6 +53,7 @@ class Scale:
     vocabulary = frozenset("""scale scaled rescale scaling bring down up back to replicas replica pods pod instances copies
         set run running number count halve half double triple round rounding odd even deployment deployments deploy
         statefulset statefulsets sts both each respectively""".split()) | COMMON | frozenset({
+        "if it odd", "if it is odd", "if odd", "if it is an odd number", "if the count is odd",
         "leave everything else as it is", "leave everything else exactly as it is", "leave the rest as it is",
         "nothing else", "do not touch anything else", "stateful set"})
 

@@ -166,8 +166,10 @@ def test_split_points_with_starters_skips_noun_coordination():
     assert split_points(text, starters) == []  # …only when a request starts after it
     assert split_points("scale web to 4 and show me its cpu", starters) == [("scale web to 4", "show me its cpu")]
     # strong boundaries need no starter
-    assert split_points("the old one is broken; the new one too", starters) == [
-        ("the old one is broken", "the new one too")]
+    assert split_points("list the old pods; the new ones too", starters) == [
+        ("list the old pods", "the new ones too")]
+    # a part that only tells ("the old one is broken") is context for its neighbour, not a request of its own
+    assert split_points("the old one is broken; restart the new one", starters) == []
 
 
 # -- rules -------------------------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ def _names(r):
     ("purge succeded jobs from fp-jobs", ["ok-1", "ok-2"]),
     ("please delete the failed jobs in fp-jobs, but keep any that succeeded", ["bad-1"]),
     ("clean up the completed jobs in fp-jobs and keep the failed ones", ["ok-1", "ok-2"]),
+    # a reason told, not asked (agents.residue): context
+    ("delete the failed jobs in fp-jobs, but keep any that succeeded, we archive those", ["bad-1"]),
 ])
 def test_wordings_pick_the_jobs_by_status(kube, text, want):
     r = plan(kube, text, AGENT, INTENT)
@@ -57,7 +59,6 @@ def test_wordings_pick_the_jobs_by_status(kube, text, want):
     "delete the completed jobs in fp-jobs and also expose web on port 80",
     "delete the completed jobs in fp-jobs except ok-1",
     "delete the failed jobs in fp-jobs but keep the failed ones",  # contradicts itself
-    "delete the failed jobs in fp-jobs, but keep any that succeeded, we archive those",
     "delete the jobs in fp-jobs",  # which ones?
     "delete the completed cronjobs in fp-jobs",
 ])

@@ -51,6 +51,8 @@ def _counts(r):
     ("halve the number of web replicas in fp-scale (round up if it's odd)", [("scale", "Deployment", "web", 2)]),
     ("halve the number of web replicas in fp-scale, round down", [("scale", "Deployment", "web", 1)]),
     ("double the replicas of catalog in fp-scale", [("scale", "Deployment", "catalog", 4)]),
+    # a reason told, not asked (agents.residue): context
+    ("scale web in fp-scale to 4 replicas, traffic is low this week", [("scale", "Deployment", "web", 4)]),
     ("scale web in fp-scale to five and catalog to 3", [("scale", "Deployment", "web", 5),
                                                         ("scale", "Deployment", "catalog", 3)]),
 ])
@@ -79,7 +81,6 @@ def test_a_count_already_there_is_already_so(kube):
     "scale web in fp-scale to 4 replicas at night",
     "double orders in fp-scale",  # orders of what?
     "autoscale web in fp-scale between 2 and 6",
-    "scale web in fp-scale to 4 replicas, traffic is low this week",
 ])
 def test_extra_or_unclear_clauses_are_not_understood(kube, text):
     assert not_confident(kube, text, AGENT, INTENT)
@@ -125,6 +126,6 @@ def test_a_split_request_whose_other_part_may_take_it_back_changes_nothing(kube,
 
 
 def test_a_split_request_whose_other_part_was_not_understood_proposes_nothing(kube, runtime):
-    """Even a part that reads as context only was not understood, so the whole request was not: nothing is asked."""
-    out = _split(runtime, "Could you bring web in fp-scale down to 2 replicas. traffic is low this week, thanks")
+    """A part that was not understood means the whole request was not: nothing is asked."""
+    out = _split(runtime, "Could you bring web in fp-scale down to 2 replicas. rotate the frobnicator keys too, thanks")
     assert not out.get("approval") and "Not proposed" in out["answer"]

@@ -1,0 +1,284 @@
+"""What the words a fast path did not use say: context a person adds, or something the plan would have to do.
+
+Why: people write to an assistant the way they write to a colleague. "Could you bring web down to 2 replicas?
+traffic is low this week, thanks" asks for one scale; "the lambda fails with AccessDenied since someone widened the
+Deny" tells a story around one repair. Requiring every word to belong to an intent's vocabulary makes a fast path
+refuse every request worded in a way nobody foresaw; ignoring the words it did not use makes it act on half a
+request ("… and the catalog to 0", "… but only for the sidecar"). The middle is to read the unused words for
+what could change the plan, and count only those as not understood:
+
+- **operative** words always count: names (anything with a digit or `-_.:/=@`, anything quoted or written in
+  capitals as an identifier, the names of objects and namespaces in the cluster), numbers, the Kubernetes
+  vocabulary (kinds and the parts of objects a person names: image, port, label, limit…), the verbs of acting
+  and of asking for an answer (delete, scale, show, compare…), scope words (all, every, except, other, per…),
+  conditions (if, unless) and times (tonight, tomorrow, later);
+- every other word is **context**: a reason, a feeling, a story ("we archive those", "roughly is fine").
+
+Operative words in three kinds of clause are context too, because the plan already satisfies them or they are
+not addressed to kubesage:
+- **narrative**: a clause whose subject is the person or someone else and whose verb is not a wish ("we're
+  adding read replicas", "I think someone widened it", "I'll do it through gitops"); "I want / we need / you
+  should …" is a request, not a narrative. Names and numbers in a narrative still count.
+- **negated**: "don't / never / shouldn't / nothing / without …" up to the end of its clause: satisfied when the
+  plan does not do what is negated (its effects, `EFFECTS`): "don't scale it by hand" beside an autoscaler,
+  "don't create another" beside a read. A negated generic verb ("don't touch …", "don't change …") is satisfied
+  only about *other* things ("else", "other", "rest") or objects the plan does not touch. A negated permission
+  ("they shouldn't be able to change nodes") is satisfied by a grant whose verbs do not include it.
+- **preservation**: "keep / leave / preserve …", "as it is", "nothing else", "only that": satisfied by a plan that
+  changes only what it names (every fast path's plan is minimal) and deletes nothing, as long as what is kept is not
+  a slot the plan changes.
+
+The tables are the rule; no request is special-cased.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# -- the vocabulary that can change a plan ---------------------------------------------------------------------------
+# Verbs of acting, by the class of effect they ask for. A plan's effects (`EFFECTS`) are in the same classes.
+VERB_CLASSES: dict[str, str] = {w: cls for cls, words in {
+    "create": """create creates created creating add adds added adding make makes made making new spin deploy deploys
+        deployed deploying launch launches launched provision provisions install installs installed generate generates
+        setup expose exposes exposed""",
+    "delete": """delete deletes deleted deleting remove removes removed removing drop drops dropped destroy destroys
+        destroyed kill kills killed purge purges purged clean cleans cleaned cleaning evict evicts evicted wipe wipes
+        uninstall prune prunes pruned terminate terminates terminated erase""",
+    "scale": """scale scales scaled scaling resize resizes resized shrink grow grows""",
+    "restart": """restart restarts restarted restarting bounce bounces bounced recycle recycles recycled reboot
+        reboots redeploy redeploys redeployed roll rolls rolled rolling rollout recreate recreates recreated
+        recreating""",
+    "change": """change changes changed changing modify modifies modified edit edits edited update updates updated
+        updating patch patches patched set sets setting alter alters altered adjust adjusts adjusted tweak bump bumps
+        bumped raise raises raised lower lowers lowered increase increases increased decrease decreases decreased
+        rename renames renamed replace replaces replaced move moves moved switch switches switched upgrade upgrades
+        upgraded downgrade downgrades pin pins pinned unpin enable enables enabled disable disables disabled suspend
+        suspends suspended resume resumes resumed pause pauses paused cordon uncordon drain drains drained taint
+        label labels labeled labelled annotate annotates annotated mount mounts mounted attach attaches attached
+        detach inject point points migrate migrates migrated fix fixes fixed fixing repair repairs repaired correct
+        corrects corrected mend sort revert reverts reverted undo rollback apply applies applied""",
+    "grant": """grant grants granted granting give gives gave allow allows allowed let lets permit permits bind
+        binds bound authorize authorise revoke revokes revoked deny denies denied""",
+    "generic": """touch touches touched mess affect affects affected do does skip skips skipped ignore ignores omit
+        exclude cancel cancels forget hold""",
+}.items() for w in words.split()}
+
+# Verbs of asking for an answer: a second question beside an action (or a different question) is a second request.
+READ_VERBS = frozenset("""show shows list lists display print describe explain tell report count compare compared
+    rank ranked find search grep export dump watch monitor notify graph plot chart summarize summarise diff
+    estimate predict forecast calculate compute trace""".split())
+
+# The parts of Kubernetes objects, and the kinds, that people name. A word here is an object or field the plan
+# would have to handle.
+K8S_NOUNS = frozenset("""pod pods container containers sidecar sidecars initcontainer deployment deployments
+    replicaset replicasets statefulset statefulsets daemonset daemonsets job jobs cronjob cronjobs service services svc
+    ingress ingresses endpoint endpoints endpointslice configmap configmaps secret secrets namespace namespaces node
+    nodes pv pvs pvc pvcs volume volumes claim claims storageclass storage serviceaccount serviceaccounts account
+    accounts role roles rolebinding rolebindings clusterrole clusterroles clusterrolebinding binding bindings hpa hpas
+    autoscaler pdb pdbs disruption quota quotas limitrange networkpolicy networkpolicies policy policies crd crds
+    event events log logs image images tag tags version versions digest replica replicas port ports targetport
+    nodeport label labels annotation annotations selector selectors env environment variable variables var vars
+    probe probes liveness readiness startup limit limits request requests cpu cpus memory mem disk gpu gpus
+    resources resource taint taints toleration tolerations affinity antiaffinity schedule cron command commands args
+    argument arguments entrypoint mount mounts path paths key keys data value values field fields spec status
+    condition conditions strategy revision revisions history timeout timeouts threshold target min max minimum
+    maximum percent percentage utilization utilisation usage latency p50 p90 p95 p99 rate rates throughput
+    traffic tls cert certs certificate certificates host hosts hostname dns domain url urls user users group groups
+    subject subjects verb verbs permission permissions rights access privilege privileges admin readonly write writes
+    owner finalizer finalizers priority runtime runtimeclass securitycontext root privileged capability
+    capabilities network ip loadbalancer clusterip protocol tcp udp http https grpc weight canary bucket buckets arn
+    action actions effect statement statements principal principals kms dynamodb table tables queue topic lambda
+    context contexts cluster clusters kubeconfig adapter adapters lora model models backend backends server servers
+    registry pull credentials token tokens password passwords webhook crashloop oom oomkilled backoff timezone
+    zone zones region regions utc gmt""".split())
+
+SCOPE = frozenset("""all every each both other others another except excluding unless if instead rather per top
+    bottom most least either neither whether whichever whatever everything anything across also additionally plus
+    then too only between above below under beyond exceed exceeds exceeding fewer less greater higher than at_least
+    at_most""".split())
+# Deferral: acting now on a request for later is a wrong action.
+TIME = frozenset("""tonight tomorrow later midnight weekend weekends weekday weekdays weekly daily hourly nightly
+    schedule scheduled until cron night nights morning mornings evening evenings week weeks month months day days hour
+    hours minute minutes temporarily temporary monday tuesday wednesday thursday friday saturday sunday""".split())
+# Numbers written as words are numbers.
+NUMBER_WORDS = frozenset("""zero one two three four five six seven eight nine ten eleven twelve twenty fifty hundred
+    single double triple twice thrice half halve dozen couple""".split())
+NEGATIONS = frozenset("not no never nothing none nor without neither".split())
+PRESERVE = frozenset("keep keeps leave leaves preserve preserves retain retains untouched unchanged alone".split())
+# A wish or an obligation turns a first-person clause into a request ("we need 3 replicas", "I want it gone").
+WISH = frozenset("""want wants wanted wanna need needs needed would like wish must should shall have has gotta
+    expect expects require requires prefer going please""".split())
+SUBJECTS = frozenset("""i we they he she someone somebody nobody everyone everybody people users customers team
+    folks nobody""".split())
+_NOT_TOLD = frozenset("if unless whether only until".split())  # a condition or a limit is asked, not told
+COPULA = frozenset("is are was were been seems looks".split())
+OTHER = frozenset("else other others rest another more".split())
+PERMISSION = frozenset("able allowed permitted access rights permission permissions".split())
+QUESTION_START = frozenset("""what which who whom whose how why where when is are was were does do did can could
+    will would should has have""".split())
+
+# What each intent's plan does, by the classes above. An intent not listed may do anything (every class): a negated
+# or preserving clause beside it is never taken as satisfied.
+ALL = frozenset({"create", "delete", "scale", "restart", "change", "grant"})
+READ = frozenset()
+EFFECTS: dict[str, frozenset[str]] = {
+    # answers: nothing changes
+    "usage": READ, "read": READ, "status": READ, "who-can": READ, "can-i": READ, "list-adapters": READ,
+    "query": READ, "pod-restarts": READ,
+    # changes
+    "scale-replicas": frozenset({"scale"}), "scale": frozenset({"scale"}),
+    "create-hpa": frozenset({"create", "change"}), "autoscale": frozenset({"create", "change"}),
+    "set-env": frozenset({"change", "restart"}), "set-image": frozenset({"change", "restart"}),
+    "set-resources": frozenset({"change", "restart"}), "set-labels": frozenset({"change", "restart"}),
+    "rollout-restart": frozenset({"restart"}), "restart": frozenset({"restart"}),
+    "undo": frozenset({"change", "restart"}),
+    "recreate-pvc": frozenset({"delete", "create", "restart"}),
+    "delete-jobs": frozenset({"delete"}), "delete": frozenset({"delete"}),
+    "cronjob-schedule": frozenset({"change"}), "cronjob-suspend": frozenset({"change"}),
+    "create-namespace-workload": frozenset({"create"}), "author": frozenset({"create"}),
+    "grant-access": frozenset({"create", "grant"}), "grant": frozenset({"create", "grant"}),
+    "self-grant": frozenset({"create", "grant"}),
+    "fix-role-resource": frozenset({"change", "grant"}),
+    "change": frozenset({"change", "restart"}),
+    "deploy": frozenset({"create"}), "load-adapter": frozenset({"change"}), "unload-adapter": frozenset({"change"}),
+    "policy": frozenset({"change", "grant"}),
+}
+# RBAC verbs a negated permission word stands for ("shouldn't be able to change nodes").
+_RBAC_OF = {"create": {"create"}, "delete": {"delete", "deletecollection"}, "scale": {"update", "patch"},
+            "restart": {"update", "patch"}, "change": {"update", "patch"}, "grant": {"bind", "escalate"},
+            "generic": {"create", "update", "patch", "delete", "deletecollection"}}
+
+_NAME_CHARS = re.compile(r"[0-9\-_.:/=@]")
+# Clause boundaries in the text as written: sentence and clause punctuation, dashes set apart by spaces, and the
+# conjunctions that start a new clause.
+_CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|so|because|since|though|"
+                         r"although|as|while|cause|cuz)\s", re.I)
+
+
+def _stem_in(word: str, table: Iterable[str] | Mapping[str, Any]) -> bool:
+    """`word` or its singular/plural is in `table`."""
+    return word in table or word.rstrip("s") in table or (word + "s") in table or (word[:-2] in table
+                                                                                     and word.endswith("es"))
+
+
+def verb_class(word: str) -> str | None:
+    """The effect class of an acting verb (its inflections are in the table)."""
+    return VERB_CLASSES.get(word)
+
+
+def identifiers(text: str) -> frozenset[str]:
+    """Words the text writes as identifiers: quoted, in backticks, or in capitals with an underscore or of 2+
+    capital letters (`LOG_LEVEL`, `TLS`). Lower-cased, as `coverage.tokens` gives them."""
+    out: set[str] = set()
+    for q in re.findall(r"['\"`“”‘’]([^'\"`“”‘’\n]{1,80})['\"`“”‘’]", text):
+        if not re.search(r"\s(?:s|t|re|ll|ve|d|m)\b", " " + q[:3]):  # not the inside of two contractions
+            out.update(w.lower() for w in re.findall(r"[A-Za-z0-9_][A-Za-z0-9_.:/@=-]*", q))
+    out.update(w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", text))
+    # A capitalised word inside a sentence is a proper name ("the Berlin timezone", "since Monday").
+    for sentence in re.split(r"[.!?:;()\n]+", text):
+        out.update(w.lower() for w in re.findall(r"(?<=\s)[A-Z][a-z]+\b", sentence.strip()) if w != "I")
+    return frozenset(out)
+
+
+def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
+    """Whether an unused word could change what the plan must do (see the module docstring)."""
+    from agents.coverage import damerau1
+
+    if _NAME_CHARS.search(word) or word in ids or word in known:
+        return True
+    if len(word) >= 4 and any(abs(len(k) - len(word)) <= 1 and damerau1(word, k) for k in known):
+        return True  # a typo of a name in the cluster ("webb"): which object is meant is not settled
+    if word in SCOPE or word in TIME or word in READ_VERBS or word in VERB_CLASSES or word in NEGATIONS \
+            or word in NUMBER_WORDS:
+        return True
+    if _stem_in(word, K8S_NOUNS):
+        return True
+    if len(word) >= 5:  # a typo of an operative word is operative: "delte", "deploymnet"
+        for v in (*VERB_CLASSES, *READ_VERBS, *K8S_NOUNS, *TIME):
+            if len(v) >= 5 and abs(len(v) - len(word)) <= 1 and damerau1(word, v):
+                return True
+    return False
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The text cut into clauses, each as its words (`coverage.tokens`)."""
+    from agents.coverage import tokens
+
+    return [t for t in (tokens(part) for part in _CLAUSE_CUT.split(text)) if t]
+
+
+def narrative(words: list[str]) -> bool:
+    """A clause that tells rather than asks: a person or someone else as its subject, no wish or obligation, not a
+    question; or a plain statement with a copula ("traffic is low this week")."""
+    if not words or words[0] in QUESTION_START or verb_class(words[0]) or words[0] in READ_VERBS:
+        return False
+    if any(w in WISH or w in _NOT_TOLD for w in words):
+        return False
+    head = words[:3]
+    if any(w in SUBJECTS for w in head):
+        return True
+    return any(w in COPULA for w in words[1:4]) and not any(w == "you" for w in words)
+
+
+def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touched: frozenset[str],
+                        granted: frozenset[str]) -> bool:
+    """The words after the negation at `at` ask the plan not to do something it does not do."""
+    span = words[at + 1:]
+    classes = {c for w in span if (c := verb_class(w))}
+    if not classes:  # "not the sidecar", "no more than 3": a limit on what is meant, for the intent to consume
+        return not any(operative(w, frozenset(), frozenset()) for w in span)
+    if any(w in PERMISSION for w in words):  # "they shouldn't be able to change nodes": about what a grant gives
+        wanted_off = set().union(*(_RBAC_OF[c] for c in classes))
+        return not (wanted_off & granted)
+    if any(w in OTHER for w in span):  # "don't touch anything else": a minimal plan touches nothing else
+        return True
+    if classes & {"generic", "change"} and effects:
+        # "don't change it" / "don't touch web": about what the plan touches; "don't change its min and max"
+        # beside a plan that sets only the target: about something else.
+        nouns = [w for w in span if operative(w, frozenset(), frozenset()) and not verb_class(w)]
+        if not nouns or any(w in touched for w in span):
+            return False
+    return not (classes - {"generic", "change"}) & effects
+
+
+def _satisfied_preservation(words: list[str], effects: frozenset[str], touched: frozenset[str]) -> bool:
+    """"keep …", "leave … alone", "nothing else": the plan deletes nothing and keeps away from what is kept."""
+    if "delete" in effects:
+        return False
+    return not any(w in touched and not w.isdigit() for w in words if w not in PRESERVE)
+
+
+def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[str, Any], touched: frozenset[str],
+                  known: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Split `unused` (the words no vocabulary or slot took) into (still not understood, context)."""
+    unused = list(unused)
+    if not unused:
+        return [], []
+    effects = EFFECTS.get(intent, ALL)
+    granted = frozenset(str(v).lower() for v in (slots.get("verbs") or []) if isinstance(v, str))
+    if "grant" in effects and not granted:
+        granted = frozenset(_RBAC_OF["generic"])  # a grant whose verbs the path did not say: assume the worst
+    ids = identifiers(text)
+    free: set[str] = set()      # operative words a clause makes context
+    held: set[str] = set()      # operative words some clause keeps operative
+    for words in clauses(text):
+        if narrative(words):
+            free.update(w for w in words if not _NAME_CHARS.search(w) and w not in ids and w not in known)
+            continue
+        neg = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
+        if neg is not None and _satisfied_negation(words, neg, effects, touched, granted):
+            free.update(words[neg:])
+            words = words[:neg]
+        if any(w in PRESERVE for w in words) and _satisfied_preservation(words, effects, touched):
+            free.update(w for w in words if w not in touched)
+            continue
+        held.update(words)
+    still, context = [], []
+    for w in unused:
+        if operative(w, ids, known) and (w in held or w not in free):
+            still.append(w)
+        else:
+            context.append(w)
+    return still, context
