@@ -16,12 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tools.k8s import mutations
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
@@ -67,6 +70,52 @@ class Entry:
     closed: bool = False  # the thread's checkpoint has moved past this approval
 
 
+# ---- who carries out a decision: the fence between replicas -------------------------------------------------------
+DONE, DECIDING = "done", "deciding"
+_replica: tuple[int, str] = (0, "")
+
+
+def replica() -> str:
+    """This process's name in the claims table: host, pid and a random boot id (a restarted process that got the
+    same pid is not its dead predecessor). Computed per pid: a forked child is a process of its own."""
+    global _replica
+    if _replica[0] != os.getpid():
+        _replica = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    return _replica[1]
+
+
+@dataclass
+class Claim:
+    """One approval's decision, taken by exactly one process (the fence): `deciding` while its owner carries it
+    out and renews its lease, `done` with the turn's result, which every later or losing caller answers with."""
+
+    approval_id: str
+    thread_id: str
+    decision: Any
+    principal: dict[str, Any]
+    owner: str
+    state: str  # deciding | done
+    expired: bool  # the owner's lease ran out (it died, or hangs, on another host)
+    result: dict[str, Any] | None = None
+
+
+class LedgerStore(Protocol):
+    """What the supervisor needs from a ledger; SQLite (`Ledger`) and Postgres (kubesage/pgstore.py) provide it."""
+
+    def get(self, approval_id: str) -> Entry | None: ...
+    def put(self, e: Entry) -> None: ...
+    def open_threads(self) -> list[str]: ...
+    def close_thread(self, thread_id: str) -> None: ...
+    def claim(self, approval_id: str, thread_id: str, decision: Any, principal: dict[str, Any], owner: str,
+              lease_s: float) -> tuple[bool, Claim]: ...
+    def take_over(self, approval_id: str, dead_owner: str, owner: str, lease_s: float) -> bool: ...
+    def renew(self, approval_id: str, owner: str, lease_s: float) -> bool: ...
+    def finish(self, approval_id: str, owner: str, result: dict[str, Any]) -> None: ...
+    def release(self, approval_id: str, owner: str, forget: bool) -> None: ...
+    def get_claim(self, approval_id: str) -> Claim | None: ...
+    def close(self) -> None: ...
+
+
 class Ledger:
     """SQLite under KUBESAGE_HOME (`approvals.sqlite`); every write is committed before the caller goes on."""
 
@@ -80,6 +129,9 @@ class Ledger:
                          "decision TEXT NOT NULL, state TEXT NOT NULL, principal TEXT NOT NULL, action TEXT NOT NULL, "
                          "before TEXT NOT NULL, outcome TEXT NOT NULL, audited INTEGER NOT NULL, "
                          "closed INTEGER NOT NULL, updated REAL NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS claims (approval_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, "
+                         "decision TEXT NOT NULL, principal TEXT NOT NULL, owner TEXT NOT NULL, state TEXT NOT NULL, "
+                         "lease_until REAL NOT NULL, result TEXT)")
         self._lock = threading.Lock()
 
     def get(self, approval_id: str) -> Entry | None:
@@ -97,12 +149,61 @@ class Ledger:
     def open_threads(self) -> list[str]:
         """Threads with a decision whose checkpoint may not have caught up (a crash before the run ended)."""
         with self._lock:
-            rows = self._db.execute("SELECT DISTINCT thread_id FROM approvals WHERE closed = 0 ORDER BY updated")
+            rows = self._db.execute("SELECT thread_id FROM approvals WHERE closed = 0 UNION SELECT thread_id FROM "
+                                    "claims WHERE state = ?", (DECIDING,))
             return [r[0] for r in rows]
 
     def close_thread(self, thread_id: str) -> None:
         with self._lock:
             self._db.execute("UPDATE approvals SET closed = 1 WHERE thread_id = ?", (thread_id,))
+
+    # -- claims (see Claim); INSERT OR IGNORE on the primary key is the fence --------------------------------------
+    def claim(self, approval_id: str, thread_id: str, decision: Any, principal: dict[str, Any], owner: str,
+              lease_s: float) -> tuple[bool, Claim]:
+        with self._lock:
+            won = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                                   (approval_id, thread_id, json.dumps(decision), json.dumps(principal), owner,
+                                    DECIDING, time.time() + lease_s)).rowcount == 1
+        found = self.get_claim(approval_id)
+        assert found is not None  # inserted now or before; claims are never deleted while their thread waits
+        return won, found
+
+    def take_over(self, approval_id: str, dead_owner: str, owner: str, lease_s: float) -> bool:
+        with self._lock:
+            return self._db.execute("UPDATE claims SET owner = ?, lease_until = ? WHERE approval_id = ? AND owner = ? "
+                                    "AND state = ?", (owner, time.time() + lease_s, approval_id, dead_owner,
+                                                      DECIDING)).rowcount == 1
+
+    def renew(self, approval_id: str, owner: str, lease_s: float) -> bool:
+        with self._lock:
+            return self._db.execute("UPDATE claims SET lease_until = ? WHERE approval_id = ? AND owner = ? AND "
+                                    "state = ?", (time.time() + lease_s, approval_id, owner, DECIDING)).rowcount == 1
+
+    def finish(self, approval_id: str, owner: str, result: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("UPDATE claims SET state = ?, result = ? WHERE approval_id = ? AND owner = ?",
+                             (DONE, json.dumps(result, default=str), approval_id, owner))
+
+    def release(self, approval_id: str, owner: str, forget: bool) -> None:
+        with self._lock:
+            if forget:
+                self._db.execute("DELETE FROM claims WHERE approval_id = ? AND owner = ? AND state = ?",
+                                 (approval_id, owner, DECIDING))
+            else:
+                self._db.execute("UPDATE claims SET lease_until = 0 WHERE approval_id = ? AND owner = ?",
+                                 (approval_id, owner))
+
+    def get_claim(self, approval_id: str) -> Claim | None:
+        with self._lock:
+            row = self._db.execute("SELECT approval_id, thread_id, decision, principal, owner, state, "
+                                   "lease_until < ?, result FROM claims WHERE approval_id = ?",
+                                   (time.time(), approval_id)).fetchone()
+        return claim_of(row) if row else None
+
+    def open_claims(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT thread_id FROM claims WHERE state = ?",
+                                                   (DECIDING,))]
 
     def close(self) -> None:
         with self._lock:
@@ -112,6 +213,108 @@ class Ledger:
 def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], json.loads(row[7]),
                  bool(row[8]), bool(row[9]))
+
+
+def entry_of(row: tuple[Any, ...]) -> Entry:
+    """An Entry from a row of (approval_id, thread_id, decision, state, principal, action, before, outcome,
+    audited, closed), JSON as text: one reading for every store."""
+    return _entry(row)
+
+
+def claim_of(row: tuple[Any, ...]) -> Claim:
+    """A Claim from a row of (approval_id, thread_id, decision, principal, owner, state, expired, result)."""
+    return Claim(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4], row[5], bool(row[6]),
+                 json.loads(row[7]) if row[7] else None)
+
+
+def owner_gone(owner: str) -> bool:
+    """Whether the process named `owner` (host:pid:boot) is certainly dead: only knowable on this host (a pid that
+    is gone, a zombie, or this very pid under another boot id); elsewhere the lease decides."""
+    host, _, rest = owner.partition(":")
+    pid, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return owner != replica()
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+class DecisionPending(Exception):
+    """Another live process is still carrying out this approval after the wait; the caller may ask again."""
+
+
+@dataclass
+class Held:
+    """The outcome of asking for an approval's claim: `result` when someone already finished it (answer with that),
+    otherwise this process holds the claim and must carry out `decision` (the one first recorded: a taken-over
+    claim keeps its decider's choice), then `finish` — or leave the `with` block by an exception, which lets the
+    claim go so another try can take it (forgotten when nothing was recorded in the ledger yet)."""
+
+    ledger: Any
+    approval_id: str
+    decision: Any
+    lease_s: float
+    result: dict[str, Any] | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> Held:
+        threading.Thread(target=self._heartbeat, daemon=True, name=f"lease-{self.approval_id[:8]}").start()
+        return self
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.lease_s / 3):
+            try:
+                self.ledger.renew(self.approval_id, replica(), self.lease_s)
+            except Exception:  # noqa: BLE001,S112 - a database blip: the next beat tries again
+                continue
+
+    def finish(self, result: dict[str, Any]) -> None:
+        self.ledger.finish(self.approval_id, replica(), result)
+        self.result = result
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        self._stop.set()
+        if exc_type is not None and self.result is None:
+            try:
+                self.ledger.release(self.approval_id, replica(), forget=self.ledger.get(self.approval_id) is None)
+            except Exception:  # noqa: BLE001,S110 - the database is gone: the lease runs out on its own
+                pass
+
+
+def hold(ledger: Any, approval_id: str, thread_id: str, decision: Any, principal: dict[str, Any],
+         lease_s: float = 20.0, wait_s: float = 900.0, poll_s: float = 0.1) -> Held:
+    """Take the approval's claim, or wait for the process that holds it: its result when it finishes, the claim
+    when it dies (same host: its pid is gone; elsewhere: its lease ran out). Exactly one caller at a time holds a
+    claim, and a finished one is never carried out again."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        won, c = ledger.claim(approval_id, thread_id, decision, principal, replica(), lease_s)
+        if won:
+            return Held(ledger, approval_id, c.decision, lease_s)
+        if c.state == DONE:
+            return Held(ledger, approval_id, c.decision, lease_s, result=c.result or {})
+        if (c.expired or owner_gone(c.owner)) and ledger.take_over(approval_id, c.owner, replica(), lease_s):
+            return Held(ledger, approval_id, c.decision, lease_s)
+        if time.monotonic() > deadline:
+            raise DecisionPending(f"approval {approval_id} is still being carried out by {c.owner}; ask again later")
+        time.sleep(poll_s)
+        poll_s = min(poll_s * 1.5, 1.0)
+
+
+def run_held(held: Held, run: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Carry out a held claim with `run(decision)` and record its result; or the result someone already had."""
+    if held.result is not None:
+        return held.result
+    with held:
+        result = run(held.decision)
+        held.finish(result)
+    return result
 
 
 # ---- the idempotent apply --------------------------------------------------------------------------------------

@@ -44,6 +44,10 @@ class AuditLog:
         tid = tracing.trace_id()  # the turn's trace, when tracing is on: from this line to its spans
         if tid:
             entry["trace_id"] = tid
+        self._append(entry)
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        """Write one entry durably (a subclass keeps them elsewhere: kubesage/pgstore.py's append-only table)."""
         line = json.dumps(entry, default=str, sort_keys=True)
         with _lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

@@ -21,7 +21,16 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from agents import metrics, rbac, scaling
-from agents.approvals import ApprovalRefused, Ledger, approved, carry_out, crash_point, same_principal
+from agents.approvals import (
+    ApprovalRefused,
+    Ledger,
+    approved,
+    carry_out,
+    crash_point,
+    hold,
+    run_held,
+    same_principal,
+)
 from agents.audit import AuditLog
 from agents.context import build_context
 from agents.state import AgentResult, TurnState
@@ -82,6 +91,7 @@ class Supervisor:
     # Decisions written before the cluster is touched (agents/approvals.py); in memory when none is given (tests).
     ledger: Ledger | None = None
     verify_timeout_s: float | None = None  # caps how long the health wait may take (tests, evals)
+    approval_lease_s: float = 20.0  # how long a claim on a decision outlives its owner's last renewal
 
     def __post_init__(self) -> None:
         self.ledger = self.ledger or Ledger(None)
@@ -328,15 +338,40 @@ class Supervisor:
         state = self._state(text, principal, namespace, via)
         return self._result(self.graph.invoke(state, cfg, durability=DURABILITY), cfg)
 
-    def resume(self, thread_id: str, decision: Any, by: Principal | None = None) -> dict[str, Any]:
+    def resume(self, thread_id: str, decision: Any, by: Principal | None = None,
+               approval_id: str | None = None) -> dict[str, Any]:
         """Decide on the approval the thread waits for. `by`: who decides; interfaces always pass it, and only the
-        principal who proposed the change (same user and groups) may decide (ApprovalRefused otherwise)."""
+        principal who proposed the change (same user and groups) may decide (ApprovalRefused otherwise).
+        Exactly once across processes: the decision is a claim in the ledger (agents/approvals.py `hold`); a
+        second decision on the same approval, here or on another replica, at the same moment or later, waits for
+        the first and answers with its result. `approval_id`: the approval the caller decides on (an interface
+        passes it, so a retry after the thread moved on still gets that approval's outcome)."""
         settled = self.settle(thread_id)
         if settled is not None:  # the decision was already made before a crash: that one stands
             return settled
-        self.check_decider(thread_id, by)
         cfg = {"configurable": {"thread_id": thread_id}}
-        return self._result(self.graph.invoke(Command(resume=decision), cfg, durability=DURABILITY), cfg)
+        held = self._hold(thread_id, decision, by, approval_id)
+        if held is None:
+            return self._result(self.graph.invoke(Command(resume=decision), cfg, durability=DURABILITY), cfg)
+        return run_held(held, lambda d: self._result(self.graph.invoke(Command(resume=d), cfg,
+                                                                       durability=DURABILITY), cfg))
+
+    def _hold(self, thread_id: str, decision: Any, by: Principal | None, approval_id: str | None) -> Any:
+        """The claim on the approval being decided (after the decider check), or None when the thread waits for
+        none and no claim names `approval_id` (LangGraph then resumes as it would)."""
+        appr = _interrupt_of(self.graph.get_state({"configurable": {"thread_id": thread_id}}))
+        aid = approval_id or (appr or {}).get("id")
+        claim = self.ledger.get_claim(aid) if aid else None
+        if claim is not None and claim.thread_id == thread_id:
+            if by is not None and not same_principal(claim.principal, by):
+                raise ApprovalRefused(claim.principal, by)
+        elif appr is None or appr.get("id") != aid:
+            self.check_decider(thread_id, by)
+            return None
+        else:
+            self.check_decider(thread_id, by)
+        who = (claim.principal if claim else appr.get("principal")) or {}
+        return hold(self.ledger, aid, thread_id, decision, who, self.approval_lease_s)
 
     def check_decider(self, thread_id: str, by: Principal | None) -> None:
         if by is None:
@@ -346,9 +381,10 @@ class Supervisor:
             raise ApprovalRefused(snap.values.get("principal") or {}, by)
 
     def settle(self, thread_id: str) -> dict[str, Any] | None:
-        """Finish an approval that was decided before a crash (the ledger has it) while the thread's checkpoint
-        still waits on it: apply at most once, write the missing audit line, run the health wait; the result, or
-        None when there was nothing to finish."""
+        """Finish an approval that was decided before a crash (the ledger or a claim has it) while the thread's
+        checkpoint still waits on it: apply at most once, write the missing audit line, run the health wait; the
+        result, or None when there was nothing to finish. A claim whose owner is alive (another replica) is waited
+        for, never carried out a second time."""
         with self._settling_guard:
             lock = self._settling.setdefault(thread_id, threading.Lock())
         with lock:
@@ -357,12 +393,17 @@ class Supervisor:
             seen: set[str] = set()
             while True:
                 appr = _interrupt_of(self.graph.get_state(cfg))
-                entry = self.ledger.get(appr["id"]) if appr and appr["id"] not in seen else None
-                if entry is None:
+                if not appr or appr["id"] in seen:
                     break
-                seen.add(entry.approval_id)
-                result = self._result(self.graph.invoke(Command(resume=entry.decision), cfg,
-                                                        durability=DURABILITY), cfg)
+                entry, claim = self.ledger.get(appr["id"]), self.ledger.get_claim(appr["id"])
+                if entry is None and claim is None:
+                    break
+                seen.add(appr["id"])
+                decision = claim.decision if claim else entry.decision
+                held = hold(self.ledger, appr["id"], thread_id, decision, appr.get("principal") or {},
+                            self.approval_lease_s)
+                result = run_held(held, lambda d: self._result(self.graph.invoke(Command(resume=d), cfg,
+                                                                                 durability=DURABILITY), cfg))
             self.ledger.close_thread(thread_id)
             return result
 
@@ -378,13 +419,24 @@ class Supervisor:
         self.settle(thread_id)
         yield from self._events(self._state(text, principal, namespace, via), thread_id)
 
-    def stream_resume(self, thread_id: str, decision: Any, by: Principal | None = None) -> Iterator[dict[str, Any]]:
+    def stream_resume(self, thread_id: str, decision: Any, by: Principal | None = None,
+                      approval_id: str | None = None) -> Iterator[dict[str, Any]]:
         settled = self.settle(thread_id)
         if settled is not None:
             yield {**settled, "type": "answer"}
             return
-        self.check_decider(thread_id, by)
-        yield from self._events(Command(resume=decision), thread_id)
+        held = self._hold(thread_id, decision, by, approval_id)
+        if held is None:
+            yield from self._events(Command(resume=decision), thread_id)
+            return
+        if held.result is not None:  # decided already (a retry, a double click, another replica): its outcome
+            yield {**held.result, "type": "answer"}
+            return
+        with held:
+            for ev in self._events(Command(resume=held.decision), thread_id):
+                if ev.get("type") == "answer":
+                    held.finish({k: v for k, v in ev.items() if k != "type"})
+                yield ev
 
     def _events(self, inp: Any, thread_id: str) -> Iterator[dict[str, Any]]:
         cfg = {"configurable": {"thread_id": thread_id}}
@@ -432,7 +484,15 @@ class Supervisor:
         """The approval the thread waits for; None when there is none, or when it was already decided (a crash
         before the checkpoint caught up: `settle` finishes it, and it must never be offered again)."""
         found = _interrupt_of(self.graph.get_state({"configurable": {"thread_id": thread_id}}))
-        return None if found is None or self.ledger.get(found["id"]) is not None else found
+        if found is None or self.ledger.get(found["id"]) is not None or self.ledger.get_claim(found["id"]):
+            return None
+        return found
+
+    def decided(self, thread_id: str, approval_id: str) -> bool:
+        """Whether this approval of this thread was decided (here or on another replica): a decision sent for it
+        again is answered with that decision's outcome, not refused."""
+        claim = self.ledger.get_claim(approval_id)
+        return claim is not None and claim.thread_id == thread_id
 
     def _result(self, out: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         intr = out.get("__interrupt__") if isinstance(out, dict) else None

@@ -46,11 +46,16 @@ def _serve(args: argparse.Namespace, cfg: Settings) -> int:
     import uvicorn
 
     from kubesage.runtime import Runtime
+    from kubesage.stores import DatabaseUnavailable
     from server.app import create_app
 
     rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario)
     try:
-        app = create_app(rt, cfg)
+        try:
+            app = create_app(rt, cfg)
+        except DatabaseUnavailable as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         if app.state.fault is not None:
             print(f"error: {app.state.fault}\nServing anyway: /healthz reports the fault and routes that need the "
                   "data answer 503 until it is repaired and the server restarted.", file=sys.stderr, flush=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from kubesage import cluster
 from kubesage.settings import Settings
+from kubesage.stores import Stores
 from memory import tracing
 from tools.k8s.client import Kube, Principal
 
@@ -59,6 +60,7 @@ class Runtime:
         self.read_only = read_only
         self.llm = llm
         self._supervisor = None
+        self.stores = Stores(settings)  # SQLite under home, or the shared Postgres database (database_url)
 
     def kube(self, principal: Principal | None = None) -> Kube:
         return Kube.from_kubeconfig(self.kubeconfig, self.context, principal, self.read_only)
@@ -70,32 +72,25 @@ class Runtime:
     @property
     def supervisor(self):  # noqa: ANN201 - agents.supervisor.Supervisor (imported lazily: LangGraph is heavy)
         if self._supervisor is None:
-            from langgraph.checkpoint.sqlite import SqliteSaver
-
-            from agents.approvals import Ledger
-            from agents.audit import AuditLog
             from agents.router import Router
             from agents.supervisor import Supervisor
-            from kubesage import datastore
 
-            home = self.settings.home
-            home.mkdir(parents=True, exist_ok=True)
-            conn = datastore.connect(home / "checkpoints.sqlite")  # DataError (one line) when damaged
-            datastore.connect(home / "approvals.sqlite").close()
             # Low-margin ties go to the gateway only when a cloud tier is configured: measured on the routing set,
             # the bundled 135M/270M models add seconds and get no more of those ties right than the embeddings.
             from llm.config import cloud_configured
 
             tie_break = self._llm_route if cloud_configured() else None
+            checkpointer = self.stores.checkpointer()  # DataError (one line) when a SQLite file is damaged
             self._supervisor = Supervisor(kube_for=self.kube, router=Router(llm_route=tie_break),
-                                          audit=AuditLog(self.settings.home / "audit.log"),
-                                          checkpointer=SqliteSaver(conn),
+                                          audit=self.stores.audit(),
+                                          checkpointer=checkpointer,
                                           llm=self.llm if self.llm is not None else _LazyModel(self.gateway_model),
                                           default_namespace=self.cluster.context_namespace or None,
                                           read_only=self.read_only,
-                                          ledger=Ledger(home / "approvals.sqlite"),
+                                          ledger=self.stores.ledger(),
                                           verify_stable_s=self.settings.health_stable_s or None,
-                                          verify_timeout_s=self.settings.health_timeout_s or None)
+                                          verify_timeout_s=self.settings.health_timeout_s or None,
+                                          approval_lease_s=self.settings.approval_lease_s)
             self._supervisor.agents.update(self._prometheus_agents(self._supervisor.agents))
         return self._supervisor
 
@@ -127,6 +122,7 @@ class Runtime:
         return make_llm_route(self.gateway_model(), descriptions=LABEL_DESCRIPTIONS)(text, candidates)
 
     def close(self) -> None:
+        self.stores.close()
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

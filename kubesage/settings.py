@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ class Settings:
     alerts_slack_channel: str = ""
     # OpenTelemetry: an OTLP endpoint for traces (empty: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else no tracing).
     otel_endpoint: str = ""
+    # Where shared state lives: empty is SQLite files under `home` (one process); `postgresql://…` is a Postgres
+    # database that several `kubesage serve` replicas share (kubesage/stores.py).
+    database_url: str = ""
+    # How long a replica's claim on an approval it is carrying out lasts without renewal (it renews a third of
+    # this while alive); a replica on another host that dies is taken over after this (agents/approvals.py).
+    approval_lease_s: float = 20.0
 
     @property
     def sandbox_state(self) -> Path:
@@ -63,18 +70,40 @@ class Settings:
     def sandbox_kubeconfig(self) -> Path:
         return self.home / "sandbox" / "kubeconfig"
 
+    @property
+    def postgres(self) -> bool:
+        return bool(self.database_url)
+
     def describe(self) -> dict[str, Any]:
         """Every setting as text, with secrets (API tokens) replaced by the principals they map to."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["api_tokens"] = f"{len(self.api_tokens)} token(s) for: " + \
             ", ".join(sorted({str(p.get("user")) for p in self.api_tokens.values()}))
+        out["database_url"] = redact_url(self.database_url)
         return out
 
 
 _TYPES = {"sandbox_port": int, "sandbox_speed": float, "max_request_bytes": int, "server_port": int,
-          "answer_cache_ttl": float, "health_stable_s": float, "health_timeout_s": float}
+          "answer_cache_ttl": float, "health_stable_s": float, "health_timeout_s": float, "approval_lease_s": float}
 # Settings whose value is a mapping of key -> principal ({user: str, groups: [str]}); from the environment, JSON.
 _PRINCIPAL_MAPS = ("api_tokens", "slack_users")
+
+
+_DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for logs and error messages: the password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _database_url(value: str) -> str:
+    """Empty (SQLite under home) or a Postgres URL; anything else is refused at start-up, naming what is known."""
+    value = value.strip()
+    if value and not value.startswith(_DATABASE_SCHEMES):
+        raise SettingsError(f"setting database_url must be empty (SQLite under KUBESAGE_HOME) or a "
+                            f"postgresql://user:password@host:port/dbname URL, got {redact_url(value)!r}")
+    return value
 
 
 def _entry(name: str, index: int | None, key: str) -> str:
@@ -201,4 +230,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
     for name in _PRINCIPAL_MAPS:
         if name in values:
             values[name] = _principal_map(name, values[name])
+    if "database_url" in values:
+        values["database_url"] = _database_url(str(values["database_url"] or ""))
+    if values.get("approval_lease_s", 1.0) <= 0:
+        raise SettingsError(f"setting approval_lease_s must be a positive number of seconds, "
+                            f"got {values['approval_lease_s']!r}")
     return Settings(home=home, **{k: (v if k in _TYPES or k in _PRINCIPAL_MAPS else str(v)) for k, v in values.items()})

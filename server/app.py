@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kubesage.datastore import DataError
 from kubesage.settings import Settings
+from kubesage.stores import Stores
 from server import errors
 from server.alerts import AlertDesk, AlertsAccepted, AlertsIn
 from server.answer_cache import AnswerCache
@@ -40,7 +41,7 @@ from server.models import (
     ThreadOut,
     TurnOut,
 )
-from server.threads import ThreadRecord, ThreadStore
+from server.threads import ThreadRecord
 from server.tracing import TraceMiddleware
 from server.turns import TurnService
 
@@ -124,9 +125,11 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
     that need the data answer 503 with the way out."""
     metrics = HttpMetrics()
     fault: DataError | None = None
+    stores = getattr(runtime, "stores", None) or Stores(settings)
     try:
-        store = ThreadStore(settings.home / "server-threads.sqlite")
+        store = stores.threads()  # SQLite under home, or the replicas' shared Postgres (database_url)
         turns = TurnService(runtime.supervisor, store, AnswerCache(settings.answer_cache_ttl), metrics)
+        turns.database = stores.name
     except DataError as e:
         fault, store, turns = e, None, None  # type: ignore[assignment]
 
@@ -144,6 +147,7 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
                   description="Ask kubesage about a Kubernetes cluster; approve or reject the changes it proposes.")
     app.state.fault = fault
     app.state.home = settings.home
+    app.state.database = stores.name
     errors.install(app)
     app.add_middleware(SizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -28,6 +28,29 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           500: "internal_error", 502: "cluster_error", 503: "cluster_unreachable"}
 
 
+# Exceptions that mean "the shared database cannot be reached right now" (by class name, so this module needs no
+# database driver): psycopg's connection failures and psycopg_pool's wait for a connection that never came.
+# (Server shutdowns and refused connections are subclasses of OperationalError.)
+_DOWN = {("psycopg", "OperationalError"), ("psycopg", "InterfaceError"), ("psycopg_pool", "PoolTimeout"),
+         ("psycopg_pool", "PoolClosed")}
+
+
+def database_down(e: BaseException, database: str = "the kubesage database") -> ApiError | None:
+    """A 503 naming the database when `e` (or what caused it) is a lost database connection; None otherwise. The
+    pools reconnect on their own, so the caller is told to retry, not to restart anything."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if any((c.__module__.split(".")[0], c.__name__) in _DOWN for c in type(cur).__mro__):
+            why = (str(cur).strip().splitlines() or ["no detail"])[0][:200]
+            return ApiError(503, "database_unavailable", f"The database {database} cannot be reached "
+                            f"({type(cur).__name__}: {why}). kubesage reconnects by itself once it is back; "
+                            "retry shortly.", {"database": database}, headers={"Retry-After": "2"})
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def data_error(e: DataError) -> ApiError:
     """A damaged kubesage database: 503, naming the file and how to recover (never a traceback, never a 500)."""
     return ApiError(503, "data_unavailable", str(e), {"file": str(e.path), "problem": e.problem})
@@ -137,6 +160,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        down = database_down(exc, getattr(request.app.state, "database", None) or "the kubesage database")
+        if down is not None:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, down.message)
+            return error_response(down.status, down.code, down.message, down.details, down.headers)
+        if type(exc).__name__ == "DecisionPending":
+            return error_response(409, "decision_in_progress", f"{exc}.")
         log.error("unhandled error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         return error_response(500, "internal_error", "kubesage failed to handle this request; the server log has "
                               f"the cause ({type(exc).__name__}).")

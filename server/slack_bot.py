@@ -72,7 +72,8 @@ def clean_text(text: str) -> str:
 class SlackBot:
     def __init__(self, runtime: Any, settings: Any, *, token: str | None = None, workers: int = 4) -> None:
         self.runtime = runtime
-        self.store = SlackStore(settings.home / "slack.sqlite")
+        stores = getattr(runtime, "stores", None)  # the replicas' shared database when configured
+        self.store = stores.slack() if stores is not None else SlackStore(settings.home / "slack.sqlite")
         self.users = parse_users(getattr(settings, "slack_users", None))
         base_url = getattr(settings, "slack_api_url", "") or DEFAULT_API_URL
         self.client = WebClient(token=token or os.environ.get("KUBESAGE_SLACK_BOT_TOKEN") or "xoxb-test",

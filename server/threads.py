@@ -18,6 +18,11 @@ from pathlib import Path
 from kubesage import datastore
 
 
+def new_thread_id() -> str:
+    """A fresh thread id: random, never derived from who asks or what (no guessing another caller's threads)."""
+    return uuid.uuid4().hex[:16]
+
+
 @dataclass(frozen=True)
 class ThreadRecord:
     thread_id: str
@@ -40,7 +45,7 @@ class ThreadStore:
         self._turn_locks: dict[str, threading.Lock] = {}
 
     def create(self, owner: str, title: str = "") -> ThreadRecord:
-        rec = ThreadRecord(uuid.uuid4().hex[:16], owner, time.time(), title[:200])
+        rec = ThreadRecord(new_thread_id(), owner, time.time(), title[:200])
         self._save(rec)
         return rec
 

@@ -19,7 +19,7 @@ from typing import Any
 from agents.approvals import ApprovalRefused
 from server.answer_cache import AnswerCache
 from server.auth import Caller
-from server.errors import ApiError, error_body, kube_error
+from server.errors import ApiError, database_down, error_body, kube_error
 from server.metrics import HttpMetrics
 from server.threads import ThreadRecord, ThreadStore
 from tools.k8s.client import KubeError
@@ -54,6 +54,7 @@ class TurnService:
                  workers: int = 16) -> None:
         self.supervisor, self.store, self.cache, self.metrics = supervisor, store, cache, metrics
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kubesage-turn")
+        self.database = "the kubesage database"  # how a 503 names the shared database (create_app sets it)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         # The request's context goes with the work (its trace span: the turn's spans are its children).
@@ -160,6 +161,8 @@ class TurnService:
     # -- approvals ---------------------------------------------------------------------------------
     def _decide_locked(self, rec: ThreadRecord, approval_id: str, body: Callable[[], Any]) -> Any:
         with self.store.turn_lock(rec.thread_id):
+            if self.supervisor.decided(rec.thread_id, approval_id):
+                return body()  # decided already (a retry, a double click, another replica): answered with its outcome
             found = self.supervisor.pending_approval(rec.thread_id)
             if not found:
                 self.store.finished_turn(rec.thread_id, None, False)
@@ -173,7 +176,7 @@ class TurnService:
     async def decide(self, caller: Caller, rec: ThreadRecord, decision: str, approval_id: str) -> dict[str, Any]:
         def body() -> dict[str, Any]:
             try:
-                result = self.supervisor.resume(rec.thread_id, decision, by=caller.principal)
+                result = self.supervisor.resume(rec.thread_id, decision, by=caller.principal, approval_id=approval_id)
             except KubeError as e:
                 raise kube_error(e, rec.thread_id) from None
             except ApprovalRefused as e:
@@ -185,15 +188,18 @@ class TurnService:
     async def decide_stream(self, caller: Caller, rec: ThreadRecord, decision: str,
                             approval_id: str) -> AsyncIterator[bytes]:
         found = await self._run(self.supervisor.pending_approval, rec.thread_id)
-        if not found or found.get("id") != approval_id:
+        if (not found or found.get("id") != approval_id) and \
+                not await self._run(self.supervisor.decided, rec.thread_id, approval_id):
             await self._run(self._decide_locked, rec, approval_id, lambda: None)  # raises the precise 409
 
         def events() -> Iterator[dict[str, Any]]:
             try:
-                self.supervisor.check_decider(rec.thread_id, caller.principal)
+                if not self.supervisor.decided(rec.thread_id, approval_id):
+                    self.supervisor.check_decider(rec.thread_id, caller.principal)
+                yield from self.supervisor.stream_resume(rec.thread_id, decision, by=caller.principal,
+                                                         approval_id=approval_id)
             except ApprovalRefused as e:
                 raise _refused(e) from None
-            return self.supervisor.stream_resume(rec.thread_id, decision, by=caller.principal)
 
         return self._stream(lambda emit: self._decide_locked(
             rec, approval_id, lambda: self._pump(caller, rec, None, None, events, emit)))
@@ -229,6 +235,10 @@ class TurnService:
                 err = kube_error(e)
                 emit(sse("error", error_body(err.code, err.message)))
             except Exception as e:  # noqa: BLE001 - reported to the client as an event, logged here
+                down = database_down(e, self.database)
+                if down is not None:
+                    emit(sse("error", error_body(down.code, down.message, down.details)))
+                    return
                 log.error("turn failed: %s: %s", type(e).__name__, e)
                 emit(sse("error", error_body("internal_error", f"The turn failed ({type(e).__name__}).")))
             finally:

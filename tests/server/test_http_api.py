@@ -111,7 +111,11 @@ def test_mutation_waits_for_approval_then_applies(api):
         assert done.json()["outcomes"][0]["status"] == "applied" and done.json()["approval"] is None
         assert _replicas(api.sandbox) == target
         assert all(p["thread_id"] != tid for p in c.get("/v1/approvals").json()["approvals"])
-        _error(c.post(f"/v1/approvals/{tid}", json={"decision": "approve", "approval_id": approval["id"]}),
+        # the same decision again (a double click, a client retry) answers with its outcome; nothing is redone
+        retry = c.post(f"/v1/approvals/{tid}", json={"decision": "approve", "approval_id": approval["id"]})
+        assert retry.status_code == 200 and retry.json()["outcomes"] == done.json()["outcomes"], retry.text
+        assert _replicas(api.sandbox) == target
+        _error(c.post(f"/v1/approvals/{tid}", json={"decision": "approve", "approval_id": "0" * 12}),
                409, "no_pending_approval")
         # a turn that proposed a change is never served from the cache
         again = _thread(c, f"scale web in shop to {target + 1} replicas")["turn"]
