@@ -149,13 +149,15 @@ def _damerau(a: str, b: str, cap: int) -> int:
 
 @lru_cache(maxsize=1)
 def _wordpiece_words() -> frozenset[str]:
-    """Whole words of MiniLM's WordPiece vocabulary: ordinary English words we must never 'correct'."""
+    """Whole words of MiniLM's WordPiece vocabulary: ordinary English words we must never 'correct'. Read from the
+    tokenizer file as JSON (its `model.vocab`), not through `tokenizers`: the same words, a fifth of the CPU time on
+    every cold `kubesage ask` (issue 18)."""
     try:
-        from tokenizers import Tokenizer
+        import json
 
         from memory.embeddings import default_tokenizer_path
 
-        vocab = Tokenizer.from_file(str(default_tokenizer_path())).get_vocab()
+        vocab = json.loads(default_tokenizer_path().read_text(encoding="utf-8"))["model"]["vocab"]
     except Exception:  # noqa: BLE001 - no tokenizer files: fall back to the domain vocabulary alone
         return frozenset()
     return frozenset(w for w in vocab if w.isalpha() and w.isascii())
@@ -374,7 +376,7 @@ class EmbeddingRouter:
     """k-nearest-exemplar routing over MiniLM embeddings.
 
     embedder: anything with `embed(texts) -> (n, dim)` L2-normalised float32 rows (default: the process's shared
-        MiniLM from memory.embeddings).
+        MiniLM from memory.embeddings, loaded when first needed: a request a rule routes never loads it).
     exemplars: {label: [text, ...]} (default: agents/exemplars.yaml).
     k: a label's score is the mean cosine of its k nearest exemplars.
     temperature: softmax temperature that turns label scores into `confidence`.
@@ -387,11 +389,7 @@ class EmbeddingRouter:
     def __init__(self, embedder: Embedder | None = None, exemplars: Mapping[str, Sequence[str]] | None = None, *,
                  k: int = 4, temperature: float = 0.02, split_margin: float = 0.005, split_score: float = 0.2,
                  typos: bool = True, rules: bool = True) -> None:
-        if embedder is None:
-            from memory.embeddings import shared_embedder
-
-            embedder = shared_embedder()
-        self.embedder = embedder
+        self._embedder = embedder
         ex = load_exemplars() if exemplars is None else {k_: list(v) for k_, v in exemplars.items()}
         unknown = set(ex) - set(LABELS)
         if unknown:
@@ -405,6 +403,16 @@ class EmbeddingRouter:
         self._speller = _Speller(_words(self.texts)) if typos else None
         self.starters = _starters(self.texts)
         self._matrix: np.ndarray | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder, built on first use: a request a rule routes (with no clause to split at) is answered
+        without building MiniLM's ONNX session, a quarter of a second of a cold `kubesage ask` (issue 18)."""
+        if self._embedder is None:
+            from memory.embeddings import shared_embedder
+
+            self._embedder = shared_embedder()
+        return self._embedder
 
     # the exemplar matrix is embedded once per (embedder, exemplar set) and shared by every router in the process
     @property

@@ -304,3 +304,16 @@ def test_exemplar_matrix_is_embedded_once_per_embedder():
     assert b.matrix is a.matrix and emb.calls == calls
     c = EmbeddingRouter(emb, {**_TOY, "rbac": ["gamma"]}, typos=False).warm()
     assert c.matrix is not a.matrix and c.matrix.shape[0] == 5
+
+
+def test_the_default_embedder_is_built_only_when_a_request_needs_it(monkeypatch):
+    # issue 18: a request a rule routes must not pay for MiniLM's ONNX session on a cold `kubesage ask`
+    import memory.embeddings
+
+    built: list[_BagOfWords] = []
+    monkeypatch.setattr(memory.embeddings, "shared_embedder", lambda *a, **k: built.append(_BagOfWords()) or built[-1])
+    r = EmbeddingRouter(exemplars=_TOY, typos=False)
+    assert r.route("does the policy allow s3:PutObject on arn:aws:s3:::invoices/*").method == "rule"
+    assert built == []
+    assert r.route("alpha alpha").agents == ["logs"]
+    assert len(built) == 1 and built[0].calls > 0 and r.embedder is built[0]
