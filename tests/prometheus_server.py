@@ -27,9 +27,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def config(sandbox: Any) -> str:
+def config(sandbox: Any | None) -> str:
     """Scrape the sandbox API server's /metrics (TLS with its own CA, the admin's bearer token) every second, stamped
     with the scrape time (a series that disappears, a crashed container's, is then marked stale at once)."""
+    if sandbox is None:
+        return "global:\n  scrape_interval: 1s\nscrape_configs: []\n"
     return (f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
             f"scrape_configs:\n- job_name: sandbox\n  scheme: https\n  honor_timestamps: false\n"
             f"  tls_config: {{ca_file: '{sandbox.ca_file}'}}\n"
@@ -38,9 +40,10 @@ def config(sandbox: Any) -> str:
 
 
 @contextmanager
-def prometheus(sandbox: Any, workdir: Path, scrapes: int = 8) -> Iterator[str]:
-    """Start Prometheus on a free loopback port scraping `sandbox`; yield its URL once `scrapes` scrapes of the
-    sandbox are stored. Skips the test when the binary is not installed."""
+def prometheus(sandbox: Any | None, workdir: Path, scrapes: int = 8) -> Iterator[str]:
+    """Start Prometheus on a free loopback port scraping `sandbox` (None: nothing); yield its URL once `scrapes`
+    scrapes of the sandbox are stored (or, scraping nothing, once it is ready). Skips the test when the binary is
+    not installed."""
     if BINARY is None:
         pytest.skip("Debian's prometheus is not installed (apt-get install prometheus); the Prometheus tests need it")
     port = _free_port()
@@ -57,10 +60,14 @@ def prometheus(sandbox: Any, workdir: Path, scrapes: int = 8) -> Iterator[str]:
                 raise AssertionError(f"prometheus did not get {scrapes} scrapes: "
                                      f"{(workdir / 'prometheus.log').read_text()[-2000:]}")
             try:
-                r = httpx.get(f"{url}/api/v1/query", params={"query": 'sum_over_time(up{job="sandbox"}[5m])'})
-                got = r.json()["data"]["result"]
-                if got and float(got[0]["value"][1]) >= scrapes:
-                    break
+                if sandbox is None:
+                    if httpx.get(f"{url}/-/ready").status_code == 200:
+                        break
+                else:
+                    r = httpx.get(f"{url}/api/v1/query", params={"query": 'sum_over_time(up{job="sandbox"}[5m])'})
+                    got = r.json()["data"]["result"]
+                    if got and float(got[0]["value"][1]) >= scrapes:
+                        break
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
             time.sleep(0.25)
