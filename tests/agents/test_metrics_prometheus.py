@@ -25,7 +25,7 @@ from kubesage import settings as settings_mod
 from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
 from tests.prometheus_server import prometheus, query
-from tools.k8s.client import Kube
+from tools.k8s.client import Kube, Principal
 from tools.prometheus import Prometheus
 
 WEB = 'namespace="shop",pod=~"web-[a-z0-9]+-[a-z0-9]+"'
@@ -87,10 +87,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """demo-shop at real speed (its samples carry wall-clock times) and Prometheus scraping it every second."""
     work = tmp_path_factory.mktemp("prom-agent")
     server = SandboxServer(scenarios=["demo-shop", str(SCENARIO)], speed=1.0).start()
-    kube = Kube.from_kubeconfig(str(server.write_kubeconfig(work / "kubeconfig")))
+    kubeconfig = server.write_kubeconfig(work / "kubeconfig")
+    kube = Kube.from_kubeconfig(str(kubeconfig))
     try:
         with prometheus(server, work, scrapes=7) as url:
-            yield SimpleNamespace(kube=kube, url=url, prom=Prometheus(url))
+            yield SimpleNamespace(kube=kube, url=url, prom=Prometheus(url), kubeconfig=kubeconfig)
     finally:
         with contextlib.suppress(AttributeError):  # close the client's keep-alive connections: a quick shutdown
             kube.api.rest_client.pool_manager.clear()
@@ -173,3 +174,19 @@ def test_the_runtime_gives_the_metrics_agent_prometheus_url(tmp_path: Path) -> N
     assert wired["metrics"].keywords["prometheus"].url == "http://prom.example:9090"
     unset = settings_mod.load({"KUBESAGE_HOME": str(tmp_path)})
     assert Runtime._prometheus_agents(SimpleNamespace(settings=unset), {"metrics": metrics.run}) == {}  # noqa: SLF001
+
+
+def test_through_the_supervisor_with_prometheus_url_set(shop: SimpleNamespace, tmp_path: Path) -> None:
+    """The setting reaches the metrics agent through the runtime (the path of the CLI, HTTP, Slack and the TUI)."""
+    s = settings_mod.load({"KUBESAGE_HOME": str(tmp_path), "KUBESAGE_PROMETHEUS_URL": shop.url})
+    rt = Runtime(s, kubeconfig=str(shop.kubeconfig))
+    try:
+        r = rt.supervisor.start("What's the p99 latency of web over the last 10 minutes?", Principal(), "prom-1")
+    finally:
+        rt.close()
+    assert r["route"]["agents"] == ["metrics"], r["route"]
+    (res,) = r["results"]
+    (ran,) = res["data"]["prometheus"]
+    assert ran["query"] == p99(WEB, "10m") and f"PromQL: {ran['query']}" in r["answer"]
+    (_, v), = _values(query(shop.url, ran))
+    assert f": {SHOW['latency'](v)}." in r["answer"]
