@@ -80,7 +80,7 @@ _RESTARTS = frozenset("restart restarts restarted restarting crash crashes crash
                       "number total increase increased".split())
 DEFAULT_WINDOW_S = {"latency": 300, "requests": 300, "trend": 3600, "compare": 3600}
 ASK = (" Over a window (with Prometheus): 'how has memory of payments changed over the last 30 minutes?', "
-       "'p99 latency of web over the past hour', 'compare CPU of web and worker over the last 2h'.")
+       "'p99 latency of web over the past hour', 'compare CPU of web and report-cruncher over the last 2h'.")
 NOT_CONFIGURED = ("Prometheus is not configured, so I cannot answer questions over time (trends, rates, percentiles, "
                   "top consumers over a window, comparisons). Set prometheus_url (environment KUBESAGE_PROMETHEUS_URL, "
                   "for example http://prometheus.monitoring:9090). What I can answer without it is current usage "
