@@ -610,6 +610,16 @@ _SPECS: list[ImageSpec] = [
         programs=("/usr/local/bin/orders", "orders"), user=("orders", 10001, 10001), request_rate=0.4,
         description="orders (Go): HTTP 8080; lists ConfigMaps as its ServiceAccount"),
     ImageSpec(
+        name="docker.io/kubesage/kubesage", program="generic",
+        tags=("0.1.0", "latest"), versions=(("latest", "0.1.0"),),
+        entrypoint=("kubesage",), cmd=("serve",), env=(("PATH", "/app/.venv/bin:" + _PATH),),
+        ports=(8080,), http_paths=((8080, "/healthz", 200), (8080, "/metrics", 200)),
+        memory=700 * MiB, cpu=20, startup_s=8.0, startup_cpu=1000, size=900 * MB, programs=("kubesage",),
+        user=("kubesage", 10001, 10001), workdir="/app", request_rate=0.5,
+        logs_start=("kubesage HTTP API listening on http://0.0.0.0:{port} (OpenAPI: /openapi.json; "
+                    "cluster: in-cluster)",),
+        description="kubesage serve itself (deploy/overlays/sandbox): HTTP 8080, /healthz"),
+    ImageSpec(
         name="docker.io/kubesage/cpu-burner", program="cpu-burner",
         tags=("1.0", "1.0.0", "latest"), versions=(("latest", "1.0.0"), ("1.0", "1.0.0")),
         entrypoint=("/burn",), env=(("BURN_THREADS", "2"),), memory=18 * MiB, cpu=1900, startup_s=0.1,
@@ -663,7 +673,3 @@ CATALOG = Catalog(tuple(_as_published(s) for s in _SPECS))
 def expand(spec: ImageSpec, text: str, version: str) -> str:
     """Replace {version} and {major} in a spec's env/file templates."""
     return text.replace("{version}", version).replace("{major}", version.split(".")[0])
-
-
-def with_tags(spec: ImageSpec, *tags: str) -> ImageSpec:
-    return replace(spec, tags=tuple(dict.fromkeys(spec.tags + tags)))

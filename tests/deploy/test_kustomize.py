@@ -11,6 +11,7 @@ kubesage's own client in in-cluster mode).
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from kubesage import cluster as cluster_mod
 from kubesage import settings as settings_mod
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import Kubectl
+from tests.waiting import until
 from tools.k8s.client import Kube, KubeError, Principal
 from tools.k8s.read_tools import READ_TOOLS
 from tools.k8s.write_tools import WRITE_TOOLS
@@ -263,3 +265,27 @@ def test_in_cluster_kubesage_reads_as_itself_and_writes_only_as_the_person(
     for k in made:
         k.api.close()
 
+
+
+def test_sandbox_overlay_runs_three_ready_replicas_and_postgres(tmp_path: Path) -> None:
+    """A real apply on a sandbox whose kubelet runs pods (clock x10): the image is one its registry holds, the three
+    replicas pass their /healthz probes behind the Service, and the overlay's Postgres is ready on its volume."""
+    server = SandboxServer(scenarios=["default"], speed=10.0).start()
+    try:
+        kubectl = Kubectl(server.write_kubeconfig(tmp_path / "config"))
+        kubectl("apply", "-k", str(ROOT / "deploy" / "overlays" / "sandbox"))
+
+        def status(kind: str, name: str) -> dict[str, Any]:
+            return json.loads(kubectl("get", kind, name, "-n", NS, "-o", "json")).get("status") or {}
+
+        until(lambda: status("deployment", "kubesage").get("availableReplicas") == 3, 60, "3 available replicas")
+        until(lambda: status("statefulset", "postgres").get("readyReplicas") == 1, 60, "postgres ready")
+        pods = json.loads(kubectl("get", "pods", "-n", NS, "-l", "app.kubernetes.io/name=kubesage", "-o", "json"))
+        assert len(pods["items"]) == 3
+        for pod in pods["items"]:
+            assert pod["spec"]["serviceAccountName"] == "kubesage"
+            assert [c["ready"] for c in pod["status"]["containerStatuses"]] == [True]
+        ready = json.loads(kubectl("get", "endpoints", "kubesage", "-n", NS, "-o", "json"))
+        assert sum(len(s.get("addresses") or []) for s in ready.get("subsets") or []) == 3
+    finally:
+        server.stop()
