@@ -44,6 +44,11 @@ UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min":
 WINDOW = re.compile(r"\b(?:(?:over|during|in|within|for|across|from)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+"
                     r"(?:(half)\s+(?:an?\s+)?|(\d+(?:\.\d+)?|" + "|".join(NUMBERS) + r")\s*)?"
                     r"(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\b")
+SINCE_YESTERDAY = re.compile(r"\bsince\s+yesterday\b")  # read as the last day
+# Words that say a time; one outside the window read means a window this agent did not understand ("this week",
+# "since the deploy"): no range reading is built rather than one over another window.
+TIME_WORDS = frozenset("""yesterday today tonight morning evening night weekend week weeks month months year years
+day days hour hours minute minutes ago since until before after earlier""".split())
 QUANTILE = re.compile(r"\bp(\d{2,3})\b|\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)\s+percentile\b|\b(median)\b")
 TOP_N = re.compile(r"\b(?:top|which|what|the|show|list|first|busiest)\s+(\d{1,3}|" + "|".join(NUMBERS) + r")\b"
                    r"(?!\s*(?:" + "|".join(UNITS) + r")\b)")
@@ -56,7 +61,7 @@ MEASURES: dict[str, tuple[str, float, str, frozenset[str]]] = {
                                                      "duration response".split())),
     "restarts": ("restarts", 1.0, "", frozenset("restart restarts restarted restarting crash crashes crashed "
                                                  "crashing".split())),
-    "requests": ("request rate", 1.0, " req/s", frozenset("rps qps throughput traffic requests".split())),
+    "requests": ("request rate", 1.0, " req/s", frozenset("rps qps throughput".split())),
 }
 TREND = frozenset("""trend trends trending changed change changes changing evolved evolve evolving evolution grow grew
 grown growing growth rise rose risen rising drop dropped dropping fall fell falling fallen develop developed history
@@ -78,7 +83,9 @@ _REQUESTS = frozenset("""requests request per second rate rps qps throughput tra
 receive receives received getting get handle handles handled handling""".split())
 _RESTARTS = frozenset("restart restarts restarted restarting crash crashes crashed crashing many times often count "
                       "number total increase increased".split())
-DEFAULT_WINDOW_S = {"latency": 300, "requests": 300, "trend": 3600, "compare": 3600}
+# The window of a question that says none, by measure: a percentile or a request rate as dashboards show them; a
+# trend over an hour. (Averages, peaks, restarts and top-N without a window are questions about now.)
+DEFAULT_WINDOW_S = {"latency": 300, "requests": 300}
 ASK = (" Over a window (with Prometheus): 'how has memory of payments changed over the last 30 minutes?', "
        "'p99 latency of web over the past hour', 'compare CPU of web and report-cruncher over the last 2h'.")
 NOT_CONFIGURED = ("Prometheus is not configured, so I cannot answer questions over time (trends, rates, percentiles, "
@@ -102,6 +109,7 @@ class Ask:
     quantile_said: str = ""
     words: frozenset[str] = frozenset()
     text: str = ""  # the request's words, space-separated (for phrases)
+    unread_time: bool = False  # a time word outside the window read
 
     @property
     def peak(self) -> bool:
@@ -120,7 +128,7 @@ class Ask:
         """The window in seconds and how the answer names it (a default one is said to be a default)."""
         if self.window_s:
             return self.window_s, f"the last {duration(self.window_s)}"
-        s = DEFAULT_WINDOW_S.get(intent, 3600)
+        s = DEFAULT_WINDOW_S.get(self.measure or "", 3600)
         return s, f"the last {duration(s)} (no window was said)"
 
 
@@ -134,6 +142,9 @@ def parse(ctx: Any) -> Ask:
         half, num, unit = m.groups()
         count = 0.5 if half else (float(NUMBERS.get(num, 0) or num) if num else 1.0)
         ask.window_s, ask.window_said = max(1, int(count * UNITS[unit])), m.group(0)
+    elif y := SINCE_YESTERDAY.search(low):
+        ask.window_s, ask.window_said = 86400, y.group(0)
+    ask.unread_time = bool(words & TIME_WORDS - set(tokens(ask.window_said)))
     q = QUANTILE.search(low)
     if q:
         p, nth, median = q.groups()
@@ -144,8 +155,8 @@ def parse(ctx: Any) -> Ask:
         ask.n, ask.n_said = int(n.group(1)) if n.group(1).isdigit() else NUMBERS[n.group(1)], n.group(1)
     if ask.quantile is not None or words & {"latency", "latencies"} or "response time" in ask.text:
         ask.measure = "latency"
-    elif "per second" in ask.text or "request rate" in ask.text or words & {"rps", "qps", "throughput", "traffic"}:
-        ask.measure = "requests"
+    elif "per second" in ask.text or "request rate" in ask.text or words & {"rps", "qps", "throughput"}:
+        ask.measure = "requests"  # "traffic" alone is context ("traffic is low this week"), not the question
     else:
         ask.measure = next((k for k, (_, _, _, ws) in MEASURES.items() if words & ws), None)
     named = _workloads(ctx)
@@ -344,7 +355,8 @@ def _one(ask: Ask) -> bool:
 
 # In order: the first confident reading acts (a comparison of two workloads before one workload's number).
 INTENTS: tuple[Intent, ...] = (
-    Intent("compare", lambda a: len(a.workloads) >= 2 and (a.measure == "latency" or _window_kind(a) is not None),
+    Intent("compare", lambda a: len(a.workloads) >= 2 and (a.measure == "latency" or _window_kind(a) is not None)
+           and bool(a.window_s or a.measure in DEFAULT_WINDOW_S),  # no window: two workloads' usage now
            BASE | COMPARE | _ALL_MEASURES | _LATENCY | _RESTARTS | _REQUESTS | AVERAGE | PEAK, _compare),
     Intent("latency", lambda a: _one(a) and a.measure == "latency", BASE | _LATENCY, _over_window),
     Intent("requests", lambda a: _one(a) and a.measure == "requests", BASE | _REQUESTS, _over_window),
@@ -369,6 +381,8 @@ with contextlib.suppress(ImportError):  # agents/residue.py (landing beside this
 def readings(ctx: Any, prometheus: Prometheus | None) -> list[Reading]:
     """One reading per range intent the request's words say; none for a question about now."""
     ask = parse(ctx)
+    if ask.unread_time:
+        return []
     out = []
     for intent in INTENTS:
         if intent.when(ask):
