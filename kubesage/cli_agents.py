@@ -129,6 +129,18 @@ def _guarded(work: Any, cfg: Settings) -> int:
     return 2
 
 
+def _prefetch_embedder(question: str) -> None:
+    """Start building the router's embedder (MiniLM's ONNX session) in the background when no rule routes the
+    question, as for most questions: the build then overlaps with loading the supervisor (LangGraph) instead of
+    following it (issue 18). A hint only: the router decides as always, and builds the embedder itself when no
+    hint was given."""
+    from agents.router import rule_route
+    from memory.embeddings import prefetch
+
+    if rule_route(question) is None:
+        prefetch()
+
+
 def _ask(args: argparse.Namespace, cfg: Settings) -> int:
     from kubesage.runtime import Runtime
 
@@ -142,6 +154,7 @@ def _ask(args: argparse.Namespace, cfg: Settings) -> int:
         rt = Runtime(cfg, kubeconfig=args.kubeconfig, context=args.context, scenario=args.scenario,
                      read_only=args.read_only, namespace=args.namespace)
         _say_which(rt)
+        _prefetch_embedder(args.question)
         try:
             result = rt.supervisor.start(args.question, principal, args.thread or uuid.uuid4().hex[:12],
                                          args.namespace)

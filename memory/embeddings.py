@@ -104,3 +104,23 @@ def shared_embedder(threads: int = 1) -> MiniLMEmbedder:
         if key not in _shared:
             _shared[key] = MiniLMEmbedder(threads=threads)
         return _shared[key]
+
+
+def prefetch(threads: int = 1) -> threading.Thread:
+    """Start building the shared embedder in a background thread (returned, already started).
+
+    Why: building MiniLM's ONNX Runtime session costs about a quarter second of CPU on a cold process, and ONNX
+    Runtime releases the GIL while it builds, so a caller that will soon embed (a cold `kubesage ask` whose question
+    no rule routes) overlaps the build with its own imports instead of waiting for it afterwards. `shared_embedder`
+    waits for this build rather than starting a second one; a build that fails here is tried again there, where its
+    error reaches the caller."""
+
+    def build() -> None:
+        try:
+            shared_embedder(threads)
+        except Exception:  # noqa: BLE001 - the caller's own shared_embedder() raises it
+            pass
+
+    thread = threading.Thread(target=build, name="kubesage-embedder-prefetch")
+    thread.start()
+    return thread
