@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from agents import metrics
+from agents import metrics, metrics_range
 from agents.charts import BARS
 from agents.context import build_context
 from kubesage import settings as settings_mod
@@ -190,3 +190,34 @@ def test_through_the_supervisor_with_prometheus_url_set(shop: SimpleNamespace, t
     assert ran["query"] == p99(WEB, "10m") and f"PromQL: {ran['query']}" in r["answer"]
     (_, v), = _values(query(shop.url, ran))
     assert f": {SHOW['latency'](v)}." in r["answer"]
+
+
+class _NoObjects:
+    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        return []
+
+
+@pytest.mark.parametrize(("text", "seconds", "said"), [
+    ("memory of web over the last 30 minutes", 1800, "over the last 30 minutes"),
+    ("cpu of web in the past 2h", 7200, "in the past 2h"),
+    ("cpu trend of web during the last half hour", 1800, "during the last half hour"),
+    ("memory of web over the previous 1.5 hours", 5400, "over the previous 1.5 hours"),
+    ("memory of web since yesterday", 86400, "since yesterday"),
+    ("p99 latency of web", None, ""),
+])
+def test_a_window_is_read_as_said(text: str, seconds: int | None, said: str) -> None:
+    ctx = SimpleNamespace(text=text, namespace="shop", kube=_NoObjects(),
+                          entities=SimpleNamespace(workload=None, workload_kind=None, namespace="shop"))
+    ask = metrics_range.parse(ctx)
+    assert (ask.window_s, ask.window_said, ask.unread_time) == (seconds, said, False)
+
+
+@pytest.mark.parametrize("text", [
+    "what's the memory of web compared with orders in shop?",  # no window: the two workloads' usage now
+    "we're expecting a traffic spike on web in shop, how busy is it?",  # 'traffic' is not a request-rate question
+    "how has web's memory in shop changed this week?",  # a time not read as a window: not another window
+])
+def test_a_question_that_is_not_a_range_question_gets_no_range_answer(shop: SimpleNamespace, text: str) -> None:
+    res = ask(shop, text)
+    assert "prometheus" not in res.data, res.answer
+    assert res.data.get("understood", "usage").startswith("usage"), res.data
