@@ -68,8 +68,10 @@ _NOW = "extract(epoch from clock_timestamp())"
 def open_pool(url: str, max_size: int = 24, timeout_s: float = 5.0) -> ConnectionPool:
     """The shared pool (also LangGraph's: autocommit, dict rows, no prepared statements). Waits up to `timeout_s`
     for the first connection; psycopg_pool.PoolTimeout when the database cannot be reached."""
+    # reconnect_timeout: a background reconnection backs off exponentially (1, 2, 4 … s) until it gives up; kept
+    # short, the next request starts a fresh attempt at once, so a database that is back is used within seconds.
     pool = ConnectionPool(url, min_size=2, max_size=max_size, timeout=timeout_s, open=False,
-                          check=ConnectionPool.check_connection, reconnect_timeout=365 * 86400.0,
+                          check=ConnectionPool.check_connection, reconnect_timeout=timeout_s,
                           kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row,
                                   "connect_timeout": max(2, int(timeout_s))},
                           name="kubesage")

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agents.approvals import DecisionPending
 from kubesage import datastore
 from kubesage.datastore import DataError
 from tools.k8s.client import KubeError
@@ -33,6 +34,16 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 # (Server shutdowns and refused connections are subclasses of OperationalError.)
 _DOWN = {("psycopg", "OperationalError"), ("psycopg", "InterfaceError"), ("psycopg_pool", "PoolTimeout"),
          ("psycopg_pool", "PoolClosed")}
+
+
+def _down_classes() -> list[type[BaseException]]:
+    """The driver's classes in _DOWN, where the driver is installed (SQLite-only installs have none)."""
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError:
+        return []
+    return [psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed]
 
 
 def database_down(e: BaseException, database: str = "the kubesage database") -> ApiError | None:
@@ -158,14 +169,26 @@ def install(app: FastAPI) -> None:
             return error_response(503, "data_unavailable", f"A kubesage database could not be used ({exc}); retry.")
         return await _data(request, damaged)
 
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        down = database_down(exc, getattr(request.app.state, "database", None) or "the kubesage database")
+        if down is None:
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, down.message)
+        return error_response(down.status, down.code, down.message, down.details, down.headers)
+
+    for cls in _down_classes():  # handled here, the server log gets one line, not a traceback
+        app.add_exception_handler(cls, _database)
+
+    @app.exception_handler(DecisionPending)
+    async def _pending(request: Request, exc: DecisionPending) -> JSONResponse:
+        return error_response(409, "decision_in_progress", f"{exc}.", headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         down = database_down(exc, getattr(request.app.state, "database", None) or "the kubesage database")
-        if down is not None:
+        if down is not None:  # wrapped in another exception on its way up
             log.warning("database unavailable on %s %s: %s", request.method, request.url.path, down.message)
             return error_response(down.status, down.code, down.message, down.details, down.headers)
-        if type(exc).__name__ == "DecisionPending":
-            return error_response(409, "decision_in_progress", f"{exc}.")
         log.error("unhandled error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         return error_response(500, "internal_error", "kubesage failed to handle this request; the server log has "
                               f"the cause ({type(exc).__name__}).")

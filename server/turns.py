@@ -161,9 +161,9 @@ class TurnService:
     # -- approvals ---------------------------------------------------------------------------------
     def _decide_locked(self, rec: ThreadRecord, approval_id: str, body: Callable[[], Any]) -> Any:
         with self.store.turn_lock(rec.thread_id):
-            if self.supervisor.decided(rec.thread_id, approval_id):
-                return body()  # decided already (a retry, a double click, another replica): answered with its outcome
             found = self.supervisor.pending_approval(rec.thread_id)
+            if (not found or found.get("id") != approval_id) and self.supervisor.decided(rec.thread_id, approval_id):
+                return body()  # decided already (a retry, a double click, another replica): answered with its outcome
             if not found:
                 self.store.finished_turn(rec.thread_id, None, False)
                 raise ApiError(409, "no_pending_approval", f"Thread {rec.thread_id} is not waiting for an approval.")
