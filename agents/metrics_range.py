@@ -216,6 +216,17 @@ def _result(agent_answer: list[str], results: list[Result], at: float, data: dic
     return AgentResult("metrics", "\n".join(lines), evidence, data=payload)
 
 
+def _coverage(prom: Prometheus, kind: str, sel: str, at: float, secs: int) -> tuple[str, dict[str, Any]]:
+    """A note when Prometheus has samples for only a part of the window (a new Prometheus, a new workload): the
+    numbers are right for the data there is, and the note says how much that is."""
+    res, first = prom.first_sample(kind, sel, at - secs, at)
+    data = {"query": res.query, "params": dict(res.params), "first_sample": first}
+    if first is None or at - first >= 0.9 * secs:
+        return "", data
+    return (f" (Prometheus has samples for only the last {duration(max(at - first, 1))} of that window; a rate over "
+            "the window counts the rest as nothing.)"), data
+
+
 def _value(r: Result) -> float:
     vals = [s.value for s in r.series]
     return vals[0] if vals else math.nan
@@ -251,11 +262,12 @@ def _over_window(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
     v = _value(r)
     text = f"{label} of {_where(ask, workload)} over {said}: {_fmt(ask.measure or 'cpu', v)}."
     if math.isnan(v):
-        text += (" Prometheus has no samples for it in that window (it did not run, serve requests or get scraped "
-                 "then).")
-    elif kind == "restarts":
+        return _result([text + " Prometheus has no samples for it in that window (it did not run, serve requests or "
+                        "get scraped then)."], [r], at, {"value": None})
+    if kind == "restarts":
         text += " (Prometheus's increase() extrapolates to the window's edges, so it may not be a whole number.)"
-    return _result([text], [r], at, {"value": None if math.isnan(v) else v})
+    note, coverage = _coverage(prom, kind, _sel(ask, workload), at, secs)
+    return _result([text + note], [r], at, {"value": v, "coverage": coverage})
 
 
 def _pct(q: float) -> str:
@@ -269,12 +281,13 @@ def _top(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
     r = prom.query(render(f"top_{measure}", sel=_sel(ask, None), window=duration(secs), n=ask.n), at)
     ranked = sorted(((s.labels.get("pod", "?"), s.value) for s in r.series), key=lambda x: -x[1])
     how = {"cpu": "average CPU", "memory": "average memory", "restarts": "restarts"}[measure]
-    if ranked:
-        text = f"Top {ask.n} pods by {how} in {_where(ask, None)} over {said}: " + ", ".join(
-            f"{i}. {pod} {_fmt(measure, v)}" for i, (pod, v) in enumerate(ranked, 1)) + "."
-    else:
-        text = f"Prometheus has no {how} samples for pods in {_where(ask, None)} over {said}."
-    return _result([text], [r], at, {"ranking": ranked})
+    if not ranked:
+        return _result([f"Prometheus has no {how} samples for pods in {_where(ask, None)} over {said}."], [r], at,
+                       {"ranking": []})
+    text = f"Top {ask.n} pods by {how} in {_where(ask, None)} over {said}: " + ", ".join(
+        f"{i}. {pod} {_fmt(measure, v)}" for i, (pod, v) in enumerate(ranked, 1)) + "."
+    note, coverage = _coverage(prom, f"top_{measure}", _sel(ask, None), at, secs)
+    return _result([text + note], [r], at, {"ranking": ranked, "coverage": coverage})
 
 
 def _compare(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
@@ -297,8 +310,10 @@ def _compare(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
         text += f" ({vhi / vlo:.1f}x {lo})." if vlo > 0 else "."
     elif not (math.isnan(va) or math.isnan(vb)):
         text += " They are equal."
-    return _result([text], results, at, {"values": {a: None if math.isnan(va) else va,
-                                                     b: None if math.isnan(vb) else vb}})
+    note, coverage = _coverage(prom, kind, matchers(ask.namespace, "|".join(pod_regex(*w) for w in ask.workloads[:2])),
+                               at, secs)
+    return _result([text + note], results, at, {"values": {a: None if math.isnan(va) else va,
+                                                           b: None if math.isnan(vb) else vb}, "coverage": coverage})
 
 
 def _trend(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:

@@ -43,7 +43,16 @@ QUERIES: dict[str, str] = {
     "latency_avg": "sum(rate(http_request_duration_seconds_sum{{{sel}}}[{window}])) / "
                    "sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}]))",
     "request_rate": "sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}]))",
+    "first_sample": "min(timestamp({metric}{{{sel}}}))",  # per step: the sample time seen (Prometheus.first_sample)
 }
+
+# The series each question kind reads: how much of a window Prometheus has samples for (`Prometheus.first_sample`).
+SERIES = {kind: metric for metric, kinds in {
+    "container_memory_working_set_bytes": ("memory_trend", "memory_avg", "memory_max", "top_memory"),
+    "container_cpu_usage_seconds_total": ("cpu_trend", "cpu_rate", "top_cpu"),
+    "kube_pod_container_status_restarts_total": ("restarts", "top_restarts"),
+    "http_request_duration_seconds_count": ("latency_quantile", "latency_avg", "request_rate"),
+}.items() for kind in kinds}
 
 
 class PrometheusError(Exception):
@@ -136,6 +145,15 @@ class Prometheus:
         """A range query from `start` to `end` every `step_s` seconds."""
         params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step_s:g}"}
         return Result(promql, params, self._series(self._get("/api/v1/query_range", params)))
+
+    def first_sample(self, kind: str, sel: str, start: float, end: float) -> tuple[Result, float | None]:
+        """When, within [start, end], the series a question kind reads (SERIES) were first sampled (to within
+        1/POINTS of the window); None when never. A rate over a window Prometheus has only a part of counts the
+        rest as nothing, so an answer says how much it had."""
+        promql = render("first_sample", sel=sel, metric=SERIES[kind])
+        res = self.query_range(promql, start, end, max(1.0, round((end - start) / POINTS)))
+        times = [v for s in res.series for _, v in s.points]
+        return res, (min(times) if times else None)
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         import httpx  # lazily: the CLI starts without it

@@ -26,7 +26,7 @@ from kubesage.runtime import Runtime
 from sandbox.server import SandboxServer
 from tests.prometheus_server import prometheus, query
 from tools.k8s.client import Kube, Principal
-from tools.prometheus import Prometheus
+from tools.prometheus import Prometheus, duration
 
 WEB = 'namespace="shop",pod=~"web-[a-z0-9]+-[a-z0-9]+"'
 SEARCH = 'namespace="shop",pod=~"search-[a-z0-9]+-[a-z0-9]+"'
@@ -132,7 +132,13 @@ def test_a_range_question_gives_the_numbers_prometheus_gives(shop: SimpleNamespa
         assert len(ranked) == int(promql[0].split("(")[1].split(",")[0])  # as many pods as asked for
         said = ", ".join(f"{i}. {pod} {show(v)}" for i, (pod, v) in enumerate(ranked, 1))
         assert said in res.answer, (said, res.answer)
-    else:  # a trend: every number of the answer from the range query's points
+    if check != "trend":  # the note on how much of the window Prometheus has: from the same data, said
+        cov = res.data["coverage"]
+        first = min(float(v) for r in query(shop.url, cov["params"])["result"] for _, v in r["values"])
+        assert cov["first_sample"] == first and cov["query"] == cov["params"]["query"]
+        at = float(ran[0]["time"])
+        assert f"Prometheus has samples for only the last {duration(max(at - first, 1))} of that window" in res.answer
+    if check == "trend":  # a trend: every number of the answer from the range query's points
         (series,) = direct[0]["result"]
         vals = [float(v) for _, v in series["values"]]
         assert len(vals) >= 3, "a trend needs points"

@@ -42,7 +42,7 @@ def test_the_series_of_a_workload_are_its_pods_names() -> None:
 @pytest.mark.parametrize("kind", sorted(QUERIES))
 def test_every_template_is_promql_prometheus_accepts(prom: Prometheus, kind: str) -> None:
     promql = render(kind, sel=matchers("shop", pod_regex("Deployment", "web")), window="30m", n=3, q=0.99,
-                    rate="1m")
+                    rate="1m", metric="up")
     res = prom.query(promql, time.time())
     assert res.query == promql and res.series == []  # nothing is scraped: valid, and empty
 
