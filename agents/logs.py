@@ -12,6 +12,7 @@ from typing import Any
 from agents.context import AgentContext
 from agents.coverage import tokens
 from agents.decide import decide, reading
+from agents.residue import negated
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import TARGETS
@@ -48,14 +49,15 @@ def _restart(r: dict[str, Any]) -> Mutation:
 # endpoints", "never starts"), where the diagnosis handles them; any other clause ("and add
 # an env var", "but keep 2 replicas") is a request the diagnosis does not do (agents.decide).
 VOCAB = frozenset("""why crashing crash crashes crashed crashloop crashloopbackoff crash-looping looping loop failing fails
-fail failed failure wrong broken diagnose diagnosis problem problems issue issues cause causes root restarting restart
+fail failed failure wrong broken diagnose diagnosis problem problems issue issues cause causes root restarting
 restarts restarted often dying dies died oomkilled oom killed pending start starts started starting scheduled
 schedule schedulable unschedulable imagepullbackoff errimagepull pull pulling image endpoints endpoint routes route
 nothing requests 403 errors error missing slow node healthy unhealthy events event warning warnings happened
 happening recently recent logs log previous container containers look take tell find out fix repair heal runs run
 running stuck ages keeps keep seems hogs hog cpu cap heavy deployment pod pods service app workload status health
 check investigate troubleshoot debug going on state fine anything everything empty down mend sort whatever
-sick wrong dead says say getting show me ready""".split()) | {
+sick wrong dead says say getting show me ready what which how output printing prints print saying said key keys
+configmap config variable""".split()) | {
     "can not pull", "can not be scheduled", "can not start", "will not start", "will not run", "does not start",
     "do not start", "is not ready", "not ready", "not running", "no endpoints", "has no endpoints", "have no endpoints",
     "never start", "never started", "never scheduled", "never ready", "never becomes ready",
@@ -91,7 +93,33 @@ def _unread(ctx: AgentContext, snap: Any, where: str) -> tuple[bool, str, dict[s
 
 def run(ctx: AgentContext) -> AgentResult:
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload}
+    if negated(ctx.text) & FIXING:  # "… don't fix it, I'll do it through gitops": the diagnosis, and no change
+        return decide(ctx, "logs", [reading(ctx, "logs", "diagnose-only", slots, VOCAB,
+                                            lambda: _diagnose(ctx, propose=False))], ASK)
     return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, VOCAB, lambda: _diagnose(ctx))], ASK)
+
+
+# The effect classes (agents.residue) a diagnosis's fix may have: negating any of them asks for the diagnosis alone.
+FIXING = frozenset({"change", "restart", "delete", "create", "scale", "generic"})
+# Words that ask what the log says: the diagnosis then quotes it (as templates, errors first).
+LOG_ASKED = frozenset("logs log output printing prints print say says saying said".split())
+
+
+def _log_section(ctx: AgentContext, ns: str, target: str) -> tuple[str, list[str]]:
+    """What the target's log says, summarized (tools.k8s.read_tools.summarize_log), for a request that asks; the
+    previous container's log when the request asks about the run that died."""
+    from tools.k8s.read_tools import LOGS
+
+    words = set(tokens(ctx.text))
+    previous = bool(words & {"previous", "died", "crashed", "before", "last"})
+    out = LOGS.call(ctx.kube, {"namespace": ns, "pod": target, "previous": previous, "max_tokens": 600})
+    if out.error and previous:
+        out = LOGS.call(ctx.kube, {"namespace": ns, "pod": target, "max_tokens": 600})
+    if out.error:
+        return f"\nLog: {out.text}", []
+    lines = out.text.strip().splitlines()
+    body = "\n".join(lines[1:-1] if lines and lines[0].startswith("```") else lines)  # the person reads it unfenced
+    return f"\nWhat its log says ({'previous container, ' if previous else ''}summarized):\n{body}", [body]
 
 
 def _not_crashing(ctx: AgentContext, ns: str, target: str) -> str | None:
@@ -118,7 +146,7 @@ def _not_crashing(ctx: AgentContext, ns: str, target: str) -> str | None:
     return f"{target} in namespace {ns} is not crashing: its pod{'s' if len(mine) > 1 else ''} {said}."
 
 
-def _diagnose(ctx: AgentContext) -> AgentResult:
+def _diagnose(ctx: AgentContext, propose: bool = True) -> AgentResult:
     from tools.diagnose import run_all
     from tools.diagnose.snapshot import snapshot_from_client
 
@@ -170,4 +198,11 @@ def _diagnose(ctx: AgentContext) -> AgentResult:
     answer = f"Diagnosis of {where}:\n" + "\n".join(lines) + (f"\n{unread[1]}" if unread[1] else "")
     if evidence:
         answer += "\nEvidence:\n" + "\n".join(f"  - {e}" for e in evidence[:10])
+    if target and LOG_ASKED & set(tokens(ctx.text)):
+        section, quoted = _log_section(ctx, ns, target)
+        answer += section
+        evidence += quoted
+    if not propose and muts:
+        answer += "\nNo change proposed, as you asked."
+        muts = []
     return AgentResult("logs", answer, evidence, muts, data={"findings": [f.reason for f in findings]})

@@ -126,7 +126,7 @@ READ = frozenset()
 EFFECTS: dict[str, frozenset[str]] = {
     # answers: nothing changes
     "usage": READ, "read": READ, "status": READ, "who-can": READ, "can-i": READ, "list-adapters": READ,
-    "query": READ, "pod-restarts": READ,
+    "query": READ, "pod-restarts": READ, "diagnose-only": READ,
     # changes
     "scale-replicas": frozenset({"scale"}), "scale": frozenset({"scale"}),
     "create-hpa": frozenset({"create", "change"}), "autoscale": frozenset({"create", "change"}),
@@ -191,7 +191,7 @@ def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     if len(word) >= 4 and any(abs(len(k) - len(word)) <= 1 and damerau1(word, k) for k in known):
         return True  # a typo of a name in the cluster ("webb"): which object is meant is not settled
     if word in SCOPE or word in TIME or word in READ_VERBS or word in VERB_CLASSES or word in NEGATIONS \
-            or word in NUMBER_WORDS:
+            or word in NUMBER_WORDS or word in PRESERVE:
         return True
     if _stem_in(word, K8S_NOUNS):
         return True
@@ -223,12 +223,13 @@ def narrative(words: list[str]) -> bool:
 
 
 def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touched: frozenset[str],
-                        granted: frozenset[str]) -> bool:
+                        granted: frozenset[str], ids: frozenset[str] = frozenset(),
+                        known: frozenset[str] = frozenset()) -> bool:
     """The words after the negation at `at` ask the plan not to do something it does not do."""
     span = words[at + 1:]
     classes = {c for w in span if (c := verb_class(w))}
     if not classes:  # "not the sidecar", "no more than 3": a limit on what is meant, for the intent to consume
-        return not any(operative(w, frozenset(), frozenset()) for w in span)
+        return not any(operative(w, ids, known) for w in span)
     if any(w in PERMISSION for w in words):  # "they shouldn't be able to change nodes": about what a grant gives
         wanted_off = set().union(*(_RBAC_OF[c] for c in classes))
         return not (wanted_off & granted)
@@ -237,7 +238,7 @@ def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touc
     if classes & {"generic", "change"} and effects:
         # "don't change it" / "don't touch web": about what the plan touches; "don't change its min and max"
         # beside a plan that sets only the target: about something else.
-        nouns = [w for w in span if operative(w, frozenset(), frozenset()) and not verb_class(w)]
+        nouns = [w for w in span if operative(w, ids, known) and not verb_class(w)]
         if not nouns or any(w in touched for w in span):
             return False
     return not (classes - {"generic", "change"}) & effects
@@ -248,6 +249,54 @@ def _satisfied_preservation(words: list[str], effects: frozenset[str], touched: 
     if "delete" in effects:
         return False
     return not any(w in touched and not w.isdigit() for w in words if w not in PRESERVE)
+
+
+def without_told(text: str) -> str:
+    """The text with its narrative clauses taken out ("… — we're banning those"), for readers that account for words
+    by position (the toolsmith's rules); a clause that names something stays."""
+    from agents.coverage import tokens
+
+    ids = identifiers(text)
+    keep, at = [], 0
+    for m in [*_CLAUSE_CUT.finditer(text), None]:
+        end = m.start() if m else len(text)
+        part = text[at:end]
+        words = tokens(part)
+        if not (words and narrative(words) and not any(_NAME_CHARS.search(w) or w in ids for w in words)):
+            keep.append(part + (m.group(0) if m else ""))
+        at = m.end() if m else len(text)
+    return "".join(keep).strip(" ,;—–-") or text
+
+
+def negated(text: str) -> set[str]:
+    """The effect classes a request asks not to happen ("don't fix it" → change; "without restarting" → restart),
+    leaving out negated permissions ("they shouldn't be able to …"), which are about a grant, not the plan."""
+    out: set[str] = set()
+    for words in clauses(text):
+        at = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
+        if at is None or any(w in PERMISSION for w in words) or any(w in OTHER for w in words[at + 1:]):
+            continue
+        out.update(c for w in words[at + 1:] if (c := verb_class(w)))
+    return out
+
+
+_ALWAYS_NUMERIC = frozenset("half halve double triple twice thrice".split())
+_BEFORE_NUMBER = frozenset("to at by of from than top first last only every".split())
+
+
+def _numeric(word: str, words: list[str]) -> bool:
+    """A number word used as a number somewhere in the request ("to one replica", "top three", "two resources"), not
+    as a pronoun ("the current one", "if there is one already")."""
+    if word in _ALWAYS_NUMERIC:
+        return True
+    for i, w in enumerate(words):
+        if w != word:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else ""
+        before = words[i - 1] if i else ""
+        if before in _BEFORE_NUMBER or _stem_in(after, K8S_NOUNS) or after in ("more", "less", "of", "or", "to"):
+            return True
+    return False
 
 
 def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[str, Any], touched: frozenset[str],
@@ -268,7 +317,7 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             free.update(w for w in words if not _NAME_CHARS.search(w) and w not in ids and w not in known)
             continue
         neg = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
-        if neg is not None and _satisfied_negation(words, neg, effects, touched, granted):
+        if neg is not None and _satisfied_negation(words, neg, effects, touched, granted, ids, known):
             free.update(words[neg:])
             words = words[:neg]
         if any(w in PRESERVE for w in words) and _satisfied_preservation(words, effects, touched):
@@ -276,8 +325,13 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             continue
         held.update(words)
     still, context = [], []
+    from agents.coverage import tokens
+
+    all_words = tokens(text)
     for w in unused:
-        if operative(w, ids, known) and (w in held or w not in free):
+        if w in NUMBER_WORDS and not _numeric(w, all_words):
+            context.append(w)
+        elif operative(w, ids, known) and (w in held or w not in free):
             still.append(w)
         else:
             context.append(w)

@@ -39,7 +39,9 @@ def run(ctx: AgentContext) -> AgentResult:
         try:
             return handler(ctx, req)
         except SlotError as e:
-            return AgentResult(AGENT, f"I need one more detail: {e}")
+            # a question back is not an understanding: nothing is proposed, here or in another part of the request
+            return AgentResult(AGENT, f"I need one more detail: {e}",
+                               data={"abstain": {"understood": [], "not_understood": [], "ask": str(e)}})
         except KubeError as e:
             return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
 
@@ -120,6 +122,7 @@ _V: dict[str, str] = {
     "author": """create make add deploy run start launch spin up set setup generate write build new expose provision
         give store save schedule put named called name with replicas replica port ports listening listen on image
         running using that runs every minute minutes hour hours hourly daily night nightly weekly at am pm storage volume claim
+        target targetport
         of as env environment variable variables var vars label labels key keys value values data prints print echo
         command args type for one-off once one off job keep keeps""",
     "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise

@@ -34,6 +34,7 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _OBJ) for k, v in {
     "undo": ("undo", "roll", "back", "rollback", "revert", "previous", "last", "version", "revision", "rollout",
              "prior", "earlier", "one"),
     "autoscale": ("autoscale", "autoscaling", "autoscaler", "hpa", "horizontal", "pod", "set", "up", "setup", "enable",
+                  "lower", "raise", "change", "update", "adjust", "reduce", "increase", "decrease", "modify", "bump",
                   "add", "create", "between", "min", "minimum", "max", "maximum", "replicas", "replica", "pods", "cpu",
                   "utilization", "utilisation", "target", "targeting", "average", "at", "above", "over", "percent",
                   "from", "to", "and", "never fewer than", "never less than", "no fewer than", "no less than",
@@ -126,6 +127,12 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
     if intent == "undo":
         return _undo(ctx, dep, kind, state)
     if intent == "autoscale":
+        try:
+            hpa_now = ctx.kube.get("HorizontalPodAutoscaler", ns, name)
+        except KubeError:
+            hpa_now = None
+        if hpa_now is not None:
+            return _retune_hpa(hpa_now, slots, state)
         lo, hi = int(slots.get("min", max(current, 1))), int(slots.get("max", max(current * 3, 3)))
         target = int(slots.get("target", 80))
         if lo > hi:
@@ -153,6 +160,44 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
                                       f"({why}).", [state, why], [m])
     conds = "; ".join(f"{c.get('type')}={c.get('status')} ({c.get('reason')})" for c in status.get("conditions") or [])
     return AgentResult("scaling", f"Rollout status of {state}. Conditions: {conds or 'none'}.", [state, conds])
+
+
+def _retune_hpa(hpa: dict, slots: dict, state: str) -> AgentResult:
+    """An autoscaler that exists already: change only the bounds and the CPU target the request said, keep the rest
+    ("lower the CPU target to 50%, keep its min and max")."""
+    ns, name = hpa["metadata"]["namespace"], hpa["metadata"]["name"]
+    spec = hpa.get("spec") or {}
+    patch: dict = {}
+    goal = []
+    for slot, field in (("min", "minReplicas"), ("max", "maxReplicas")):
+        if slot in slots:
+            patch[field] = int(slots[slot])
+            goal.append(_expect("HorizontalPodAutoscaler", ns, name, f"spec.{field}", int(slots[slot])))
+    if "target" in slots:
+        metrics = [dict(m) for m in spec.get("metrics") or []]
+        cpu = [m for m in metrics if m.get("type") == "Resource" and (m.get("resource") or {}).get("name") == "cpu"]
+        if cpu:
+            cpu[0]["resource"] = {"name": "cpu", "target": {"type": "Utilization",
+                                                            "averageUtilization": int(slots["target"])}}
+        else:
+            metrics.append({"type": "Resource", "resource": {"name": "cpu", "target": {
+                "type": "Utilization", "averageUtilization": int(slots["target"])}}})
+        patch["metrics"] = metrics
+        at = metrics.index(cpu[0]) if cpu else len(metrics) - 1
+        goal.append(_expect("HorizontalPodAutoscaler", ns, name, f"spec.metrics.{at}.resource.target.averageUtilization",
+                            int(slots["target"])))
+    if not patch:
+        ask = "What should change: the minimum, the maximum or the CPU target?"
+        return AgentResult("scaling", f"I did not act: {ns}/{name} is autoscaled already "
+                                      f"({spec.get('minReplicas')}–{spec.get('maxReplicas')} replicas). {ask}",
+                           data={"abstain": {"understood": [f"autoscale {ns}/{name}"], "not_understood": [],
+                                             "ask": ask}})
+    m = Mutation("patch", "HorizontalPodAutoscaler", ns, name, body={"spec": patch},
+                 why="change the autoscaler's " + ", ".join(patch))
+    m.goal = goal
+    said = ", ".join(f"{k} {v if k != 'metrics' else str(slots['target']) + '% CPU'}" for k, v in patch.items())
+    return AgentResult("scaling", f"Proposed: change the HPA {ns}/{name} ({said}); everything else stays.",
+                       [state], [m])
 
 
 def _expect(kind: str, ns: str, name: str, path: str, value: object) -> dict[str, object]:

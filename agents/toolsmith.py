@@ -24,6 +24,7 @@ from typing import Any
 from agents import fastpaths
 from agents.context import AgentContext
 from agents.coverage import Understanding, abstain
+from agents.residue import without_told
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.toolsmith.synthesize import Outcome, Toolsmith
@@ -156,7 +157,7 @@ def run(ctx: AgentContext) -> AgentResult:
     if theirs is not None:
         return theirs
     smith = Toolsmith(ctx.kube, _home(), llm=_model(ctx))
-    text = _AS_NS_NAME.sub("", ctx.text)
+    text = without_told(_AS_NS_NAME.sub("", ctx.text))  # "… — we're banning those": a reason, not a filter
     try:
         out = smith.solve(text, ctx.namespace if ctx.namespace and ctx.namespace in text else None)
         if not out.ok:

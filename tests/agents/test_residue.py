@@ -1,0 +1,93 @@
+"""agents.residue: which unused words are context and which could change the plan (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.coverage import understand
+from agents.residue import identifiers, negated, operative, without_told
+
+KNOWN = frozenset({"web", "catalog", "shop", "checkout", "api", "payments"})
+SCALE = ("scale-replicas", {"targets": [{"name": "web", "replicas": 2}], "namespace": "shop"},
+         {"scale", "bring", "down", "replicas"})
+
+
+def _u(text: str, intent: str, slots: dict, vocab: set[str]):
+    return understand(text, "x", intent, slots, vocab, KNOWN)
+
+
+@pytest.mark.parametrize("text", [
+    "could you bring web in shop down to 2 replicas? traffic is low this week. thanks",
+    "scale web in shop to 2 replicas, we're saving money on the cluster",
+    "scale web in shop to 2 replicas. I think someone bumped it by mistake",
+    "scale web in shop to 2 replicas and don't touch anything else",
+    "scale web in shop to 2 replicas, leave catalog alone",
+])
+def test_reasons_stories_and_satisfied_limits_are_context(text: str) -> None:
+    u = _u(text, *SCALE)
+    assert u.confident, (u.unused, u.context)
+
+
+@pytest.mark.parametrize("text,word", [
+    ("scale web in shop to 2 replicas and catalog to 0", "catalog"),
+    ("scale web in shop to 2 replicas tonight", "tonight"),
+    ("scale web in shop to 2 replicas but only on weekdays", "weekdays"),
+    ("scale web in shop to 2 replicas if the load drops", "if"),
+    ("scale web in shop to 2 replicas and show me its pods", "show"),
+    ("scale web in shop to 2 replicas and restart it", "restart"),
+    ("scale web in shop to 2 replicas, keep web as it is", "keep"),
+    ("scale web in shop to 2 replicas, don't scale catalog", "not"),
+    ("scale webb in shop to 2 replicas", "webb"),
+    ("scale web in shop to 2 replicas in the Berlin region", "berlin"),
+    ("scale web in shop to 2 replicas, we need three for LOG_SINK", "log_sink"),
+])
+def test_what_could_change_the_plan_stays_not_understood(text: str, word: str) -> None:
+    u = _u(text, *SCALE)
+    assert not u.confident and word in u.unused, (u.unused, u.context)
+
+
+def test_a_negation_is_satisfied_only_by_a_plan_that_does_not_do_it() -> None:
+    hpa = ("create-hpa", {"workload": "web", "min": 2, "max": 6, "target": 60}, {"autoscale", "cpu", "target",
+                                                                                 "between", "and", "at"})
+    assert _u("autoscale web between 2 and 6 at 60% cpu, don't scale it by hand", *hpa).confident
+    env = ("set-env", {"workload": "api", "env": {"TIMEOUT": "30"}}, {"set", "env"})
+    u = _u("set env TIMEOUT=30 on api, don't restart it", *env)
+    assert not u.confident  # setting env rolls the pods: the negation cannot be honoured
+    assert _u("set env TIMEOUT=30 on api but keep its LOG_LEVEL", *env).confident  # not touched by the plan
+    assert not _u("set env TIMEOUT=30 on api but keep TIMEOUT as it is", *env).confident  # contradicts the plan
+
+
+def test_a_negated_permission_is_about_the_grant() -> None:
+    grant = ("grant-access", {"subject": "ci-bot", "verbs": ["get", "list"], "resources": ["nodes"]},
+             {"give", "get", "list", "nodes", "access"})
+    assert _u("give ci-bot get and list access to nodes; it shouldn't be able to change nodes", *grant).confident
+    wide = ("grant-access", {"subject": "ci-bot", "verbs": ["get", "update"], "resources": ["nodes"]},
+            {"give", "get", "update", "nodes", "access"})
+    assert not _u("give ci-bot get and update access to nodes; it shouldn't be able to change nodes", *wide).confident
+
+
+def test_a_question_beside_a_change_is_not_the_change() -> None:
+    r = ("rollout-restart", {"targets": [{"name": "web"}]}, {"restart", "restarts", "does", "have"})
+    assert not _u("how many restarts does web have", *r).confident
+    assert _u("how many restarts does web have", "pod-restarts", {"workload": "web"}, {"restarts", "have"}).confident
+
+
+def test_number_words_count_as_numbers_not_as_pronouns() -> None:
+    read = ("usage", {"workload": "web"}, {"cpu", "web"})
+    assert _u("cpu of web? the current one is fine", *read).confident
+    assert not _u("cpu of web, top three pods", *read).confident
+
+
+def test_names_written_as_identifiers() -> None:
+    ids = identifiers('set "api-settings" and LOG_LEVEL in the Berlin zone. Then stop')
+    assert {"api-settings", "log_level", "berlin"} <= ids and "then" not in ids
+    assert operative("replicas", ids, frozenset()) and operative("traffic-free", ids, frozenset())  # a name
+    assert not operative("roughly", ids, frozenset())
+
+
+def test_negated_and_told_clauses() -> None:
+    assert negated("why is checkout crashing? don't fix it, I'll do it through gitops") == {"change"}
+    assert negated("give bob read access; he shouldn't be able to delete pods") == set()
+    assert without_told("find deployments using :latest — we're banning those") == "find deployments using :latest"
+    assert without_told("list pods of 'web-2' — we renamed web-2 last week") == \
+        "list pods of 'web-2' — we renamed web-2 last week"  # a told clause that names something stays
