@@ -223,8 +223,8 @@ def _coverage(prom: Prometheus, kind: str, sel: str, at: float, secs: int) -> tu
     data = {"query": res.query, "params": dict(res.params), "first_sample": first}
     if first is None or at - first >= 0.9 * secs:
         return "", data
-    return (f" (Prometheus has samples for only the last {duration(max(at - first, 1))} of that window; a rate over "
-            "the window counts the rest as nothing.)"), data
+    return (f" (Prometheus has samples for only about the last {duration(max(at - first, 1))} of that window; a rate "
+            "over the window counts the rest as nothing.)"), data
 
 
 def _value(r: Result) -> float:

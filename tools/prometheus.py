@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 # time sees the same samples.
 SETTLE_S = 2.0
 POINTS = 60  # a trend's range query: about this many steps over the window
+COVERAGE_POINTS = 600  # how finely `first_sample` looks for a window's first sample
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 # Question kind -> PromQL. {sel}: the series' label matchers (namespace, and the workload's pods or Service);
@@ -148,10 +149,11 @@ class Prometheus:
 
     def first_sample(self, kind: str, sel: str, start: float, end: float) -> tuple[Result, float | None]:
         """When, within [start, end], the series a question kind reads (SERIES) were first sampled (to within
-        1/POINTS of the window); None when never. A rate over a window Prometheus has only a part of counts the
-        rest as nothing, so an answer says how much it had."""
+        1/COVERAGE_POINTS of the window: the first step that sees a sample sees one from the step before it at the
+        earliest); None when never. A rate over a window Prometheus has only a part of counts the rest as nothing,
+        so an answer says how much it had."""
         promql = render("first_sample", sel=sel, metric=SERIES[kind])
-        res = self.query_range(promql, start, end, max(1.0, round((end - start) / POINTS)))
+        res = self.query_range(promql, start, end, max(1.0, round((end - start) / COVERAGE_POINTS)))
         times = [v for s in res.series for _, v in s.points]
         return res, (min(times) if times else None)
 
