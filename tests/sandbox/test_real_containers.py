@@ -1,7 +1,8 @@
 """Real programs on the sandbox, through kubectl: containers whose program this machine has run as jailed
 processes (sandbox/jail/), so their logs, exit codes, probes and exec are the program's own.
 
-Skipped where the jail cannot be built (not root, no namespaces): there the behaviour model answers instead.
+Skipped where the jail cannot be built (not root, no namespaces) or real processes are turned off
+(`KUBESAGE_SANDBOX_REAL=0`): there the behaviour model answers instead.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.controllers.real import ENABLED
 from sandbox.jail.images import busybox_binary, system_python
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import Kubectl
@@ -21,8 +23,11 @@ from tests.waiting import until
 SPEED = 20.0
 NS = "real"
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not system_python() or not busybox_binary(),
-                                reason="real containers need root (namespaces, cgroups), python3 and busybox-static")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0 or not system_python() or not busybox_binary(),
+                       reason="real containers need root (namespaces, cgroups), python3 and busybox-static"),
+    pytest.mark.skipif(not ENABLED, reason="KUBESAGE_SANDBOX_REAL=0: the behaviour model runs every container"),
+]
 
 SCRIPT = """\
 import time
