@@ -492,7 +492,6 @@ class _B:
     def __init__(self, ctx: _Ctx) -> None:
         self.ctx = ctx
         self.b = _Behaviour()
-        self._seq = 0
 
     def log(self, t: float, text: str, stream: str = "stdout") -> None:
         for line in text.split("\n"):
@@ -592,13 +591,13 @@ def _image_files(spec: ImageSpec, version: str, base: str, c: ContainerInput, po
     files = {p: expand(spec, v, version) for p, v in spec.files}
     if base in OS_RELEASE:
         files["/etc/os-release"] = OS_RELEASE[base]
-    if True:  # the kubelet mounts these into every container
-        files["/etc/hostname"] = c.pod + "\n"
-        files["/etc/hosts"] = ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-                               "ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
-                               f"fe00::2\tip6-allrouters\n{pod_ip}\t{c.pod}\n")
-        files["/etc/resolv.conf"] = (f"search {c.namespace}.svc.cluster.local svc.cluster.local cluster.local\n"
-                                     "nameserver 10.96.0.10\noptions ndots:5\n")
+    # the kubelet mounts these into every container
+    files["/etc/hostname"] = c.pod + "\n"
+    files["/etc/hosts"] = ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                           "ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\n"
+                           f"fe00::2\tip6-allrouters\n{pod_ip}\t{c.pod}\n")
+    files["/etc/resolv.conf"] = (f"search {c.namespace}.svc.cluster.local svc.cluster.local cluster.local\n"
+                                 "nameserver 10.96.0.10\noptions ndots:5\n")
     files.update(c.files)
     return files
 

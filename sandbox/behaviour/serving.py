@@ -275,10 +275,6 @@ class ServingProcesses:
         shutil.rmtree(self._logs, ignore_errors=True)
 
     # -- what the kubelet and the proxy ask ------------------------------------------------------------------
-    def owns(self, key: tuple[str, str]) -> bool:
-        with self._lock:
-            return key in self._backends
-
     def ready(self, key: tuple[str, str]) -> bool:
         """The process answers (and is still alive)."""
         with self._lock:
