@@ -124,7 +124,7 @@ class Ask:
             out["quantile"] = self.quantile_said
         return out
 
-    def window(self, intent: str) -> tuple[int, str]:
+    def window(self) -> tuple[int, str]:
         """The window in seconds and how the answer names it (a default one is said to be a default)."""
         if self.window_s:
             return self.window_s, f"the last {duration(self.window_s)}"
@@ -245,11 +245,11 @@ def _window_kind(ask: Ask) -> tuple[str, str] | None:
         ask.peak and ask.measure != "memory") else None
 
 
-def _over_window(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
+def _over_window(prom: Prometheus, ask: Ask) -> AgentResult:
     """One number over the window: average or peak CPU/memory, restarts, request rate, latency (a percentile or the
     average)."""
     at = prom.now()
-    secs, said = ask.window(intent)
+    secs, said = ask.window()
     workload = ask.workloads[0] if ask.workloads else None
     if ask.measure == "latency" and (ask.quantile is not None or not ask.words & {"average", "mean", "avg"}):
         q = ask.quantile if ask.quantile is not None else 0.99
@@ -274,9 +274,9 @@ def _pct(q: float) -> str:
     return f"{q * 100:g}".replace(".", "")
 
 
-def _top(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
+def _top(prom: Prometheus, ask: Ask) -> AgentResult:
     at = prom.now()
-    secs, said = ask.window(intent)
+    secs, said = ask.window()
     measure = ask.measure if ask.measure in ("cpu", "memory", "restarts") else "cpu"
     r = prom.query(render(f"top_{measure}", sel=_sel(ask, None), window=duration(secs), n=ask.n), at)
     ranked = sorted(((s.labels.get("pod", "?"), s.value) for s in r.series), key=lambda x: -x[1])
@@ -290,9 +290,9 @@ def _top(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
     return _result([text + note], [r], at, {"ranking": ranked, "coverage": coverage})
 
 
-def _compare(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
+def _compare(prom: Prometheus, ask: Ask) -> AgentResult:
     at = prom.now()
-    secs, said = ask.window(intent)
+    secs, said = ask.window()
     measure = ask.measure or "cpu"
     if measure == "latency":
         q = ask.quantile if ask.quantile is not None else 0.99
@@ -316,9 +316,9 @@ def _compare(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
                                                            b: None if math.isnan(vb) else vb}, "coverage": coverage})
 
 
-def _trend(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
+def _trend(prom: Prometheus, ask: Ask) -> AgentResult:
     at = prom.now()
-    secs, said = ask.window(intent)
+    secs, said = ask.window()
     step = max(1, round(secs / POINTS))
     workload = ask.workloads[0] if ask.workloads else None
     measure = ask.measure if ask.measure in ("cpu", "memory") else "memory"
@@ -347,7 +347,7 @@ def _trend(prom: Prometheus, ask: Ask, intent: str) -> AgentResult:
     return _result(text, [r], at, {"series": points, "chart": chart})
 
 
-Answer = Callable[[Prometheus, Ask, str], AgentResult]
+Answer = Callable[[Prometheus, Ask], AgentResult]
 
 
 @dataclass(frozen=True)
@@ -411,7 +411,7 @@ def _acting(prometheus: Prometheus | None, ask: Ask, intent: Intent) -> Callable
         if prometheus is None:
             return AgentResult("metrics", NOT_CONFIGURED, data={"prometheus": "not configured", "intent": intent.name})
         try:
-            return intent.answer(prometheus, ask, intent.name)
+            return intent.answer(prometheus, ask)
         except PrometheusError as e:
             return AgentResult("metrics", f"I could not query Prometheus: {e}", [str(e)],
                                data={"prometheus": "error", "intent": intent.name})
