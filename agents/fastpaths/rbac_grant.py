@@ -113,7 +113,8 @@ class GrantAccess:
             return None
         if not cluster and any(r in ("nodes", "namespaces") for r in resources):
             return None  # cluster-scoped resources need a ClusterRole: say so explicitly
-        m = re.search(r"\b(?:named|called)\s+['\"]?(" + NAME + ")", low)
+        m = re.search(r"\b(?:named|called)\s+['\"]?(" + NAME + ")", low) or \
+            re.search(r"\b(?:cluster\s*)?role\s+['\"](" + NAME + ")['\"]", low)  # a ClusterRole "node-viewer"
         return {"subject": subject, "verbs": verbs, "resources": resources, "namespace": None if cluster else ns,
                 "role": m.group(1) if m else None, "said": said_verbs + subject["said"]}
 

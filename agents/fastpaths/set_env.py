@@ -32,30 +32,37 @@ from tools.k8s.kinds import WORKLOADS
 AGENT = "resources"
 TRIGGERS = ("env", "environment", "variable", "variables", "envvar", "var", "vars")
 _PAIR = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
+# "change its LOG_LEVEL from debug to info": the value it must have now (checked against the live one) and the new one
+_FROM_TO = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s+from\s+(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)\s+to\s+(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
 _TO = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s+(?:to|as)\s+(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
 _REMOVE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:remove|unset|delete|drop|get rid of)\b", re.I)
 
 
 def _value(v: str) -> str:
     v = v.strip()
-    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".")
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".?!")
 
 
 class SetEnv:
     agent = AGENT
     intent = "set-env"
     vocabulary = frozenset("""env environment variable variables envvar var vars value values add set put update change
-        inject define configure remove unset delete drop rid to as on in into container containers deployment deploy
+        inject define configure remove unset delete drop rid to as on in into container containers deployment deploy from
         statefulset sts daemonset new another""".split()) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
         upper_pairs = _PAIR.findall(text) and all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", k) for k, _ in _PAIR.findall(text))
-        if not has(ctx, *TRIGGERS) and not upper_pairs:  # MODE=prod is an env var; app=web could be a label
+        if not has(ctx, *TRIGGERS) and not upper_pairs and not _FROM_TO.search(text):  # MODE=prod is an env var; app=web could be a label
             return None
         remove = bool(_REMOVE.search(text))
         said_pairs: list[str] = []
-        if remove:
+        was: dict[str, str] = {}
+        if (moves := _FROM_TO.findall(text)) and not remove:
+            env = {k: _value(b) for k, _, b in moves}
+            was = {k: _value(a) for k, a, _ in moves}
+            said_pairs = [k for k, _, _ in moves] + [_value(a) for _, a, _ in moves] + [_value(b) for _, _, b in moves]
+        elif remove:
             names = [n for n in re.findall(r"\b([A-Z_][A-Z0-9_]{1,})\b", text)]
             if not names or _PAIR.search(text):
                 return None
@@ -74,7 +81,8 @@ class SetEnv:
         if picked is None:
             return None
         return {"kind": kind, "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
-                "container": picked[1]["name"], "index": picked[0], "env": env, "said": [word, *said_pairs]}
+                "container": picked[1]["name"], "index": picked[0], "env": env, "was": was,
+                "said": [word, *said_pairs], "from": bool(was)}
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         kind, ns, name, cname, ci = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]
@@ -87,6 +95,12 @@ class SetEnv:
         evidence = [f"{cite(kind, ns, name)} container {cname} env: " +
                     (", ".join(f"{e['name']}={e.get('value', '<from ' + str(list(e.get('valueFrom') or {})) + '>')}"
                                for e in live) or "none")]
+        for key, old in (slots.get("was") or {}).items():  # "from debug": the premise must hold
+            now = next((e.get("value") for e in live if e.get("name") == key), None)
+            if now != old:
+                ask = f"{key} is {now!r} now, not {old!r}: should it still become {slots['env'][key]!r}?"
+                return AgentResult(AGENT, f"I did not act: {ask}", evidence, data={"abstain": {
+                    "understood": [f"set-env {key}={slots['env'][key]}"], "not_understood": [], "ask": ask}})
         final = [dict(e) for e in live]
         for key, value in slots["env"].items():
             at = next((i for i, e in enumerate(final) if e.get("name") == key), None)

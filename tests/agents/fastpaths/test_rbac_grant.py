@@ -61,6 +61,14 @@ def test_cluster_wide_is_a_cluster_role(kube):
     assert binding.body["subjects"][0] == {"kind": "ServiceAccount", "name": "reporter", "namespace": NS}
 
 
+def test_a_quoted_role_name_names_the_role(kube):
+    r = plan(kube, "please make a ClusterRole 'pod-peeker' that can get and list nodes, bind it cluster-wide to group "
+                   "qa-team; they should not be able to change nodes", AGENT, INTENT)
+    role, binding = _grant(r)
+    assert (role.kind, role.name, binding.body["roleRef"]["name"]) == ("ClusterRole", "pod-peeker", "pod-peeker")
+    assert sorted(role.body["rules"][0]["verbs"]) == ["get", "list"]
+
+
 @pytest.mark.parametrize("text", [
     "give service account ci-bot in fp-rbac read access to pods but only on weekdays",
     "give service account ci-bot in fp-rbac read access to pods and also expose web on port 80",

@@ -41,6 +41,7 @@ def _env(r):
      "fp-env? Thanks a lot!", "FEATURE_X", "on"),
     ("set MODE=staging on web -n fp-env", "MODE", "staging"),
     ("add an environmnet variable TIMEOUT=30 to the app container of api in fp-env", "TIMEOUT", "30"),
+    ("web in fp-env is too quiet, could you change its MODE from prod to debug? nothing else", "MODE", "debug"),
 ])
 def test_wordings_become_one_env_patch(kube, text, key, value):
     m, env = _env(plan(kube, text, AGENT, INTENT))
@@ -52,6 +53,11 @@ def test_wordings_become_one_env_patch(kube, text, key, value):
             "op": "eq", "value": value} in m.goal
     if m.name == "web":
         assert names[:2] == ["MODE", "DEBUG"]  # the others are kept, in place
+
+
+def test_a_from_value_that_does_not_hold_is_asked_not_changed(kube):
+    r = plan(kube, "change MODE from staging to debug on web in fp-env", AGENT, INTENT)
+    assert not r.mutations and "'prod'" in r.data["abstain"]["ask"]
 
 
 def test_remove_a_variable(kube):
