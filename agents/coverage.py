@@ -183,7 +183,10 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
             used.append(w)
         else:
             unused.append(w)
-    unused, context = context_words(text, dict.fromkeys(unused), intent, slots, frozenset(slot_words), known)
+    touched = frozenset(slot_words)
+    if EFFECTS.get(intent, ALL) <= {"create"} and isinstance(slots.get("name"), str):
+        touched = frozenset(tokens(slots["name"])) | {slots["name"].lower()}  # a create touches only what it makes
+    unused, context = context_words(text, dict.fromkeys(unused), intent, slots, touched, known)
     if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
         unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
                    in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]

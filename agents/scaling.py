@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.context import AgentContext
+from agents.coverage import tokens
 from agents.decide import decide, reading
 from agents.state import AgentResult
 from tools.capacity import will_fit
@@ -127,12 +128,18 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
     if intent == "undo":
         return _undo(ctx, dep, kind, state)
     if intent == "autoscale":
-        try:
-            hpa_now = ctx.kube.get("HorizontalPodAutoscaler", ns, name)
+        try:  # the autoscaler of this workload is the one whose scaleTargetRef names it, whatever its own name
+            hpa_now = next((h for h in ctx.kube.list("HorizontalPodAutoscaler", ns)
+                            if ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name") == name
+                            and ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("kind", kind) == kind), None)
         except KubeError:
             hpa_now = None
         if hpa_now is not None:
             return _retune_hpa(hpa_now, slots, state)
+        if RETUNE & set(tokens(ctx.text)):  # "lower the target of its autoscaler": there must be one
+            ask = f"{kind.lower()} {ns}/{name} has no autoscaler. Should I create one, and with which bounds?"
+            return AgentResult("scaling", f"I did not act: {ask}", [state], data={"abstain": {
+                "understood": [f"autoscale {ns}/{name}"], "not_understood": [], "ask": ask}})
         lo, hi = int(slots.get("min", max(current, 1))), int(slots.get("max", max(current * 3, 3)))
         target = int(slots.get("target", 80))
         if lo > hi:
@@ -160,6 +167,10 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
                                       f"({why}).", [state, why], [m])
     conds = "; ".join(f"{c.get('type')}={c.get('status')} ({c.get('reason')})" for c in status.get("conditions") or [])
     return AgentResult("scaling", f"Rollout status of {state}. Conditions: {conds or 'none'}.", [state, conds])
+
+
+# Words that change an autoscaler that exists (the autoscale row's verbs besides create/set up/enable).
+RETUNE = frozenset("lower raise change update adjust reduce increase decrease modify bump".split())
 
 
 def _retune_hpa(hpa: dict, slots: dict, state: str) -> AgentResult:

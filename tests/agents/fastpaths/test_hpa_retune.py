@@ -1,0 +1,38 @@
+"""The scaling agent's autoscale intent beside an autoscaler that exists: only the said fields change (found by its
+scaleTargetRef, whatever its name), and "lower its target" with no autoscaler creates nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.context import build_context
+from agents.scaling import run
+from tests.agents.fastpaths.conftest import create, deployment, namespace
+
+NS = "fp-retune"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def objects(kube):
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": "api-hpa", "namespace": NS},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
+                    "minReplicas": 2, "maxReplicas": 7, "metrics": [{"type": "Resource", "resource": {
+                        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]}}
+    create(kube, namespace(NS), deployment(NS, "api"), deployment(NS, "web"), hpa)
+
+
+def test_lowering_the_target_keeps_the_bounds(kube):
+    r = run(build_context(kube, f"please lower the CPU target of the api autoscaler in {NS} to 50% — keep its min "
+                                "and max as they are"))
+    (m,) = r.mutations
+    assert (m.verb, m.kind, m.name) == ("patch", "HorizontalPodAutoscaler", "api-hpa")
+    assert set(m.body["spec"]) == {"metrics"}
+    assert m.body["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 50
+    assert {"kind": "HorizontalPodAutoscaler", "namespace": NS, "name": "api-hpa",
+            "path": "spec.metrics.0.resource.target.averageUtilization", "op": "eq", "value": 50} in m.goal
+
+
+def test_no_autoscaler_to_lower_creates_none(kube):
+    r = run(build_context(kube, f"lower the cpu target of the web autoscaler in {NS} to 40%"))
+    assert not r.mutations and r.data["abstain"]["ask"]
