@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from agents import metrics_range
@@ -27,7 +28,13 @@ VOCAB = frozenset("""cpu cpu-wise memory ram mem usage use using uses used top m
 pod pods eating eats consume consumes consuming consumption consumer consumers processor time noisiest noisy per each
 sorted sort by highest high utilisation utilization share much lot whole across heavy heaviest show see which who
 kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
-how list current currently""".split())
+how list current currently compare compared comparing comparison versus vs against than footprint roughly
+approximately only""".split())
+# "top 3", "the three busiest": how many rows the ranking shows
+_TOP_N = re.compile(r"\btop\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
+                                  r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:busiest|biggest|"
+                                  r"heaviest|hungriest|largest|most)\b")
+_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 ASK = ("I answer CPU and memory usage (top pods and nodes, one workload's or node's share): ask for that, for example "
        "'which pods use the most CPU in shop?', or say the other question in its own words.")
 
@@ -39,13 +46,35 @@ def run(ctx: AgentContext, prometheus: Any = None) -> AgentResult:
     with contextlib.suppress(KubeError):
         nodes = [n["metadata"]["name"] for n in ctx.kube.list("Node")]
     said = [n for n in nodes if n in ctx.text.lower()]
-    slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said}
+    others = _other_workloads(ctx)
+    m = _TOP_N.search(ctx.text.lower())
+    n = None
+    if m:
+        w = m.group(1) or m.group(2)
+        n = int(w) if w.isdigit() else _NUMBERS[w]
+    slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said, "others": others, "top": n}
     own = metrics_range.readings(ctx, prometheus) + [
-        reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx))]
+        reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx, others, n or 5))]
     return decide(ctx, "metrics", own, ASK + metrics_range.ASK)
 
 
-def _usage(ctx: AgentContext) -> AgentResult:
+def _other_workloads(ctx: AgentContext) -> list[str]:
+    """Workloads named besides the main one ("report-cruncher compared with the web pods"): each gets its own line."""
+    from agents.coverage import tokens
+    from tools.k8s.kinds import WORKLOADS
+
+    words = set(tokens(ctx.text))
+    out: list[str] = []
+    for kind in WORKLOADS:
+        with contextlib.suppress(KubeError):
+            for o in ctx.kube.list(kind, ctx.namespace):
+                name = o["metadata"]["name"]
+                if name in words and name != ctx.entities.workload and name not in out:
+                    out.append(name)
+    return out
+
+
+def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5) -> AgentResult:
     ns = ctx.namespace
     try:
         pods = ctx.kube.top_pods(ns)
@@ -75,16 +104,18 @@ def _usage(ctx: AgentContext) -> AgentResult:
         node_rows.append((cpu, _mem(n["usage"]["memory"]), n["metadata"]["name"], share))
     node_rows.sort(reverse=True)
     lines = []
-    target = ctx.entities.workload
-    if target:
-        mine = [r for r in rows if r[3].startswith(target)]
+    for target in [w for w in [ctx.entities.workload, *(others or [])] if w]:
+        mine = [r for r in rows if r[3].startswith(target + "-") or r[3] == target]
         if mine:
-            lines.append(f"{target}: " + "; ".join(f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory" for r in mine))
+            total = (sum(r[0] for r in mine), sum(r[1] for r in mine) // 1024 // 1024)
+            lines.append(f"{target}: " + "; ".join(f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory"
+                                                   for r in mine) +
+                         (f" (together {total[0]}m CPU, {total[1]}Mi)" if len(mine) > 1 else ""))
         else:  # the answer is about what was asked: no number for it is said as such, not replaced by others'
             lines.append(f"{target}: no CPU or memory metrics for its pods right now (none of them is running and "
                          "measured; a pod that keeps restarting has none between restarts).")
     where = f"namespace {ns}" if ns else "the cluster"
-    top = rows[:5]
+    top = rows[:top_n]
     if top:
         lines.append(f"Top pods by {'memory' if want_mem else 'CPU'} in {where}: " + ", ".join(
             f"{r[3]} {r[0]}m CPU / {r[1] // 1024 // 1024}Mi" for r in top) + ".")

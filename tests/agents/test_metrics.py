@@ -32,3 +32,18 @@ def test_the_workload_asked_for_is_answered_first():
 def test_a_workload_without_metrics_says_so():
     answer = _usage(_ctx("orders")).answer
     assert answer.startswith("orders: no CPU or memory metrics for its pods right now")
+
+
+def test_two_workloads_each_get_their_line_and_top_n_is_kept():
+    class Two(_Kube):
+        def top_pods(self, ns):
+            return [{"metadata": {"namespace": ns, "name": n}, "containers": [{"usage": {"cpu": c, "memory": "64Mi"}}]}
+                    for n, c in (("web-a", "5m"), ("web-b", "7m"), ("cruncher-x", "900m"), ("db-0", "20m"))]
+
+    ctx = SimpleNamespace(kube=Two(), namespace="shop", text="memory of cruncher compared with web",
+                          entities=SimpleNamespace(workload="cruncher"))
+    answer = _usage(ctx, ["web"], top_n=2).answer
+    assert "cruncher: cruncher-x uses 900m CPU and 64Mi memory" in answer
+    assert "web: web-b uses 7m CPU and 64Mi memory; web-a uses 5m CPU and 64Mi memory (together 12m CPU, 128Mi)" in answer
+    top = next(line for line in answer.splitlines() if line.startswith("Top pods"))
+    assert top.count("/") == 2
