@@ -508,6 +508,8 @@ class SandboxAPI:
                         warnings: list[str] | None = None) -> None:
         rep, include = self._wants(req)
         hdrs = _warning_headers(warnings or [])
+        if obj.get("kind") == rt.kind:  # a write answers with the object as served at the request's version
+            obj = self.cluster._present(rt, obj)
         if rep == "table" and obj.get("kind") == rt.kind:
             return await _respond(send, status, _json(self._table(rt, [obj], include)), headers=hdrs)
         if rep == "partial":

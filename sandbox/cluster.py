@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import apply as ssa
+from sandbox import conversion
 from sandbox import patch as patching
 from sandbox.clock import Clock
 from sandbox.defaults import apply_defaults
@@ -258,6 +259,9 @@ class Cluster:
         """The stored object as served at `rt`'s version (objects are stored with their kind/apiVersion)."""
         if obj.get("apiVersion") == rt.api_version:
             return obj
+        converted = conversion.from_storage(rt.group, rt.plural, rt.version, obj)
+        if converted is not None:  # a version whose fields differ from the stored one (autoscaling/v1 HPA)
+            return converted
         out = dict(obj)
         out["apiVersion"] = rt.api_version
         return out
@@ -320,7 +324,7 @@ class Cluster:
                 raise bad_request(f"strict decoding error: {fields}")
             if opts.field_validation == "Warn":
                 warnings = [f'unknown field "{f}"' for f in unknown]
-        return decoded, warnings
+        return conversion.to_storage(rt.group, rt.plural, rt.version, decoded), warnings
 
     def _check_namespace(self, rt: ResourceType, ns: str, obj: dict[str, Any], creating: bool) -> str:
         meta = _meta(obj)

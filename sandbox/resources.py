@@ -98,6 +98,8 @@ BUILTIN: list[ResourceType] = [
     _rt("batch", "v1", "Job", "jobs", True, (), ALL),
     _rt("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ALL),
     _rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ALL),
+    # stored as v2 (listed first: the preferred version), served as v1 too through sandbox/conversion.py
+    _rt("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ALL),
     _rt("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True, subresources=()),
     _rt("events.k8s.io", "v1", "Event", "events", True, ("ev",), subresources=()),
     _rt("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",)),
