@@ -195,8 +195,11 @@ def test_mysql_statefulset_with_its_password_secret_gets_ready(core):
     core.create_namespaced_service(NS, {"metadata": {"name": "mysql"}, "spec": {
         "clusterIP": "None", "selector": {"app": "mysql"}, "ports": [{"port": 3306, "name": "mysql"}]}})
     apps.create_namespaced_stateful_set(NS, sts)
-    until(lambda: (apps.read_namespaced_stateful_set("mysql", NS).status.ready_replicas or 0) == 1, 25,
-          "the MySQL StatefulSet to be Ready")
+
+    def ready_replicas() -> int:  # status is None until the controller first writes it
+        st = apps.read_namespaced_stateful_set("mysql", NS).status
+        return (st.ready_replicas if st else 0) or 0
+    until(lambda: ready_replicas() == 1, 60, "the MySQL StatefulSet to be Ready")
     log = core.read_namespaced_pod_log("mysql-0", NS)
     assert "ready for connections" in log and "[ERROR]" not in log
     assert core.read_namespaced_persistent_volume_claim("data-mysql-0", NS).status.phase == "Bound"
