@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -202,7 +202,10 @@ def run(setups: tuple[tuple[str, int, bool], ...]) -> list[Result]:
         _stop([sandbox])
         if pg is not None:
             pg.close()
-        shutil.rmtree(root, ignore_errors=True)
+        if any(r.errors for r in results):
+            print(f"(the servers' logs are kept in {root}: errors happened)")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     return results
 
 
@@ -214,8 +217,13 @@ def main() -> None:
     else:
         setups += (("Postgres, 1 replica", 1, True), ("Postgres, 3 replicas", 3, True))
     print(f"cached path, {CLIENTS} concurrent clients (client i on replica i mod N), {SECONDS:.0f} s each:")
-    run(setups)
+    results = run(setups)
     print(f"(cpus: {os.cpu_count()}; sandbox, Postgres, replicas and clients on the same machine)")
+    out = Path(os.environ.get("KUBESAGE_HOME", Path.home() / ".kubesage")) / "bench" / "replicas.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"cpus": os.cpu_count(), "clients": CLIENTS, "seconds": SECONDS, "skipped": why,
+                               "results": [{**asdict(r), "rps": r.requests / r.elapsed} for r in results]}, indent=2))
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":
