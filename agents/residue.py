@@ -268,6 +268,12 @@ def without_told(text: str) -> str:
     return "".join(keep).strip(" ,;—–-") or text
 
 
+def asks(words: list[str]) -> bool:
+    """The words ask for something: an action or answer verb, or a question word. "only those two resources, nothing
+    else" and "a number per pod please" limit a neighbouring request; they ask nothing of their own."""
+    return any(verb_class(w) or w in READ_VERBS or w in QUESTION_START for w in words)
+
+
 def negated(text: str) -> set[str]:
     """The effect classes a request asks not to happen ("don't fix it" → change; "without restarting" → restart),
     leaving out negated permissions ("they shouldn't be able to …"), which are about a grant, not the plan."""

@@ -62,7 +62,16 @@ def run(ctx: AgentContext) -> AgentResult:
         _, why = _label_target(ctx, req)
         if why:  # which object is not clear: the registry's set-labels path, or a question back
             own = [r for r in own if not r.understood.confident]
+    if req.intent in ("author", "change") and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):
+        own = []  # keys for a ConfigMap that exists: the registry's configmap-data path, never a new object
     return decide(ctx, AGENT, own, ASK, why)
+
+
+def _existing(ctx: AgentContext, kind: str, req: Request) -> bool:
+    """The request names a live object of `kind` (in its namespace)."""
+    from agents.fastpaths._words import resolve
+
+    return bool(resolve(ctx, (kind,), req.slots.namespace or ctx.entities.namespace))
 
 
 def _model_kind(ctx: AgentContext, req: Request) -> str | None:

@@ -301,13 +301,15 @@ _BACK_REFERENCES = frozenset("whatever whichever wherever anything everything el
 _CONTINUES = re.compile(r"^(?:and\s+)?(?:which|what|the)\s+ones\b", re.I)
 
 
-def _substantive(part: str) -> bool:
+def _substantive(part: str, later: bool = False) -> bool:
     """The part says at least two words of its own besides filler and back-references, and asks something: a part
-    that only tells ("traffic is low this week", "we archive those", agents.residue) is context for its neighbour."""
+    that only tells ("traffic is low this week", "we archive those", agents.residue) belongs to its neighbour, and
+    so does a `later` part that asks nothing of its own (no verb, no question word: "only those two, nothing else",
+    "a number per pod please"); a first part may be a bare question ("top memory pods in shop then …")."""
     from agents.coverage import FILLER, tokens
-    from agents.residue import clauses, narrative
+    from agents.residue import asks, clauses, narrative
 
-    if all(narrative(c) for c in clauses(part)):
+    if all(narrative(c) for c in clauses(part)) or (later and not asks(tokens(part))):
         return False
     return sum(1 for w in tokens(part) if w not in FILLER and w not in _BACK_REFERENCES) >= _MIN_PART_WORDS
 
@@ -331,7 +333,7 @@ def split_points(text: str, starters: frozenset[str] | None = None) -> list[tupl
         left, right = _clean_part(text[:m.start()]), _clean_part(text[m.end():])
         if len(left.split()) < _MIN_PART_WORDS or len(right.split()) < _MIN_PART_WORDS:
             continue
-        if not (_substantive(left) and _substantive(right)) or _CONTINUES.match(right):
+        if not (_substantive(left) and _substantive(right, later=True)) or _CONTINUES.match(right):
             continue
         if starters is not None and _WEAK.fullmatch(m.group(0)):
             first = re.sub(r"[^a-z']", "", right.split()[0].lower())
