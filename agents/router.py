@@ -250,6 +250,11 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                         r"(?:really\s+|still\s+|also\s+)?" + _K8S_VERBS + r"\b"
                         r"|^who\s+(?:else\s+)?(?:can|could|is\s+able\s+to|is\s+allowed\s+to|has\s+access\s+to)\s+"
                         + _K8S_VERBS + r"\b|\bauth\s+can-i\b", re.I)),
+    # A symptom and a request to fix it: the diagnosis's (its fix is the finding's), not a change said outright
+    ("logs", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;|\band\s+(?:scale|restart|delete|create|set|"
+                        r"show|list|give|add)\b))(?=.*\b(?:fix|repair|heal|mend|sort\s+out)\b).*(?:\b(?:can'?t|cannot|can\s+"
+                        r"not|won'?t|unable\s+to)\s+(?:pull|start)\b|\bimagepullbackoff\b|\berrimagepull\b|\boom\s*killed\b|"
+                        r"\boomkilled\b|\bcrash\s*loop|\bcrash(?:ing|es)\b|\bkeeps?\s+(?:crashing|restarting|dying)\b)", re.I)),
     # Authoring an object: "create/make/deploy … <kind>" (autoscalers and roles are left to the embeddings: they
     # belong to the scaling and rbac agents as often as not)
     ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;))(?:please\s+)?(?:create|make|generate|write|provision|add|set up)\s+(?:me\s+)?"
