@@ -9,8 +9,9 @@ the server's, not the disk's), N `kubesage serve` processes, and this process as
 100 httpx clients, one connection each, each on its own thread; one warm-up request each, which also primes the
 replica's answer cache, then all run together for SECONDS). Threads are created round-robin, so on Postgres a
 thread made on one replica is asked on another. Printed per setup: requests/s, p50, p99, errors (must be 0), and
-requests not served from the answer cache. Everything shares this machine's CPUs with the load, so 3 replicas on
-a 2-core host measure contention as much as scaling; the CPU count is printed.
+requests not served from the answer cache; `REPLICAS_ROUNDS=2` measures each setup again in reverse order.
+Everything shares this machine's CPUs with the load, so 3 replicas on a 2-core host measure contention as much as
+scaling; the CPU count and the load average are printed.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def run(setups: tuple[tuple[str, int, bool], ...]) -> list[Result]:
                     KUBESAGE_LLM_LOCAL_THREADS="1",
                     KUBESAGE_API_TOKENS=json.dumps({TOKEN: {"user": "bench", "groups": ["system:masters"]}}))
         base.pop("KUBESAGE_DATABASE_URL", None)
-        for setup, n, postgres in setups:
+        for k, (setup, n, postgres) in enumerate(setups):
             env = dict(base)
             if postgres:
                 if pg is None:
@@ -192,7 +193,7 @@ def run(setups: tuple[tuple[str, int, bool], ...]) -> list[Result]:
 
                     pg = PgServer(binaries()).start()
                 env["KUBESAGE_DATABASE_URL"] = pg.url
-            urls, procs = _replicas(n, env, kubeconfig, root, setup.split()[0].lower() + str(n))
+            urls, procs = _replicas(n, env, kubeconfig, root, f"{k}-{setup.split(',')[0].lower()}{n}")
             try:
                 results.append(_measure(setup, urls))
                 print(results[-1].line(), flush=True)
@@ -216,12 +217,19 @@ def main() -> None:
         print(f"Postgres setups skipped: {why}")
     else:
         setups += (("Postgres, 1 replica", 1, True), ("Postgres, 3 replicas", 3, True))
-    print(f"cached path, {CLIENTS} concurrent clients (client i on replica i mod N), {SECONDS:.0f} s each:")
-    results = run(setups)
-    print(f"(cpus: {os.cpu_count()}; sandbox, Postgres, replicas and clients on the same machine)")
+    rounds = max(1, int(os.environ.get("REPLICAS_ROUNDS", "1")))
+    # Rounds alternate the order (A B C, C B A, …) so a drift in the machine's load does not favour one setup.
+    order = tuple(s for i in range(rounds) for s in (setups if i % 2 == 0 else setups[::-1]))
+    load = os.getloadavg()[0]
+    print(f"cached path, {CLIENTS} concurrent clients (client i on replica i mod N), {SECONDS:.0f} s each, "
+          f"{rounds} round(s):")
+    results = run(order)
+    print(f"(cpus: {os.cpu_count()}, load average {load:.1f} before and {os.getloadavg()[0]:.1f} after; sandbox, "
+          "Postgres, replicas and clients on the same machine)")
     out = Path(os.environ.get("KUBESAGE_HOME", Path.home() / ".kubesage")) / "bench" / "replicas.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cpus": os.cpu_count(), "clients": CLIENTS, "seconds": SECONDS, "skipped": why,
+                               "rounds": rounds, "load_before": load, "load_after": os.getloadavg()[0],
                                "results": [{**asdict(r), "rps": r.requests / r.elapsed} for r in results]}, indent=2))
     print(f"written to {out}")
 
