@@ -110,8 +110,8 @@ PRESERVE = frozenset("keep keeps leave leaves preserve preserves retain retains 
 # A wish or an obligation turns a first-person clause into a request ("we need 3 replicas", "I want it gone").
 WISH = frozenset("""want wants wanted wanna need needs needed would like wish must should shall have has gotta
     expect expects require requires prefer going please""".split())
-SUBJECTS = frozenset("""i we they he she someone somebody nobody everyone everybody people users customers team
-    folks nobody""".split())
+SUBJECTS = frozenset("""i we they he she it this that there someone somebody nobody everyone everybody people users
+    customers team folks""".split())
 _NOT_TOLD = frozenset("if unless whether only until".split())  # a condition or a limit is asked, not told
 COPULA = frozenset("is are was were been seems looks".split())
 OTHER = frozenset("else other others rest another more".split())
@@ -202,10 +202,14 @@ def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     return False
 
 
+_IS = re.compile(r"\b(it|that|there|here|he|she|what|who|where|this)['’]s\b", re.I)
+
+
 def clauses(text: str) -> list[list[str]]:
     """The text cut into clauses, each as its words (`coverage.tokens`)."""
     from agents.coverage import tokens
 
+    text = _IS.sub(lambda m: m.group(1) + " is", text)  # "it's for the upgrade" keeps its verb
     return [t for t in (tokens(part) for part in _CLAUSE_CUT.split(text)) if t]
 
 
@@ -216,9 +220,9 @@ def narrative(words: list[str]) -> bool:
         return False
     if any(w in WISH or w in _NOT_TOLD for w in words):
         return False
-    head = words[:3]
-    if any(w in SUBJECTS for w in head):
-        return True
+    at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS), None)
+    if at is not None:  # a subject first: "we're adding…", not "also set it to 5" (a verb before it: an order)
+        return not any(verb_class(w) or w in READ_VERBS for w in words[:at])
     return any(w in COPULA for w in words[1:4]) and not any(w == "you" for w in words)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
@@ -170,6 +170,8 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         vocab |= SYMPTOMS
     if req.intent == "read":
         vocab |= {"do not have", "does not have", "selects no pods", "no endpoints"}
+        for w in wide_asked(ctx.text, req.kind or (_resolve_kind(ctx, req) or (None,))[0]):
+            vocab |= WIDE[w][0] | {"with", "together", "along", "running", "run", "each", "their", "its"}
         if req.kind == "ConfigMap" and _configmap_named(ctx, req):  # what the read of one named ConfigMap shows
             vocab |= {"inside", "contents", "content", "keys", "key", "values", "value", "data", "holds", "contains"}
         if req.kind is None:
@@ -282,7 +284,7 @@ def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], Agent
     ns = req.slots.namespace or ctx.entities.namespace
     all_ns = bool(re.search(r"\b(all|every|across)\s+(the\s+)?namespaces?\b|\bcluster[- ]wide\b|\bin the cluster\b", low))
     scope = None if all_ns else ns
-    if re.search(r"\bimages?\b", low):
+    if re.search(r"(?<!\bos )\bimages?\b", low) and req.kind != "Node":  # a node's "OS image" is node info
         return "images", lambda: _images(ctx, req, scope)
     if re.search(r"\b(no|without|zero|missing|empty|lack(?:ing)?|(?:do not|don'?t|does not|doesn'?t) have(?: any)?)\s+"
                  r"(?:any\s+)?(?:ready\s+)?endpoints?\b|\bselects? no pods\b|\bendpoints? (?:are |is )?empty\b", low):
@@ -377,7 +379,8 @@ def _qualified(text: str, kind_word_at: int) -> bool:
     if QUALIFIED.search(low):
         return True
     before = re.findall(r"[a-z0-9][a-z0-9-]*", low[:max(kind_word_at, 0)])
-    return any(w not in LEAD_WORDS and not w.isdigit() for w in before)
+    columns = {w for k in wide_asked(text, kind_of(text)[0]) for w in WIDE[k][0]} | {"and"} if before else set()
+    return any(w not in LEAD_WORDS and not w.isdigit() and w not in columns for w in before)
 
 
 def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> AgentResult:
@@ -394,7 +397,8 @@ def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> Agen
                            data={"count": len(items)})
     if not items:
         return AgentResult(AGENT, f"No {kind}s{where}{' matching ' + sel if sel else ''}.", data={"items": []})
-    rows = [_row(kind, o) for o in items[:200]]
+    wide = wide_asked(ctx.text, kind)
+    rows = [_row(kind, o, wide) for o in items[:200]]
     more = f"\n(and {len(items) - 200} more)" if len(items) > 200 else ""
     names = [f"{o['metadata'].get('namespace') + '/' if o['metadata'].get('namespace') else ''}{o['metadata']['name']}"
              for o in items]
@@ -402,7 +406,34 @@ def _list(ctx: AgentContext, req: Request, ns: str | None, all_ns: bool) -> Agen
                        data={"items": names})
 
 
-def _row(kind: str, o: dict[str, Any]) -> str:
+# Columns a list shows when the request asks for them ("every pod with its labels", "what kubelet version and OS
+# image are the nodes running"): the words that ask, the kinds they apply to (None: every kind), and the cell.
+WIDE: dict[str, tuple[frozenset[str], tuple[str, ...] | None, Callable[[dict[str, Any]], str]]] = {
+    "labels": (frozenset({"label", "labels"}), None,
+               lambda o: "labels " + (",".join(f"{k}={v}" for k, v in sorted(((o.get("metadata") or {}).get("labels")
+                                                                               or {}).items())) or "none")),
+    "node-info": (frozenset({"kubelet", "os", "kernel", "runtime", "version", "versions", "image", "images"}), ("Node",),
+                  lambda o: "kubelet {kubeletVersion}, OS {osImage}, kernel {kernelVersion}, runtime "
+                            "{containerRuntimeVersion}".format_map({"kubeletVersion": "?", "osImage": "?",
+                                                                    "kernelVersion": "?", "containerRuntimeVersion": "?",
+                                                                    **((o.get("status") or {}).get("nodeInfo") or {})})),
+}
+
+
+def wide_asked(text: str, kind: str | None) -> list[str]:
+    """The WIDE columns the request asks for, for a list of `kind`."""
+    from agents.coverage import tokens
+
+    words = set(tokens(text))
+    return [k for k, (asks, kinds, _) in WIDE.items() if words & asks and (kinds is None or kind in kinds)]
+
+
+def _row(kind: str, o: dict[str, Any], wide: Sequence[str] = ()) -> str:
+    row = _row_base(kind, o)
+    return row + "".join(f"; {WIDE[w][2](o)}" for w in wide)
+
+
+def _row_base(kind: str, o: dict[str, Any]) -> str:
     meta, spec, st = o["metadata"], o.get("spec") or {}, o.get("status") or {}
     name = f"{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta['name']}"
     if kind == "Pod":

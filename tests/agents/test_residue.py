@@ -36,6 +36,7 @@ def test_reasons_stories_and_satisfied_limits_are_context(text: str) -> None:
     ("scale web in shop to 2 replicas and show me its pods", "show"),
     ("scale web in shop to 2 replicas and restart it", "restart"),
     ("scale web in shop to 2 replicas, keep web as it is", "keep"),
+    ("scale web in shop to 2 replicas. also restart it", "restart"),
     ("scale web in shop to 2 replicas, don't scale catalog", "not"),
     ("scale webb in shop to 2 replicas", "webb"),
     ("scale web in shop to 2 replicas in the Berlin region", "berlin"),
