@@ -165,3 +165,43 @@ def test_otlp_endpoint_from_the_setting_or_the_standard_variables():
     with pytest.raises(tracing.TracingError, match="not supported"):
         tracing.configure("http://c:4318", env={"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"})
     assert not tracing.enabled()
+
+
+def test_spans_reach_an_otlp_http_collector(world):
+    """The real OTLP/HTTP exporter against a loopback receiver that decodes what arrives (protobuf)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    got: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            got.append((self.path, self.headers.get("content-type", ""),
+                        self.rfile.read(int(self.headers.get("content-length") or 0))))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    Thread(target=collector.serve_forever, daemon=True).start()
+    try:
+        assert tracing.configure(f"http://127.0.0.1:{collector.server_address[1]}", env={"OTEL_SERVICE_NAME": "ks"})
+        thread = uuid.uuid4().hex[:10]
+        world["sup"].start(QUESTION, Principal(), thread, namespace="shop")
+        tracing.reset()  # shuts the provider down: the batch is flushed
+    finally:
+        collector.shutdown()
+    assert got and all(path == "/v1/traces" and ctype == "application/x-protobuf" for path, ctype, _ in got)
+    names, services = [], set()
+    for _, _, body in got:
+        req = ExportTraceServiceRequest.FromString(body)
+        for rs in req.resource_spans:
+            services |= {a.value.string_value for a in rs.resource.attributes if a.key == "service.name"}
+            names += [s.name for ss in rs.scope_spans for s in ss.spans]
+    assert services == {"ks"}
+    assert {"turn", "route", "agent logs", "model agent", "tool k8s_list"} <= set(names)
