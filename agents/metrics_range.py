@@ -409,7 +409,11 @@ def readings(ctx: Any, prometheus: Prometheus | None) -> list[Reading]:
 def _acting(prometheus: Prometheus | None, ask: Ask, intent: Intent) -> Callable[[], AgentResult]:
     def act() -> AgentResult:
         if prometheus is None:
-            return AgentResult("metrics", NOT_CONFIGURED, data={"prometheus": "not configured", "intent": intent.name})
+            # no answer was given: an abstention (nothing changed; the reply says what is missing and how to add it)
+            return AgentResult("metrics", NOT_CONFIGURED, data={
+                "prometheus": "not configured", "intent": intent.name,
+                "abstain": {"understood": [intent.name], "not_understood": [],
+                            "ask": "Set prometheus_url, or ask about current usage."}})
         try:
             return intent.answer(prometheus, ask)
         except PrometheusError as e:

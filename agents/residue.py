@@ -58,7 +58,11 @@ VERB_CLASSES: dict[str, str] = {w: cls for cls, words in {
         suspends suspended resume resumes resumed pause pauses paused cordon uncordon drain drains drained taint
         label labels labeled labelled annotate annotates annotated mount mounts mounted attach attaches attached
         detach inject point points migrate migrates migrated fix fixes fixed fixing repair repairs repaired correct
-        corrects corrected mend sort revert reverts reverted undo rollback apply applies applied""",
+        corrects corrected mend sort revert reverts reverted undo rollback apply applies applied cap caps capped
+        throttle throttles restrict restricts constrain reduce reduces isolate quarantine protect harden rotate
+        rotates renew renews regenerate reset resets clear clears flush backup restore restores copy clone sync
+        trigger triggers execute exec start stop stops halt block blocks unblock approve reject promote tag retag push
+        build rebuild reschedule expand extend shorten""",
     "grant": """grant grants granted granting give gives gave allow allows allowed let lets permit permits bind
         binds bound authorize authorise revoke revokes revoked deny denies denied""",
     "generic": """touch touches touched mess affect affects affected do does skip skips skipped ignore ignores omit
@@ -94,6 +98,12 @@ K8S_NOUNS = frozenset("""pod pods container containers sidecar sidecars initcont
     registry pull credentials token tokens password passwords webhook crashloop oom oomkilled backoff timezone
     zone zones region regions utc gmt""".split())
 
+# Symptoms: a problem the answer must address. The diagnosis consumes them; beside any other intent they are a
+# question that intent does not answer ("what is wrong with payments" is not a rollout status).
+SYMPTOMS = frozenset("""wrong broken failing fails failed failure crashing crash crashes crashed down slow slowing
+    slows error errors erroring problem problems issue issues dying dies died dead stuck hanging hang hangs hogs hog
+    hogging leaking leak leaks oom oomkilled unhealthy unavailable unreachable pending restarting flapping
+    misbehaving""".split())
 SCOPE = frozenset("""all every each both other others another except excluding unless if instead rather per top
     bottom most least either neither whether whichever whatever everything anything across also additionally plus
     then too only between above below under beyond exceed exceeds exceeding fewer less greater higher than at_least
@@ -191,7 +201,7 @@ def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     if len(word) >= 4 and any(abs(len(k) - len(word)) <= 1 and damerau1(word, k) for k in known):
         return True  # a typo of a name in the cluster ("webb"): which object is meant is not settled
     if word in SCOPE or word in TIME or word in READ_VERBS or word in VERB_CLASSES or word in NEGATIONS \
-            or word in NUMBER_WORDS or word in PRESERVE:
+            or word in NUMBER_WORDS or word in PRESERVE or word in SYMPTOMS:
         return True
     if _stem_in(word, K8S_NOUNS):
         return True

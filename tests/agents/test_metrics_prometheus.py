@@ -170,6 +170,7 @@ def test_without_prometheus_a_range_question_says_so(shop: SimpleNamespace) -> N
     res = ask(shop, "What's the p99 latency of web over the last 10 minutes?", prom=None)
     assert res.answer.startswith("Prometheus is not configured") and "prometheus_url" in res.answer
     assert "current usage" in res.answer and not res.mutations
+    assert res.data["abstain"]["ask"]  # not an answer: graded as an abstention, never as a (false) answer
 
 
 def test_an_unreachable_prometheus_is_said(shop: SimpleNamespace) -> None:
