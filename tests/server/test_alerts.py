@@ -125,6 +125,18 @@ def test_alerts_need_a_known_token_and_a_valid_alertmanager_body(serve):
     assert not _roots(serve["fake"])
 
 
+def test_without_a_channel_alerts_are_refused_with_what_to_set(shop, tmp_path):
+    cfg = settings_mod.load({"KUBESAGE_HOME": str(tmp_path), "KUBESAGE_API_TOKENS": json.dumps(TOKENS)})
+    rt = Runtime(cfg, kubeconfig=str(shop[1]))
+    srv = LoopbackServer(create_app(rt, cfg)).start()
+    try:
+        r = _post(srv.url, _payload("firing", [_alert("firing", "abc", "2026-01-01T00:00:00Z", namespace="shop")]))
+        assert r.status_code == 503 and "alerts_slack_channel" in r.json()["error"]["message"]
+    finally:
+        srv.stop()
+        rt.close()
+
+
 def test_a_repeat_finds_its_thread_and_a_resolution_closes_it_once(serve):
     fp, starts = uuid.uuid4().hex[:16], "2026-01-01T00:00:00Z"
     firing = _payload("firing", [_alert("firing", fp, starts, namespace="shop", pod="no-such-pod")])
