@@ -178,7 +178,7 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
     async def create_thread(who: Who, request: Request, stream: Stream = False,
                             body: ThreadCreateIn | None = None) -> Any:
         body = body or ThreadCreateIn()
-        rec = store.create(who.owner, body.text or "")
+        rec = await turns.io(store.create, who.owner, body.text or "")
         if body.text is None:
             return ThreadCreated(thread=_thread_out(rec))
         if _wants_stream(request, stream):
@@ -186,25 +186,26 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
             return StreamingResponse(events, status_code=201, media_type="text/event-stream",
                                      headers={**_SSE_HEADERS, "Location": f"/v1/threads/{rec.thread_id}"})
         turn = await turns.ask(who, rec, body.text, body.namespace)
-        return ThreadCreated(thread=_thread_out(store.get(rec.thread_id, who.owner) or rec), turn=TurnOut(**turn))
+        return ThreadCreated(thread=_thread_out(await turns.io(store.get, rec.thread_id, who.owner) or rec),
+                             turn=TurnOut(**turn))
 
     @app.get("/v1/threads", response_model=ThreadList, tags=["threads"], responses=_COMMON)
     async def list_threads(who: Who) -> ThreadList:
-        return ThreadList(threads=[_thread_out(r) for r in store.owned_by(who.owner)])
+        return ThreadList(threads=[_thread_out(r) for r in await turns.io(store.owned_by, who.owner)])
 
     @app.get("/v1/threads/{thread_id}", response_model=ThreadDetail, tags=["threads"],
              responses={**_COMMON, **_err(404)})
     async def get_thread(who: Who, thread_id: ThreadId) -> ThreadDetail:
-        rec = turns.thread(who, thread_id)
+        rec = await turns.find(who, thread_id)
         pending = await turns.pending(rec)
         history = await turns.history(rec)
-        return ThreadDetail(thread=_thread_out(store.get(thread_id, who.owner) or rec), history=history,
+        return ThreadDetail(thread=_thread_out(await turns.io(store.get, thread_id, who.owner) or rec), history=history,
                             approval=pending)
 
     @app.post("/v1/threads/{thread_id}/messages", response_model=TurnOut, tags=["threads"], responses=_TURN)
     async def post_message(who: Who, thread_id: ThreadId, body: MessageIn, request: Request,
                            stream: Stream = False) -> Any:
-        rec = turns.thread(who, thread_id)
+        rec = await turns.find(who, thread_id)
         if _wants_stream(request, stream):
             events = await turns.ask_stream(who, rec, body.text, body.namespace)
             return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
@@ -217,7 +218,7 @@ def create_app(runtime: Any, settings: Settings) -> FastAPI:
     @app.post("/v1/approvals/{thread_id}", response_model=TurnOut, tags=["approvals"], responses=_TURN)
     async def decide(who: Who, thread_id: ThreadId, body: DecisionIn, request: Request,
                      stream: Stream = False) -> Any:
-        rec = turns.thread(who, thread_id)
+        rec = await turns.find(who, thread_id)
         if _wants_stream(request, stream):
             events = await turns.decide_stream(who, rec, body.decision, body.approval_id)
             return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)

@@ -34,6 +34,8 @@ class ThreadRecord:
 
 
 class ThreadStore:
+    remote = False  # answers from memory: the server calls it on the event loop (kubesage/pgstore.py's does not)
+
     def __init__(self, path: Path) -> None:
         self._db = datastore.connect(path)  # DataError when the file is damaged
         self._db.execute("CREATE TABLE IF NOT EXISTS threads (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "

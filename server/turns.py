@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from agents.approvals import ApprovalRefused
 from server.answer_cache import AnswerCache
 from server.auth import Caller
@@ -60,7 +62,19 @@ class TurnService:
         # The request's context goes with the work (its trace span: the turn's spans are its children).
         return await asyncio.get_running_loop().run_in_executor(self.pool, contextvars.copy_context().run, fn, *args)
 
+    async def io(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A thread-store call from the event loop: inline when the store answers from memory (SQLite), in a worker
+        when it goes over the network (Postgres), so a slow or unreachable database never stalls /healthz or
+        other requests."""
+        if getattr(self.store, "remote", False):
+            return await run_in_threadpool(fn, *args)
+        return fn(*args)
+
     # -- threads -----------------------------------------------------------------------------------
+    async def find(self, caller: Caller, thread_id: str) -> ThreadRecord:
+        """`thread`, from the event loop."""
+        return await self.io(self.thread, caller, thread_id)
+
     def thread(self, caller: Caller, thread_id: str) -> ThreadRecord:
         rec = self.store.get(thread_id, caller.owner)
         if rec is None:
@@ -73,7 +87,7 @@ class TurnService:
             return None
         found = await self._run(self.supervisor.pending_approval, rec.thread_id)
         if found is None:  # decided elsewhere (e.g. `kubesage approve`): remember that
-            self.store.finished_turn(rec.thread_id, None, False)
+            await self.io(self.store.finished_turn, rec.thread_id, None, False)
         return _plain(found) if found else None
 
     async def history(self, rec: ThreadRecord) -> list[dict[str, Any]]:
@@ -81,7 +95,7 @@ class TurnService:
 
     async def approvals(self, caller: Caller) -> list[dict[str, Any]]:
         out = []
-        for rec in self.store.owned_by(caller.owner):
+        for rec in await self.io(self.store.owned_by, caller.owner):
             found = await self.pending(rec)
             if found:
                 out.append({"thread_id": rec.thread_id, "approval": found})

@@ -262,13 +262,13 @@ def test_postgres_down_is_a_503_naming_it_and_the_replicas_recover_without_resta
         err = r.json()["error"]
         assert err["code"] == "database_unavailable" and f"127.0.0.1:{fleet.pg.port}" in err["message"], err
         assert "Traceback" not in r.text and "kubesage@" in err["details"]["database"]
-    t0, statuses = time.monotonic(), []
+    t0, answers = time.monotonic(), []
     while time.monotonic() < t0 + 30:
-        statuses = [fleet.client(i).get(f"/v1/threads/{thread}", timeout=30).status_code for i in range(3)]
-        if statuses == [200] * 3:
+        answers = [fleet.client(i).get(f"/v1/threads/{thread}", timeout=30) for i in range(3)]
+        if [r.status_code for r in answers] == [200] * 3:
             break
         time.sleep(0.5)
-    assert statuses == [200] * 3
+    assert [r.status_code for r in answers] == [200] * 3, [r.text for r in answers]
     print(f"recovered {time.monotonic() - t0:.1f} s after the restart")  # noqa: T201 - shown with -s
     done = _approve(fleet.next(), thread, approval)
     assert done.status_code == 200 and [o["status"] for o in done.json()["outcomes"]] == ["applied"], done.text
