@@ -48,6 +48,8 @@ n lot much advance appreciated appreciate greatly asap folks guys
 CONDITIONS = frozenset({"if", "unless"})
 # A question word that opens a clause asks for an answer; beside a change it means the change was not asked.
 QUESTIONS = frozenset({"how", "what", "which", "why", "where", "when", "who"})
+# The answers that explain a cause: "why" is theirs; every other answer gives facts, not reasons.
+EXPLAINS = frozenset({"diagnose", "diagnose-only", "can-i", "who-can", "over-broad", "policy"})
 
 _TOKEN = re.compile(r"[a-z0-9_][a-z0-9_._:/@%=+-]*[a-z0-9_%]|[a-z0-9]")
 
@@ -187,6 +189,9 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     if EFFECTS.get(intent, ALL) <= {"create"} and isinstance(slots.get("name"), str):
         touched = frozenset(tokens(slots["name"])) | {slots["name"].lower()}  # a create touches only what it makes
     unused, context = context_words(text, dict.fromkeys(unused), intent, slots, touched, known)
+    if not EFFECTS.get(intent, ALL) and intent not in EXPLAINS:  # "why is it so heavy": a cause, not a number
+        unused += [w for i, w in enumerate(words) if w == "why" and not in_phrase[i] and w not in vocab
+                   and w not in unused]
     if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
         unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
                    in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]

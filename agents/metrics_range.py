@@ -387,12 +387,6 @@ INTENTS: tuple[Intent, ...] = (
 )
 
 
-with contextlib.suppress(ImportError):  # agents/residue.py (landing beside this): every range intent only reads
-    from agents.residue import EFFECTS, READ
-
-    EFFECTS.update(dict.fromkeys((i.name for i in INTENTS), READ))
-
-
 def readings(ctx: Any, prometheus: Prometheus | None) -> list[Reading]:
     """One reading per range intent the request's words say; none for a question about now."""
     ask = parse(ctx)

@@ -71,6 +71,7 @@ VERB_CLASSES: dict[str, str] = {w: cls for cls, words in {
 
 # Verbs of asking for an answer: a second question beside an action (or a different question) is a second request.
 READ_VERBS = frozenset("""show shows list lists display print describe explain tell report count compare compared
+    check checks verify validate review audit inspect investigate analyze analyse look test
     rank ranked find search grep export dump watch monitor notify graph plot chart summarize summarise diff
     estimate predict forecast calculate compute trace""".split())
 
@@ -137,6 +138,8 @@ EFFECTS: dict[str, frozenset[str]] = {
     # answers: nothing changes
     "usage": READ, "read": READ, "status": READ, "who-can": READ, "can-i": READ, "list-adapters": READ,
     "query": READ, "pod-restarts": READ, "diagnose-only": READ,
+    # the metrics agent's range questions (agents.metrics_range)
+    "compare": READ, "latency": READ, "requests": READ, "top": READ, "trend": READ, "restarts": READ, "window": READ,
     # changes
     "scale-replicas": frozenset({"scale"}), "scale": frozenset({"scale"}),
     "create-hpa": frozenset({"create", "change"}), "autoscale": frozenset({"create", "change"}),
@@ -223,6 +226,17 @@ def clauses(text: str) -> list[list[str]]:
     return [t for t in (tokens(part) for part in _CLAUSE_CUT.split(text)) if t]
 
 
+# Words that are a subject only when a verb follows ("it keeps crashing", "this is fine"), and otherwise a
+# determiner or an object ("check this policy", "scale it").
+_WEAK_SUBJECTS = frozenset("it this that there".split())
+
+
+def _verb_like(word: str) -> bool:
+    return word in COPULA or word in {"just", "still", "never", "always", "will", "would", "can", "could", "did",
+                                      "does", "was", "has", "had", "got"} or (len(word) > 3 and word.endswith(("s", "ed"))
+                                                                              and not _stem_in(word, K8S_NOUNS))
+
+
 def narrative(words: list[str]) -> bool:
     """A clause that tells rather than asks: a person or someone else as its subject, no wish or obligation, not a
     question; or a plain statement with a copula ("traffic is low this week")."""
@@ -230,7 +244,8 @@ def narrative(words: list[str]) -> bool:
         return False
     if any(w in WISH or w in _NOT_TOLD for w in words):
         return False
-    at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS), None)
+    at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS and (w not in _WEAK_SUBJECTS or (
+        i + 1 < len(words) and _verb_like(words[i + 1])))), None)
     if at is not None:  # a subject first: "we're adding…", not "also set it to 5" (a verb before it: an order)
         return not any(verb_class(w) or w in READ_VERBS for w in words[:at])
     return any(w in COPULA for w in words[1:4]) and not any(w == "you" for w in words)

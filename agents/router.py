@@ -254,7 +254,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("logs", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;|\band\s+(?:scale|restart|delete|create|set|"
                         r"show|list|give|add)\b))(?=.*\b(?:fix|repair|heal|mend|sort\s+out)\b).*(?:\b(?:can'?t|cannot|can\s+"
                         r"not|won'?t|unable\s+to)\s+(?:pull|start)\b|\bimagepullbackoff\b|\berrimagepull\b|\boom\s*killed\b|"
-                        r"\boomkilled\b|\bcrash\s*loop|\bcrash(?:ing|es)\b|\bkeeps?\s+(?:crashing|restarting|dying)\b)", re.I)),
+                        r"\boomkilled\b|\bcrash\s*loop|\bcrash(?:ing|es)\b|\bkeeps?\s+(?:crashing|restarting|dying)\b|"
+                        r"\b(?:its|the|[\w-]+'s)\s+image\b(?!.*(?:\bto\b|:)))", re.I)),
     # Authoring an object: "create/make/deploy … <kind>" (autoscalers and roles are left to the embeddings: they
     # belong to the scaling and rbac agents as often as not)
     ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;))(?:please\s+)?(?:create|make|generate|write|provision|add|set up)\s+(?:me\s+)?"
