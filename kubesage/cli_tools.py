@@ -36,9 +36,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _registry(cfg: Settings) -> Any:
-    from tools.toolsmith.registry import Registry
+    from kubesage.stores import Stores
 
-    return Registry(cfg.home)
+    return Stores(cfg).registry()  # tools.sqlite under home, or the replicas' shared table (database_url)
 
 
 def _unknown(name: str) -> int:

@@ -32,6 +32,7 @@ from agents.audit import AuditLog
 from server.slack_store import CLAIM_TTL_S, SlackThread
 from server.slack_store import _thread as _slack
 from server.threads import ThreadRecord, new_thread_id
+from tools.toolsmith.registry import Registry
 
 # The schema, in order; a version is applied once, in one transaction, under an advisory lock (replicas starting
 # together wait for each other). Never edit a released migration: add the next one.
@@ -59,6 +60,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "slack_user TEXT NOT NULL, \"user\" TEXT, groups TEXT NOT NULL, created DOUBLE PRECISION NOT NULL, "
         "PRIMARY KEY (channel, thread_ts))",
         "CREATE TABLE slack_claims (key TEXT PRIMARY KEY, ts DOUBLE PRECISION NOT NULL)",
+    ]),
+    (2, "the toolsmith's tool registry", [
+        "CREATE TABLE toolsmith_tools (name TEXT PRIMARY KEY, record TEXT NOT NULL, successes INTEGER NOT NULL "
+        "DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, embed_model TEXT NOT NULL DEFAULT '', dim INTEGER NOT NULL "
+        "DEFAULT 0, vectors BYTEA, created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL)",
     ]),
 ]
 _MIGRATION_LOCK = 0x6B75_6265  # "kube": the advisory lock replicas take while migrating
@@ -315,3 +321,48 @@ class PgSlackStore(_Rows):
 
     def release(self, key: str) -> None:
         self.count("DELETE FROM slack_claims WHERE key = %s", (key,))
+
+
+# ---- the toolsmith's registry (tools.toolsmith.registry.Registry: its rows) ---------------------------------------
+class PgRegistry(Registry):
+    """The registry's logic (validation, embeddings, search) over the shared table: a tool made on one replica is
+    found, and an approved tool is run, on any other."""
+
+    def __init__(self, pool: ConnectionPool, embedder: Any = None) -> None:  # noqa: D107 - no file to open
+        self.path = None  # type: ignore[assignment]
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._sql = _Rows(pool)
+
+    def _put_row(self, name: str, body: str, successes: int, failures: int, model: str, dim: int, blob: bytes,
+                 now: float) -> None:
+        self._sql.count("INSERT INTO toolsmith_tools (name, record, successes, failures, embed_model, dim, vectors, "
+                        "created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE "
+                        "SET record = excluded.record, successes = excluded.successes, failures = excluded.failures, "
+                        "embed_model = excluded.embed_model, dim = excluded.dim, vectors = excluded.vectors, "
+                        "updated = excluded.updated", (name, body, successes, failures, model, dim, blob, now, now))
+
+    def _row(self, name: str) -> tuple[Any, ...] | None:
+        return self._sql.one("SELECT record, successes, failures FROM toolsmith_tools WHERE name = %s", (name,))
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        return self._sql.all("SELECT record, successes, failures FROM toolsmith_tools ORDER BY name")
+
+    def _delete_row(self, name: str) -> bool:
+        return self._sql.count("DELETE FROM toolsmith_tools WHERE name = %s", (name,)) > 0
+
+    def _count(self, name: str, column: str, now: float) -> None:
+        assert column in ("successes", "failures")
+        self._sql.count(f"UPDATE toolsmith_tools SET {column} = {column} + 1, updated = %s WHERE name = %s",
+                        (now, name))
+
+    def _vector_rows(self) -> list[tuple[Any, ...]]:
+        return [(*r[:5], bytes(r[5]) if r[5] is not None else None) for r in self._sql.all(
+            "SELECT record, successes, failures, embed_model, dim, vectors FROM toolsmith_tools")]
+
+    def _put_vectors(self, name: str, model: str, dim: int, blob: bytes) -> None:
+        self._sql.count("UPDATE toolsmith_tools SET embed_model = %s, dim = %s, vectors = %s WHERE name = %s",
+                        (model, dim, blob, name))
+
+    def close(self) -> None:
+        """The pool is the runtime's to close."""

@@ -56,6 +56,10 @@ class Stores:
                     raise DatabaseUnavailable(f"cannot set up the schema in {self.name}: "
                                               f"{type(e).__name__}: {e}") from None
                 self._pool = pool
+                from tools.toolsmith import registry
+
+                # every registry this process opens (the toolsmith agent, approved tool runs) is the shared one
+                registry.share(lambda embedder=None: pgstore.PgRegistry(pool, embedder))
             return self._pool
 
     def checkpointer(self) -> Any:
@@ -107,8 +111,21 @@ class Stores:
 
         return SlackStore(self.settings.home / "slack.sqlite")
 
+    def registry(self, embedder: Any = None) -> Any:
+        """The toolsmith's tool registry (`tools.sqlite` under home, or the shared table)."""
+        if self.postgres:
+            from kubesage.pgstore import PgRegistry
+
+            return PgRegistry(self.pool, embedder)
+        from tools.toolsmith.registry import Registry
+
+        return Registry(self.settings.home, embedder)
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
+                from tools.toolsmith import registry
+
+                registry.share(None)
                 self._pool.close()
                 self._pool = None

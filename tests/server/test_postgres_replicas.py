@@ -274,3 +274,32 @@ def test_postgres_down_is_a_503_naming_it_and_the_replicas_recover_without_resta
     assert done.status_code == 200 and [o["status"] for o in done.json()["outcomes"]] == ["applied"], done.text
     _applied_once(fleet, "after-pg", approval["id"])
     assert json.dumps(fleet.next().get("/v1/approvals").json())  # every route answers again
+
+
+def test_the_toolsmith_registry_is_shared_through_the_database(pg, tmp_path):
+    """A tool registered by one process is found (by a paraphrase), counted and removed through another: both
+    open their registry the way the toolsmith and the approved-action handler do (`open_registry`)."""
+    from kubesage.settings import load
+    from kubesage.stores import Stores
+    from tools.toolsmith import registry
+    from tools.toolsmith.registry import ToolRecord, open_registry
+
+    one, two = (Stores(load({"KUBESAGE_HOME": str(tmp_path / h), "KUBESAGE_DATABASE_URL": pg.url}))
+                for h in ("one", "two"))
+    try:
+        rec = ToolRecord(name="pvc_unbound", description="PersistentVolumeClaims that are not bound to a volume",
+                         code="def main(kube, **args):\n    return []\n", provenance={"request": "pending claims"})
+        one.registry().add(rec)
+        two.pool  # noqa: B018 - opening it makes every registry of this process the shared one
+        shared = open_registry(tmp_path / "elsewhere")
+        assert type(shared).__name__ == "PgRegistry" and not (tmp_path / "elsewhere" / "tools.sqlite").exists()
+        assert shared.get("pvc_unbound").description == rec.description
+        assert shared.search("storage claims still waiting for a volume", k=1)[0][0].name == "pvc_unbound"
+        shared.record_outcome("pvc_unbound", True)
+        assert one.registry().get("pvc_unbound").successes == 1
+        assert [r.name for r in one.registry().list()] == ["pvc_unbound"]
+        assert shared.remove("pvc_unbound") and one.registry().get("pvc_unbound") is None
+    finally:
+        one.close()
+        two.close()
+    assert registry._shared is None  # closed: SQLite under each caller's home again

@@ -18,11 +18,11 @@ from tools.k8s.client import Kube, KubeError
 @action("toolsmith.run_registered")
 def run_registered(kube: Kube, name: str, args: dict[str, Any] | None = None, home: str | None = None) -> Any:
     """Run the registered tool `name` with writes allowed; its success or failure is counted in the registry."""
-    from tools.toolsmith.registry import Registry
+    from tools.toolsmith.registry import open_registry
     from tools.toolsmith.runner import run_tool
     from tools.toolsmith.synthesize import _home
 
-    registry = Registry(Path(home) if home else _home())
+    registry = open_registry(Path(home) if home else _home())  # the shared one on replicas
     try:
         rec = registry.get(name)
         if rec is None:

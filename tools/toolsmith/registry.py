@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,44 +102,65 @@ class Registry:
                              "with a letter (at most 80 characters)")
         vecs = self._vectors(rec)
         body = json.dumps({k: getattr(rec, k) for k in _RECORD_FIELDS}, sort_keys=True)
-        now = time.time()
-        with self._lock, self._db:
-            row = self._db.execute("SELECT created FROM tools WHERE name = ?", (rec.name,)).fetchone()
-            self._db.execute(
-                "INSERT OR REPLACE INTO tools (name, record, successes, failures, embed_model, dim, vectors, created,"
-                " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rec.name, body, int(rec.successes), int(rec.failures), str(getattr(self.embedder, "name", "")),
-                 int(vecs.shape[1]), vecs.tobytes(), row[0] if row else now, now))
+        self._put_row(rec.name, body, int(rec.successes), int(rec.failures), str(getattr(self.embedder, "name", "")),
+                      int(vecs.shape[1]), vecs.tobytes(), time.time())
 
     def get(self, name: str) -> ToolRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT record, successes, failures FROM tools WHERE name = ?", (name,)).fetchone()
+        row = self._row(name)
         return _record(*row) if row else None
 
     def list(self) -> list[ToolRecord]:
-        with self._lock:
-            rows = self._db.execute("SELECT record, successes, failures FROM tools ORDER BY name").fetchall()
-        return [_record(*r) for r in rows]
+        return [_record(*r) for r in self._rows()]
 
     def remove(self, name: str) -> bool:
-        with self._lock, self._db:
-            return self._db.execute("DELETE FROM tools WHERE name = ?", (name,)).rowcount > 0
+        return self._delete_row(name)
 
     def record_outcome(self, name: str, ok: bool) -> None:
         """Count one more success or failure for `name` (a name not registered is ignored)."""
-        column = "successes" if ok else "failures"
+        self._count(name, "successes" if ok else "failures", time.time())
+
+    # -- rows: SQLite here; kubesage/pgstore.py's PgRegistry keeps them in the replicas' shared Postgres ------------
+    def _put_row(self, name: str, body: str, successes: int, failures: int, model: str, dim: int, blob: bytes,
+                 now: float) -> None:
         with self._lock, self._db:
-            self._db.execute(f"UPDATE tools SET {column} = {column} + 1, updated = ? WHERE name = ?",
-                             (time.time(), name))
+            row = self._db.execute("SELECT created FROM tools WHERE name = ?", (name,)).fetchone()
+            self._db.execute(
+                "INSERT OR REPLACE INTO tools (name, record, successes, failures, embed_model, dim, vectors, created,"
+                " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, body, successes, failures, model, dim, blob, row[0] if row else now, now))
+
+    def _row(self, name: str) -> tuple[Any, ...] | None:
+        with self._lock:
+            return self._db.execute("SELECT record, successes, failures FROM tools WHERE name = ?", (name,)).fetchone()
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute("SELECT record, successes, failures FROM tools ORDER BY name").fetchall()
+
+    def _delete_row(self, name: str) -> bool:
+        with self._lock, self._db:
+            return self._db.execute("DELETE FROM tools WHERE name = ?", (name,)).rowcount > 0
+
+    def _count(self, name: str, column: str, now: float) -> None:
+        with self._lock, self._db:
+            self._db.execute(f"UPDATE tools SET {column} = {column} + 1, updated = ? WHERE name = ?", (now, name))
+
+    def _vector_rows(self) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT record, successes, failures, embed_model, dim, vectors FROM tools").fetchall()
+
+    def _put_vectors(self, name: str, model: str, dim: int, blob: bytes) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE tools SET embed_model = ?, dim = ?, vectors = ? WHERE name = ?",
+                             (model, dim, blob, name))
 
     # -- search --------------------------------------------------------------------------------------
     def search(self, text: str, k: int = 3) -> list[tuple[ToolRecord, float]]:
         """The `k` tools whose description or original request is nearest to `text` (cosine), best first."""
         if not text.strip() or k <= 0:
             return []
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT record, successes, failures, embed_model, dim, vectors FROM tools").fetchall()
+        rows = self._vector_rows()
         if not rows:
             return []
         query = np.asarray(self.embedder.embed([text]), dtype=np.float32)[0]
@@ -156,14 +178,28 @@ class Registry:
 
     def _reembed(self, rec: ToolRecord) -> np.ndarray:
         vecs = self._vectors(rec)
-        with self._lock, self._db:
-            self._db.execute("UPDATE tools SET embed_model = ?, dim = ?, vectors = ? WHERE name = ?",
-                             (str(getattr(self.embedder, "name", "")), int(vecs.shape[1]), vecs.tobytes(), rec.name))
+        self._put_vectors(rec.name, str(getattr(self.embedder, "name", "")), int(vecs.shape[1]), vecs.tobytes())
         return vecs
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+# Set by the runtime when replicas share one database (kubesage/stores.py): every registry opened in this process
+# is then that database's, whatever `home` a caller passes (an approved tool is found on any replica).
+_shared: Callable[[Any], Registry] | None = None
+
+
+def share(factory: Callable[[Any], Registry] | None) -> None:
+    """Open every registry of this process with `factory(embedder)` (None: SQLite under each caller's home)."""
+    global _shared
+    _shared = factory
+
+
+def open_registry(home: Path, embedder: Any = None) -> Registry:
+    """The registry to use: the shared one when the runtime set it, else `home`/tools.sqlite."""
+    return _shared(embedder) if _shared is not None else Registry(home, embedder)
 
 
 def _record(body: str, successes: int, failures: int) -> ToolRecord:

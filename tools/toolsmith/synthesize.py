@@ -112,13 +112,13 @@ class Toolsmith:
 
     def __init__(self, kube: Any, home: Path | None = None, llm: Any = None, registry: Any = None,
                  catalog: Catalog | None = None, threshold: float = REUSE_THRESHOLD, use_llm: bool = True) -> None:
-        from tools.toolsmith.registry import Registry
+        from tools.toolsmith.registry import open_registry
 
         self.kube = kube
         self.home = Path(home or _home())
         self.llm = llm
         self.use_llm = use_llm
-        self.registry = registry or Registry(self.home)
+        self.registry = registry or open_registry(self.home)
         self.catalog = catalog or shared_catalog(kube, self.home)
         self.threshold = threshold
         self._namespaces: list[str] | None = None
