@@ -145,6 +145,14 @@ def test_http_answers_carry_the_trace_id_and_continue_the_callers_trace(world, s
         assert turn.parent.span_id == http.context.span_id and http.attributes["http.route"] == "/v1/threads"
         thread = r.json()["thread"]["thread_id"]
         assert {e.get("trace_id") for e in world["audit"].entries() if e.get("thread_id") == thread} == {caller_trace}
+        # A streamed turn (SSE, run in a worker thread) is in the request's trace too.
+        r3 = httpx.post(srv.url + f"/v1/threads/{thread}/messages?stream=true", json={"text": QUESTION + " again"},
+                        headers={"Authorization": "Bearer t"}, timeout=60)
+        assert r3.status_code == 200 and "event: answer" in r3.text
+        streamed = r3.headers["x-trace-id"]
+        assert streamed != caller_trace
+        assert any(s.name == "turn" and format(s.context.trace_id, "032x") == streamed
+                   for s in spans.get_finished_spans())
         # Without a traceparent the request starts its own trace, and says which.
         r2 = httpx.get(srv.url + "/v1/threads", headers={"Authorization": "Bearer t"}, timeout=30)
         assert len(r2.headers["x-trace-id"]) == 32 and r2.headers["x-trace-id"] != caller_trace
