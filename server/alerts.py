@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memory import tracing
 from server import slack_format as fmt
 from server.auth import Caller
 from server.errors import ApiError
@@ -170,7 +171,12 @@ class AlertDesk:
 
     def investigate(self, alert: AlertIn, thread: SlackThread, caller: Caller) -> None:
         """The read-only investigation, one supervisor turn per question, in the alert's thread; the last turn's
-        proposed fix (if any) is posted with the Approve / Reject buttons."""
+        proposed fix (if any) is posted with the Approve / Reject buttons. One trace: its turns are children."""
+        with tracing.span(f"alert {alert.labels.get('alertname', '')}", {
+                "kubesage.alert.fingerprint": alert.fingerprint, "kubesage.thread_id": thread.kthread}):
+            self._investigate(alert, thread, caller)
+
+    def _investigate(self, alert: AlertIn, thread: SlackThread, caller: Caller) -> None:
         ns = alert.labels.get("namespace") or None
         found = workload(self.runtime.kube(caller.principal), alert.labels)
         if found is None:
