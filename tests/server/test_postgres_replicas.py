@@ -17,6 +17,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -199,6 +201,13 @@ def test_a_thread_started_on_one_replica_is_read_on_another_and_approved_on_a_th
     _applied_once(fleet, "walk", approval["id"])
     after = fleet.client(0).get(f"/v1/threads/{thread}").json()
     assert after["approval"] is None and after["history"][-1]["outcomes"][0]["status"] == "applied"
+    # a retry as an event stream, on yet another replica: the same outcome, nothing done again
+    with fleet.client(0).stream("POST", f"/v1/approvals/{thread}", params={"stream": "true"},
+                                json={"decision": "approve", "approval_id": approval["id"]}) as r:
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+    assert r.status_code == 200 and events[-1]["type"] == "answer", events
+    assert events[-1]["outcomes"] == done.json()["outcomes"]
+    _applied_once(fleet, "walk", approval["id"])
 
 
 def test_the_same_approval_on_two_replicas_at_once_is_applied_once(fleet):
@@ -303,3 +312,23 @@ def test_the_toolsmith_registry_is_shared_through_the_database(pg, tmp_path):
         one.close()
         two.close()
     assert registry._shared is None  # closed: SQLite under each caller's home again
+
+
+def test_serve_with_an_unreachable_database_is_a_one_line_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    url = f"postgresql://kubesage:s3cret@127.0.0.1:{port}/kubesage"
+    kubeconfig = tmp_path / "kubeconfig"  # a cluster is named (no sandbox starts); it is never reached
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    proc = subprocess.run([sys.executable, "-m", "kubesage.cli", "serve", "--port", "0", "--kubeconfig",
+                           str(kubeconfig)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KUBESAGE_HOME": str(tmp_path), "KUBESAGE_DATABASE_URL": url})
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"cannot connect to the database postgresql://kubesage:***@127.0.0.1:{port}/kubesage" in err[-1]
+    assert "s3cret" not in proc.stderr
