@@ -6,6 +6,7 @@ tokens and cache flag; the trace id is in the audit log and in the HTTP API's `X
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections.abc import Iterator
@@ -62,6 +63,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     yield {"sup": sup, "audit": audit, "kc": kc, "home": home, "scripted": scripted}
     mp.undo()
     scripted.close()
+    gc.collect()  # finished API clients' idle keep-alive TLS connections would hold the sandbox's shutdown 10 s
     server.stop()
 
 
