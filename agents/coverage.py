@@ -80,6 +80,14 @@ def _close(word: str, vocab: frozenset[str]) -> bool:
     return False
 
 
+def _known_word(word: str) -> bool:
+    """A word the residue tables know as itself (an order or answer verb): never a typo of another word ("restart"
+    is not a misspelt "restarts")."""
+    from agents.residue import READ_VERBS, VERB_CLASSES
+
+    return word in VERB_CLASSES or word in READ_VERBS
+
+
 def damerau1(a: str, b: str) -> bool:
     """`a` and `b` differ by at most one insertion, deletion, substitution or transposition of neighbours: the one
     typo the accounting forgives (fast paths resolving names use the same measure)."""
@@ -175,9 +183,9 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     used, unused = [], []
     for i, w in enumerate(words):
         num = _NUMBER_UNIT.match(w)
-        if in_phrase[i] or w in FILLER or w in vocab or w in slot_words or _close(w, vocab):
+        if in_phrase[i] or w in FILLER or w in vocab or w in slot_words or (_close(w, vocab) and not _known_word(w)):
             used.append(w)
-        elif w.rstrip("s") in vocab or (w + "s") in vocab:  # plural / singular of a vocabulary word
+        elif (w.rstrip("s") in vocab or (w + "s") in vocab) and not _known_word(w):  # plural / singular
             used.append(w)
         elif num and num.group(1) in slot_words:
             used.append(w)

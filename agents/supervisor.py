@@ -177,6 +177,8 @@ class Supervisor:
                     continue
                 pending.append(pm.to_dict())
             pending[first_pending:] = _plans(pending[first_pending:])
+            for p in pending[first_pending:]:
+                p["part"] = len(results)  # which part of a split request proposed it (see _overlapping)
             results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
@@ -189,6 +191,13 @@ class Supervisor:
                 if not (r.get("data") or {}).get("abstain"):
                     r["answer"] += ("\nNot proposed: another part of your request was not understood, and it may "
                                     "change this part. Nothing was changed; please reword that part and ask again.")
+            pending = []
+        if pending and (same := _overlapping(pending)):
+            # Two parts of one request change the same object ("add X=1 to the config … then restart so it picks
+            # it up", diagnosed as "add X=2"): which one the person meant is not settled, so neither is proposed.
+            for r in results:
+                r["answer"] += (f"\nNot proposed: two parts of your request would both change {same}, and I cannot "
+                                "tell which change you mean. Nothing was changed; please ask for that change once.")
             pending = []
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
@@ -551,6 +560,43 @@ def _retracted(pending: list[dict[str, Any]], parts: list[tuple[str, dict[str, A
     understood in full). `pending` is kept in the signature for callers that weigh the proposals."""
     del pending
     return len(parts) >= 2 and any((r.get("data") or {}).get("abstain") for _, r in parts)
+
+
+def _overlapping(pending: list[dict[str, Any]]) -> str:
+    """The object two parts of a split request both propose to change in the same place ("" when none): a create or
+    a delete of it, or the same field (a merge patch's leaf, a JSON patch's path, the replica count) with different
+    values. Different fields of one object ("scale web to 3 and set its image") are no conflict."""
+    seen: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
+    for p in pending:
+        key = (str(p.get("kind")), str(p.get("namespace") or ""), str(p.get("name")))
+        mine = _fields(p)
+        for part, other in seen.get(key, []):
+            if part != int(p.get("part", 0)) and ("*" in mine or "*" in other or any(
+                    k in other and other[k] != v for k, v in mine.items())):
+                return f"{key[0]} {key[1] + '/' if key[1] else ''}{key[2]}"
+        seen.setdefault(key, []).append((int(p.get("part", 0)), mine))
+    return ""
+
+
+def _fields(p: dict[str, Any]) -> dict[str, Any]:
+    """What a proposal sets: {field path: value}; {"*": …} for a create or delete (the whole object)."""
+    verb, body = p.get("verb"), p.get("body")
+    if verb in ("create", "delete"):
+        return {"*": verb}
+    if verb == "scale":
+        return {"spec.replicas": body}
+    if isinstance(body, list):  # a JSON patch: each op's path (its test ops only guard)
+        return {str(op.get("path")): op.get("value") for op in body if isinstance(op, dict) and op.get("op") != "test"}
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, v: Any) -> None:
+        if isinstance(v, dict) and v:
+            for k, x in v.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), x)
+        else:
+            out[prefix] = v
+    walk("", body)
+    return out
 
 
 def _plans(group: list[dict[str, Any]]) -> list[dict[str, Any]]:
