@@ -71,7 +71,7 @@ VERB_CLASSES: dict[str, str] = {w: cls for cls, words in {
 
 # Verbs of asking for an answer: a second question beside an action (or a different question) is a second request.
 READ_VERBS = frozenset("""show shows list lists display print describe explain tell report count compare compared
-    check checks verify validate review audit inspect investigate analyze analyse look test
+    check checks verify validate review audit inspect investigate analyze analyse look
     rank ranked find search grep export dump watch monitor notify graph plot chart summarize summarise diff
     estimate predict forecast calculate compute trace""".split())
 
@@ -123,6 +123,7 @@ WISH = frozenset("""want wants wanted wanna need needs needed would like wish mu
     expect expects require requires prefer going please""".split())
 SUBJECTS = frozenset("""i we they he she it this that there someone somebody nobody everyone everybody people users
     customers team folks""".split())
+_IT = frozenset("it this that them these those".split())
 _NOT_TOLD = frozenset("if unless whether only until".split())  # a condition or a limit is asked, not told
 COPULA = frozenset("is are was were been seems looks".split())
 OTHER = frozenset("else other others rest another more".split())
@@ -242,6 +243,9 @@ def narrative(words: list[str]) -> bool:
     question; or a plain statement with a copula ("traffic is low this week")."""
     if not words or words[0] in QUESTION_START or verb_class(words[0]) or words[0] in READ_VERBS:
         return False
+    lead = words[1:] if words[0] in ("i", "we") else words
+    if len(lead) > 2 and lead[0] in ("need", "needed", "want", "wanted") and lead[1] in _IT and lead[2] == "for":
+        return True  # "need it for the upgrade plan": why the answer is wanted, not another request
     if any(w in WISH or w in _NOT_TOLD for w in words):
         return False
     at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS and (w not in _WEAK_SUBJECTS or (

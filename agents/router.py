@@ -250,6 +250,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                         r"(?:really\s+|still\s+|also\s+)?" + _K8S_VERBS + r"\b"
                         r"|^who\s+(?:else\s+)?(?:can|could|is\s+able\s+to|is\s+allowed\s+to|has\s+access\s+to)\s+"
                         + _K8S_VERBS + r"\b|\bauth\s+can-i\b", re.I)),
+    # A restart said outright: the rollout restart, not a diagnosis
+    ("scaling", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;|\band\s+(?:scale|delete|create|set|show|"
+                           r"list|give|add|fix)\b))(?:please\s+|can you\s+|could you\s+)*(?:do\s+a\s+)?(?:rolling\s+)?"
+                           r"(?:restart|bounce|recycle|redeploy)\b", re.I)),
     # A symptom and a request to fix it: the diagnosis's (its fix is the finding's), not a change said outright
     ("logs", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|\bafter that\b|;|\band\s+(?:scale|restart|delete|create|set|"
                         r"show|list|give|add)\b))(?=.*\b(?:fix|repair|heal|mend|sort\s+out)\b).*(?:\b(?:can'?t|cannot|can\s+"
