@@ -6,12 +6,20 @@ search never leaves it (no filtering after the nearest-neighbour search). Inside
 is searched only among entries whose *compatibility fingerprint* (everything in the request except the last
 user message) is identical, and a candidate must also pass the negation/entity guards. Entries expire by TTL,
 and each partition keeps at most its category's quota (least recently used goes first).
+
+Replicas (`chroma_url`, a Chroma server): every replica reads and writes the same collections, and each keeps its
+own in-memory index. A lookup that misses locally pulls the partition's entries other replicas wrote since its
+previous pull (ids with `written_at` past the last pull minus `sync_lag_s`, then only the unknown ids in full) and
+searches again, so an answer stored on replica A is a hit on replica B's next lookup. Hits never wait for the
+network; concurrent misses on one partition share one pull. A store that fails (server down, timeout) degrades:
+a lookup misses and a write stays in this replica's memory, with a logged warning, never an exception.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +35,8 @@ from memory.guards import Signature, mismatch, normalize, signature
 from memory.store import ChromaStore, StoredEntry
 from memory.thresholds import AdaptiveThresholds
 from memory.vector_index import VectorIndex
+
+log = logging.getLogger("kubesage.cache")
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,11 @@ class _PartitionState:
     indexes: dict[str, VectorIndex] = field(default_factory=dict)
     lru: OrderedDict[str, None] = field(default_factory=OrderedDict)
     dirty: set[str] = field(default_factory=set)
+    loaded: bool = False  # its stored entries are in memory (a failed load is retried, see _state)
+    retry_at: float = 0.0  # monotonic time before which a failed load is not retried
+    pull_since: float = 0.0  # wall clock: the next pull asks for entries written at or after this
+    pull_began: float = float("-inf")  # monotonic time the last successful pull (or load) began
+    pull_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -120,6 +135,8 @@ class SemanticCache:
     """Exact + semantic answer cache, partitioned, persisted through Chroma, searched in memory."""
 
     FLUSH_INTERVAL_S = 5.0  # last-use times reach Chroma from a background thread, never from a lookup
+    LOAD_RETRY_S = 1.0  # a partition whose load failed is tried again at most this often
+    WARN_EVERY_S = 10.0  # a store outage logs one warning per this many seconds, not one per request
 
     def __init__(self, config: CacheConfig, embedder: Embedder | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -140,6 +157,9 @@ class SemanticCache:
         # their own lock), so a lookup never waits for the disk or the network.
         self._writes: list[tuple[str, Partition, tuple]] = []
         self._write_lock = threading.Lock()
+        self._shared = self._store is not None and self._store.shared
+        self._warned_at = float("-inf")
+        self._warn_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------------------------------
 
@@ -161,10 +181,25 @@ class SemanticCache:
     def lookup(self, key: CacheKey, vector: np.ndarray | None = None) -> CacheHit | None:
         """The cached answer for `key`, or None. Exact first; semantic only inside the key's partition and
         compatibility fingerprint, above the (load-adapted) threshold, and past the guards. `vector` is the
-        text's embedding when the caller already has it (an embedding router embeds the same message)."""
+        text's embedding when the caller already has it (an embedding router embeds the same message). With a
+        Chroma server, a local miss pulls other replicas' new entries and searches once more."""
         policy = self.policy(key.partition.category)
         if not (self.config.enabled and policy.cacheable):
             return None
+        started = time.monotonic()
+        hit, vector = self._search(key, policy, vector)
+        if hit is None and self._shared and self._pull(key.partition, started):
+            hit, vector = self._search(key, policy, vector)
+        if hit is None:
+            with self._lock:
+                self.stats.misses += 1
+        self._drain()
+        return hit
+
+    def _search(self, key: CacheKey, policy: CategoryPolicy,
+                vector: np.ndarray | None) -> tuple[CacheHit | None, np.ndarray | None]:
+        """One search of the in-memory partition; also returns the embedding it computed (a second search after
+        a pull reuses it)."""
         now = self._clock()
         with self._lock:
             st = self._state(key.partition)
@@ -173,21 +208,17 @@ class SemanticCache:
                 if e.expires > now:
                     self._touch(st, e, now)
                     self.stats.hits_exact += 1
-                    return CacheHit(json.loads(e.payload), "exact", 1.0, 1.0, e.text, e.id, now - e.created)
+                    return CacheHit(json.loads(e.payload), "exact", 1.0, 1.0, e.text, e.id, now - e.created), vector
                 self._drop(st, [e.id], expired=True)
             semantic = bool(policy.semantic and key.text and key.compat in st.indexes)
-            if not semantic:
-                self.stats.misses += 1
         if not semantic:
-            self._drain()
-            return None
+            return None, vector
         vec = self._embed(key.text) if vector is None else vector
         sig = signature(key.text)
         threshold = self.thresholds.effective(policy, key.min_similarity)
         with self._lock:
             st = self._state(key.partition)
             index = st.indexes.get(key.compat)
-            hit = None
             for cand, score in (index.search(vec, 4) if index is not None else []):
                 if score < threshold:
                     break
@@ -202,12 +233,9 @@ class SemanticCache:
                     continue
                 self._touch(st, e, now)
                 self.stats.hits_semantic += 1
-                hit = CacheHit(json.loads(e.payload), "semantic", score, threshold, e.text, e.id, now - e.created)
-                break
-            if hit is None:
-                self.stats.misses += 1
-        self._drain()
-        return hit
+                return CacheHit(json.loads(e.payload), "semantic", score, threshold, e.text, e.id,
+                                now - e.created), vec
+        return None, vec
 
     def store(self, key: CacheKey, payload: dict[str, Any]) -> bool:
         """Keep `payload` as the answer to `key` if its category may be cached; True if stored."""
@@ -323,7 +351,20 @@ class SemanticCache:
             with self._lock:
                 ops, self._writes = self._writes, []
             for op, part, args in ops:
-                getattr(self._store, op)(part.name, part.metadata(), *args)
+                try:
+                    getattr(self._store, op)(part.name, part.metadata(), *args)
+                except Exception as e:  # noqa: BLE001 - the entry stays in memory; the caller's turn goes on
+                    self._warn(f"cache {op} in Chroma failed (kept in this process only)", e)
+
+    def _warn(self, what: str, err: Exception) -> None:
+        """One warning per WARN_EVERY_S: an outage is said once, not once per request."""
+        with self._warn_lock:
+            now = time.monotonic()
+            if now - self._warned_at < self.WARN_EVERY_S:
+                return
+            self._warned_at = now
+        where = self.config.chroma_url or str(self.config.dir / "chroma")
+        log.warning("%s: %s (%s: %s)", what, where, type(err).__name__, err)
 
     @property
     def _embedder_name(self) -> str:
@@ -354,16 +395,33 @@ class SemanticCache:
     def _state(self, part: Partition) -> _PartitionState:
         st = self._parts.get(part.name)
         if st is None:
-            st = _PartitionState(part)
+            st = _PartitionState(part, loaded=self._store is None)
             self._parts[part.name] = st
-            if self._store is not None:
-                self._load(st)
+        if not st.loaded and time.monotonic() >= st.retry_at:
+            self._load(st)
         return st
 
     def _load(self, st: _PartitionState) -> None:
+        """Every stored entry of the partition into memory (called with self._lock held). A failure leaves the
+        partition usable in memory and is retried after LOAD_RETRY_S."""
         assert self._store is not None
-        rows = sorted(self._store.load(st.part.name, st.part.metadata()),
-                      key=lambda r: float(r.metadata.get("last_used", 0.0)))
+        began, began_wall = time.monotonic(), time.time()
+        try:
+            rows = list(self._store.load(st.part.name, st.part.metadata()))
+        except Exception as e:  # noqa: BLE001 - a cache that cannot load answers misses, it does not fail
+            st.retry_at = time.monotonic() + self.LOAD_RETRY_S
+            self._warn("cache partition could not be loaded from Chroma (missing until it can)", e)
+            return
+        rows.sort(key=lambda r: float(r.metadata.get("last_used", 0.0)))
+        expired = self._admit(st, rows)
+        if expired:
+            self._queue("delete", st.part, expired)
+            self.stats.expired += len(expired)
+        st.loaded = True
+        st.pull_since, st.pull_began = began_wall - self.config.sync_lag_s, began
+
+    def _admit(self, st: _PartitionState, rows: list[StoredEntry]) -> list[str]:
+        """Stored entries into the partition's memory (called with self._lock held); returns the expired ids."""
         now = self._clock()
         expired, by_compat = [], {}
         embedder_name = self._embedder_name
@@ -378,19 +436,44 @@ class SemanticCache:
             if e.expires <= now:
                 expired.append(e.id)
                 continue
-            st.entries[e.id] = e
-            st.lru[e.id] = None
+            self._insert(st, e)
             if semantic:
                 keys, vecs = by_compat.setdefault(e.compat, ([], []))
                 keys.append(e.id)
                 vecs.append(r.vector)
         for compat, (keys, vecs) in by_compat.items():
-            index = VectorIndex(flat_max=self.config.flat_max, nprobe=self.config.nprobe)
+            index = st.indexes.get(compat)
+            if index is None:
+                index = st.indexes[compat] = VectorIndex(flat_max=self.config.flat_max, nprobe=self.config.nprobe)
             index.add_many(keys, np.stack(vecs))
-            st.indexes[compat] = index
-        if expired:
-            self._queue("delete", st.part, expired)
-            self.stats.expired += len(expired)
+        return expired
+
+    def _pull(self, part: Partition, started: float) -> bool:
+        """Other replicas' entries written since the previous pull into memory; True when a second search may
+        find something. A pull that began after `started` (another lookup's) already covers this lookup."""
+        assert self._store is not None
+        with self._lock:
+            st = self._state(part)
+            if not st.loaded:
+                return False
+        with st.pull_lock:
+            if st.pull_began >= started:
+                return True
+            began, began_wall = time.monotonic(), time.time()
+            try:
+                ids = self._store.ids_since(part.name, part.metadata(), st.pull_since)
+                with self._lock:
+                    new = [i for i in ids if i not in st.entries]
+                rows = self._store.get(part.name, part.metadata(), new) if new else []
+            except Exception as e:  # noqa: BLE001 - a pull that fails is a miss, and the next miss tries again
+                self._warn("cache pull from Chroma failed (a miss)", e)
+                return False
+            with self._lock:
+                self._admit(st, rows)
+                if rows:
+                    self._enforce_quota(st, self.policy(part.category), self._clock())
+            st.pull_since, st.pull_began = began_wall - self.config.sync_lag_s, began
+            return bool(rows)
 
     def _insert(self, st: _PartitionState, e: _Entry) -> None:
         old = st.entries.get(e.id)
@@ -408,7 +491,7 @@ class SemanticCache:
                 self._placeholder[0] = 1.0
             vec = self._placeholder
         meta = {"compat": e.compat, "payload": e.payload, "created": e.created, "expires": e.expires,
-                "last_used": e.last_used, "semantic": e.semantic,
+                "last_used": e.last_used, "semantic": e.semantic, "written_at": time.time(),
                 "embedder": self._embedder_name if e.semantic else "",
                 "sig": e.sig.to_json() if e.sig is not None else ""}
         return StoredEntry(e.id, vec, e.text, meta)

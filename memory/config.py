@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 DAY = 86400.0
 
@@ -55,7 +56,10 @@ DEFAULT_CATEGORIES: dict[str, CategoryPolicy] = {
 ENV_VARS: dict[str, str] = {
     "KUBESAGE_CACHE_ENABLED": "1/0: use the cache at all (default 1)",
     "KUBESAGE_CACHE_DIR": "where the embedded Chroma database lives (default $KUBESAGE_HOME/cache)",
-    "KUBESAGE_CACHE_CHROMA_URL": "a Chroma server (http://host:port); empty: embedded PersistentClient",
+    "KUBESAGE_CHROMA_URL": "a Chroma server every replica shares (http://host:port, https for TLS); empty: embedded "
+                           "PersistentClient under KUBESAGE_CACHE_DIR (KUBESAGE_CACHE_CHROMA_URL is the older name)",
+    "KUBESAGE_CACHE_SYNC_LAG": "server mode: seconds a pull for other replicas' writes looks back past the previous "
+                               "pull (30; covers clock skew and writes still in flight)",
     "KUBESAGE_CACHE_PERSIST": "1/0: persist entries through Chroma (default 1; 0 keeps them in memory only)",
     "KUBESAGE_CACHE_THRESHOLD_FLOOR": "the lowest similarity threshold load-adaptive loosening may reach (0.82)",
     "KUBESAGE_CACHE_MAX_LOOSEN": "how far thresholds drop at full cloud pressure (0.04)",
@@ -90,14 +94,30 @@ def _num(name: str, value: str, typ: type) -> float | int:
         raise CacheConfigError(f"{name} must be a {typ.__name__}, got {value!r}") from None
 
 
+def _url(name: str, value: str) -> str:
+    """A Chroma server URL, checked here so a typo is one clear line at start, not a failure at the first lookup."""
+    u = urlparse(value)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise CacheConfigError(f"{name} must be http://host:port or https://host:port, got {value!r}")
+    try:
+        u.port  # noqa: B018 - parsing the port raises on a bad one
+    except ValueError:
+        raise CacheConfigError(f"{name} has a bad port: {value!r}") from None
+    return value
+
+
 @dataclass(frozen=True)
 class CacheConfig:
-    """Where the cache lives and how it matches. `dir` is always under KUBESAGE_HOME unless set explicitly."""
+    """Where the cache lives and how it matches. `dir` is always under KUBESAGE_HOME unless set explicitly.
+
+    `chroma_url` set means shared mode: every replica reads and writes the partitions on that Chroma server and
+    pulls the others' new entries on a lookup miss (`sync_lag_s`: see memory/cache.py, "Replicas")."""
 
     dir: Path
     enabled: bool = True
     persist: bool = True
     chroma_url: str = ""
+    sync_lag_s: float = 30.0
     threshold_floor: float = 0.82
     max_loosen: float = 0.04
     flat_max: int = 8192
@@ -118,11 +138,11 @@ class CacheConfig:
         for key, attr in (("ENABLED", "enabled"), ("PERSIST", "persist")):
             if (v := env.get(f"KUBESAGE_CACHE_{key}")) is not None:
                 kw[attr] = _bool(f"KUBESAGE_CACHE_{key}", v)
-        if v := env.get("KUBESAGE_CACHE_CHROMA_URL"):
-            kw["chroma_url"] = v
+        if v := (env.get("KUBESAGE_CHROMA_URL") or env.get("KUBESAGE_CACHE_CHROMA_URL") or "").strip():
+            kw["chroma_url"] = _url("KUBESAGE_CHROMA_URL", v)
         for key, attr, typ in (("THRESHOLD_FLOOR", "threshold_floor", float), ("MAX_LOOSEN", "max_loosen", float),
                                ("FLAT_MAX", "flat_max", int), ("NPROBE", "nprobe", int),
-                               ("EMBED_THREADS", "embed_threads", int)):
+                               ("EMBED_THREADS", "embed_threads", int), ("SYNC_LAG", "sync_lag_s", float)):
             if (v := env.get(f"KUBESAGE_CACHE_{key}")) is not None:
                 kw[attr] = _num(f"KUBESAGE_CACHE_{key}", v, typ)
         cats = dict(DEFAULT_CATEGORIES)

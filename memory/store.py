@@ -5,6 +5,9 @@ the vectors, texts and metadata on disk (embedded `PersistentClient` under KUBES
 (`KUBESAGE_CACHE_CHROMA_URL`) and hands them back when a partition is first used. Collections are created
 without an embedding function: the cache always passes its own vectors, and Chroma's default function would try
 to download a model.
+
+With a server, the HTTP client gets a timeout (chromadb's own is none): a hung server must turn into a failed
+call the cache can degrade from, not a lookup that never returns.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class ChromaStore:
     """Create, read, update and delete cache entries partition by partition."""
 
     BATCH = 4000
+    TIMEOUT_S = 10.0
 
     def __init__(self, path: Path | None = None, url: str = "") -> None:
         self._path = path
@@ -52,11 +56,19 @@ class ChromaStore:
                 self._client = chromadb.HttpClient(host=u.hostname or "localhost",
                                                    port=u.port or (443 if u.scheme == "https" else 8000),
                                                    ssl=u.scheme == "https", settings=settings)
+                session = getattr(getattr(self._client, "_server", None), "_session", None)
+                if session is not None:
+                    session.timeout = self.TIMEOUT_S
             else:
                 assert self._path is not None
                 self._path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(self._path), settings=settings)
         return self._client
+
+    @property
+    def shared(self) -> bool:
+        """True for a Chroma server other replicas may write to."""
+        return bool(self._url)
 
     def collection(self, name: str, metadata: dict[str, Any]):
         """The collection named `name`, created (cosine space, no embedding function) when missing."""
@@ -83,6 +95,21 @@ class ChromaStore:
             if len(ids) < page:
                 return
             offset += page
+
+    def ids_since(self, name: str, metadata: dict[str, Any], written_at: float) -> list[str]:
+        """Ids of the entries written at or after `written_at` (wall clock; ids only: a pull is one small read)."""
+        got = self.collection(name, metadata).get(where={"written_at": {"$gte": written_at}}, include=[])
+        return list(got["ids"])
+
+    def get(self, name: str, metadata: dict[str, Any], ids: list[str]) -> list[StoredEntry]:
+        """The entries `ids` that still exist."""
+        col, out = self.collection(name, metadata), []
+        for i in range(0, len(ids), self.BATCH):
+            got = col.get(ids=ids[i:i + self.BATCH], include=["embeddings", "metadatas", "documents"])
+            out.extend(StoredEntry(id_, np.asarray(got["embeddings"][j], dtype=np.float32),
+                                   got["documents"][j] or "", dict(got["metadatas"][j] or {}))
+                       for j, id_ in enumerate(got["ids"]))
+        return out
 
     def upsert(self, name: str, metadata: dict[str, Any], entries: list[StoredEntry]) -> None:
         """Write (or overwrite) entries."""
