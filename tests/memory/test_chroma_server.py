@@ -9,11 +9,6 @@ writes, with a logged warning and no exception.
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +16,7 @@ import pytest
 
 from memory import CacheConfig, CacheKey, Partition, SemanticCache
 from memory.config import CacheConfigError
+from tests.memory.chromaserver import ChromaServer, ChromaUnavailable
 
 ALICE = Partition(scope="alice", category="explain", model="m")
 BOB = Partition(scope="bob", category="explain", model="m")
@@ -30,43 +26,12 @@ def key(text: str, part: Partition = ALICE) -> CacheKey:
     return CacheKey(part, exact=f"{part.name}:ctx:{text}", compat="ctx", text=text)
 
 
-class ChromaServer:
-    """A `chroma run` subprocess on a free port, stopped by `stop()`."""
-
-    def __init__(self, path: Path) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        if not chroma.exists():
-            pytest.skip(f"the chroma CLI is not installed ({chroma} is missing): cannot start a Chroma server")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    pytest.skip(f"a Chroma server did not answer its heartbeat at {self.url} within 30 s")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture
 def server(tmp_path) -> Iterator[ChromaServer]:
-    srv = ChromaServer(tmp_path / "server")
+    try:
+        srv = ChromaServer(tmp_path / "server")
+    except ChromaUnavailable as e:
+        pytest.skip(f"no Chroma server to test against: {e}")
     yield srv
     srv.stop()
 
