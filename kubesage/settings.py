@@ -232,6 +232,13 @@ def load(env: dict[str, str] | None = None) -> Settings:
             values[name] = _principal_map(name, values[name])
     if "database_url" in values:
         values["database_url"] = _database_url(str(values["database_url"] or ""))
+    if chroma := (env.get("KUBESAGE_CHROMA_URL") or env.get("KUBESAGE_CACHE_CHROMA_URL") or "").strip():
+        from memory.config import CacheConfigError, check_chroma_url  # stdlib only: no cost on the cold path
+
+        try:
+            check_chroma_url("KUBESAGE_CHROMA_URL", chroma)
+        except CacheConfigError as e:
+            raise SettingsError(str(e)) from None
     if values.get("approval_lease_s", 1.0) <= 0:
         raise SettingsError(f"setting approval_lease_s must be a positive number of seconds, "
                             f"got {values['approval_lease_s']!r}")

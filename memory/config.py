@@ -94,8 +94,10 @@ def _num(name: str, value: str, typ: type) -> float | int:
         raise CacheConfigError(f"{name} must be a {typ.__name__}, got {value!r}") from None
 
 
-def _url(name: str, value: str) -> str:
-    """A Chroma server URL, checked here so a typo is one clear line at start, not a failure at the first lookup."""
+def check_chroma_url(name: str, value: str) -> str:
+    """`value` if it is a usable Chroma server URL; else CacheConfigError naming `name`. Public so that
+    `kubesage.settings.load` checks it at start: a typo is one clear line then, not a failure at the first lookup
+    (the gateway, and with it the cache, is built on first use)."""
     u = urlparse(value)
     if u.scheme not in ("http", "https") or not u.hostname:
         raise CacheConfigError(f"{name} must be http://host:port or https://host:port, got {value!r}")
@@ -139,7 +141,7 @@ class CacheConfig:
             if (v := env.get(f"KUBESAGE_CACHE_{key}")) is not None:
                 kw[attr] = _bool(f"KUBESAGE_CACHE_{key}", v)
         if v := (env.get("KUBESAGE_CHROMA_URL") or env.get("KUBESAGE_CACHE_CHROMA_URL") or "").strip():
-            kw["chroma_url"] = _url("KUBESAGE_CHROMA_URL", v)
+            kw["chroma_url"] = check_chroma_url("KUBESAGE_CHROMA_URL", v)
         for key, attr, typ in (("THRESHOLD_FLOOR", "threshold_floor", float), ("MAX_LOOSEN", "max_loosen", float),
                                ("FLAT_MAX", "flat_max", int), ("NPROBE", "nprobe", int),
                                ("EMBED_THREADS", "embed_threads", int), ("SYNC_LAG", "sync_lag_s", float)):

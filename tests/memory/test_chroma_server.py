@@ -112,3 +112,11 @@ def test_server_down_degrades_to_misses(server, tmp_path, embedder, caplog):
         assert any("could not be loaded" in r.getMessage() for r in caplog.records)
         c.close()
     a.close()
+
+
+def test_bad_chroma_url_is_one_line_at_start(tmp_path):
+    from kubesage import settings
+
+    with pytest.raises(settings.SettingsError, match="KUBESAGE_CHROMA_URL must be http://host:port"):
+        settings.load({"KUBESAGE_HOME": str(tmp_path), "KUBESAGE_CHROMA_URL": "chroma:8000"})
+    assert settings.load({"KUBESAGE_HOME": str(tmp_path), "KUBESAGE_CHROMA_URL": "http://chroma:8000"})
