@@ -19,15 +19,17 @@ class ChromaUnavailable(RuntimeError):
 
 
 class ChromaServer:
-    """`chroma run --path <path>` on 127.0.0.1 and a free port; ready when its heartbeat answers. `stop()` ends it."""
+    """`chroma run --path <path>` on 127.0.0.1 and a free (or the given) port; ready when its heartbeat answers. `stop()` ends it."""
 
-    def __init__(self, path: Path, wait_s: float = 30.0) -> None:
+    def __init__(self, path: Path, wait_s: float = 30.0, port: int = 0) -> None:
         chroma = Path(sys.executable).parent / "chroma"
         if not chroma.exists():
             raise ChromaUnavailable(f"the chroma CLI is not installed ({chroma} is missing)")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = port  # a port given: the same one again, to restart a server in place
+        if not port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
                                       "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

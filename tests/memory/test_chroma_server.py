@@ -3,7 +3,7 @@
 What must hold in shared mode (memory/cache.py, "Replicas"): an answer stored on replica A is a hit on replica B's
 next lookup even though B loaded the partition before A wrote; another principal never sees it; a fresh cache
 object finds everything on the server; a stopped server turns lookups into misses and writes into memory-only
-writes, with a logged warning and no exception.
+writes, with a logged warning and no exception, and the same objects work again once the server is back.
 """
 
 from __future__ import annotations
@@ -104,13 +104,25 @@ def test_server_down_degrades_to_misses(server, tmp_path, embedder, caplog):
         assert b.store(key("What is a Service?"), {"content": "a stable address for pods"})
         hit = b.lookup(key("What is a Service?"))
         assert hit is not None and hit.payload == {"content": "a stable address for pods"}
-        b.close()
 
         caplog.clear()
         c = replica(server.url, tmp_path / "c", embedder)  # a replica starting while the server is down
         assert c.lookup(key("What is a Kubernetes pod?")) is None
         assert any("could not be loaded" in r.getMessage() for r in caplog.records)
         c.close()
+
+    # the server back on the same data and port: A's entries (and A's write made now) reach a running B again,
+    # without a new cache object
+    try:
+        back = ChromaServer(tmp_path / "server", port=server.port)
+    except ChromaUnavailable as e:
+        pytest.skip(f"the Chroma server could not be restarted on port {server.port}: {e}")
+    try:
+        assert a.store(key("What is a namespace?"), {"content": "a scope for names"})
+        hit = b.lookup(key("What is a namespace?"))
+        assert hit is not None and hit.payload == {"content": "a scope for names"}
+    finally:
+        back.stop()
     a.close()
 
 
