@@ -123,6 +123,7 @@ WISH = frozenset("""want wants wanted wanna need needs needed would like wish mu
     expect expects require requires prefer going please""".split())
 SUBJECTS = frozenset("""i we they he she it this that there someone somebody nobody everyone everybody people users
     customers team folks""".split())
+_JOINS = frozenset("and but or so also then plus".split())
 _IT = frozenset("it this that them these those".split())
 _NOT_TOLD = frozenset("if unless whether only until".split())  # a condition or a limit is asked, not told
 COPULA = frozenset("is are was were been seems looks".split())
@@ -241,6 +242,8 @@ def _verb_like(word: str) -> bool:
 def narrative(words: list[str]) -> bool:
     """A clause that tells rather than asks: a person or someone else as its subject, no wish or obligation, not a
     question; or a plain statement with a copula ("traffic is low this week")."""
+    while words and words[0] in _JOINS:  # "and how big are they?" is a question, not a statement
+        words = words[1:]
     if not words or words[0] in QUESTION_START or verb_class(words[0]) or words[0] in READ_VERBS:
         return False
     lead = words[1:] if words[0] in ("i", "we") else words
@@ -312,7 +315,9 @@ def negated(text: str) -> set[str]:
     leaving out negated permissions ("they shouldn't be able to …"), which are about a grant, not the plan."""
     out: set[str] = set()
     for words in clauses(text):
-        at = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
+        # an instruction not to ("do not", "never", "without", "must not"), not a description ("it won't start")
+        at = next((i for i, w in enumerate(words) if w in ("never", "without") or (
+            w == "not" and i and words[i - 1] in ("do", "must", "should", "shall"))), None)
         if at is None or any(w in PERMISSION for w in words) or any(w in OTHER for w in words[at + 1:]):
             continue
         out.update(c for w in words[at + 1:] if (c := verb_class(w)))

@@ -89,6 +89,9 @@ def test_names_written_as_identifiers() -> None:
 def test_negated_and_told_clauses() -> None:
     assert negated("why is checkout crashing? don't fix it, I'll do it through gitops") == {"change"}
     assert negated("give bob read access; he shouldn't be able to delete pods") == set()
+    assert negated("catalog pods in shop won't start, why?") == set()  # a symptom, not an instruction
     assert without_told("find deployments using :latest — we're banning those") == "find deployments using :latest"
+    assert without_told("which PVCs are not Bound, and how big are they?") == \
+        "which PVCs are not Bound, and how big are they?"  # a question after "and" is asked, not told
     assert without_told("list pods of 'web-2' — we renamed web-2 last week") == \
         "list pods of 'web-2' — we renamed web-2 last week"  # a told clause that names something stays
