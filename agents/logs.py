@@ -7,6 +7,7 @@ from the structured findings of the diagnosis checks.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.context import AgentContext
@@ -96,7 +97,9 @@ def run(ctx: AgentContext) -> AgentResult:
     if negated(ctx.text) & FIXING:  # "… don't fix it, I'll do it through gitops": the diagnosis, and no change
         return decide(ctx, "logs", [reading(ctx, "logs", "diagnose-only", slots, VOCAB,
                                             lambda: _diagnose(ctx, propose=False))], ASK)
-    return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, VOCAB, lambda: _diagnose(ctx))], ASK)
+    # "why does payments restart so often?": in a why-question "restart" is the symptom, not an order
+    vocab = VOCAB | ({"restart"} if re.match(r"\s*(?:why|how\s+come)\b", ctx.text.lower()) else set())
+    return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, vocab, lambda: _diagnose(ctx))], ASK)
 
 
 # The effect classes (agents.residue) a diagnosis's fix may have: negating any of them asks for the diagnosis alone.

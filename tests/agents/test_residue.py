@@ -95,3 +95,11 @@ def test_negated_and_told_clauses() -> None:
         "which PVCs are not Bound, and how big are they?"  # a question after "and" is asked, not told
     assert without_told("list pods of 'web-2' — we renamed web-2 last week") == \
         "list pods of 'web-2' — we renamed web-2 last week"  # a told clause that names something stays
+
+
+def test_restart_in_a_why_question_is_the_symptom() -> None:
+    from agents.logs import VOCAB
+
+    u = understand("restart payments in shop", "logs", "diagnose", {"workload": "payments", "namespace": "shop"},
+                   VOCAB, KNOWN)
+    assert not u.confident  # an order: the rollout restart's, not the diagnosis's
