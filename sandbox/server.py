@@ -165,7 +165,7 @@ class SandboxServer:
 
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False,
-                              timeout_keep_alive=30, ws="websockets-sansio", ssl_certfile=str(self.cert_file),
+                              timeout_keep_alive=30, timeout_graceful_shutdown=2, ws="websockets-sansio", ssl_certfile=str(self.cert_file),
                               ssl_keyfile=str(self.key_file))
 
     def serve_forever(self) -> None:
@@ -192,10 +192,16 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
+        # Clients' idle keep-alive connections (a finished test's API clients) would hold uvicorn's shutdown until
+        # the join's timeout: give them 2 s (timeout_graceful_shutdown), without uvicorn's error line about it.
+        quiet = logging.getLogger("uvicorn.error")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        quiet.setLevel(level)
         if self.behaviour is not None:
             self.behaviour.stop()
         self.cluster.close()
