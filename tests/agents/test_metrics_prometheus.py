@@ -141,7 +141,9 @@ def test_a_range_question_gives_the_numbers_prometheus_gives(shop: SimpleNamespa
         at = float(ran[0]["time"])
         assert f"Prometheus has samples for only about the last {duration(max(at - first, 1))} of that window" \
             in res.answer
-        assert 3 <= at - first <= time.time() - shop.started  # about as long as it has scraped, within a step
+        # never longer than Prometheus has scraped; a series that began late (a pod started after the first
+        # scrapes, as on a loaded machine) may cover less than a few seconds
+        assert 0 <= at - first <= time.time() - shop.started
     if check == "trend":  # a trend: every number of the answer from the range query's points
         (series,) = direct[0]["result"]
         vals = [float(v) for _, v in series["values"]]
