@@ -62,8 +62,8 @@ def run(ctx: AgentContext) -> AgentResult:
         _, why = _label_target(ctx, req)
         if why:  # which object is not clear: the registry's set-labels path, or a question back
             own = [r for r in own if not r.understood.confident]
-    if req.intent in ("author", "change") and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):
-        own = []  # keys for a ConfigMap that exists: the registry's configmap-data path, never a new object
+    if req.intent == "author" and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):
+        own = []  # "add K=V to <a ConfigMap that exists>": the registry's configmap-data path, never a new object
     return decide(ctx, AGENT, own, ASK, why)
 
 
