@@ -212,10 +212,7 @@ def test_repair_rejected_changes_nothing_then_approved_heals(shop, rt, question,
     assert r["outcomes"] and all(o["status"] == "rejected" for o in r["outcomes"])
     assert desired() == before
     # still broken: seen unhealthy within a while (a crash-looping pod is Ready for moments between crashes)
-    deadline = time.monotonic() + 30
-    while deploy_healthy(server, name) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not deploy_healthy(server, name)
+    until(lambda: not deploy_healthy(server, name), 30, f"{name} seen unhealthy")
     r = ask(rt, question, "approve")
     assert all(o["status"] == "applied" for o in r["outcomes"]), r["outcomes"]
     assert any(o.get("verified") is True for o in r["outcomes"]), r["outcomes"]
