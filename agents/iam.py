@@ -47,10 +47,15 @@ def _listed(section: str, expect: str) -> list[dict[str, Any]]:
     out = []
     for action, resource, principal, ctx, ctx2 in _ITEM.findall(section):
         ctx = ctx or ctx2
-        context: dict[str, str] = {}
-        for pair in (ctx.split(", ") if ctx else []):
+        context: dict[str, str | list[str]] = {}
+        # "aws:RequestTag/env=dev, aws:TagKeys=['env', 'owner']": a comma starts a pair only before the next key
+        for pair in (re.split(r",\s*(?=[A-Za-z0-9-]+:[^\s=,]+=)", ctx) if ctx else []):
             k, _, v = pair.partition("=")
-            context[k.strip()] = v.strip()
+            v = v.strip()
+            if v.startswith("[") and v.endswith("]"):  # a multi-valued key, written as a list
+                context[k.strip()] = [x.strip().strip("'\"") for x in v[1:-1].split(",") if x.strip()]
+            else:
+                context[k.strip()] = v
         out.append({"action": action, "resource": resource, **({"principal": principal} if principal else {}),
                     **({"context": context} if context else {}), "expect": expect})
     return out

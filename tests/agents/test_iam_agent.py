@@ -46,3 +46,11 @@ def test_policy_that_already_holds_and_bad_input():
     assert "not valid" in bad.answer and "repaired_policy" not in bad.data
     none = run(SimpleNamespace(text="fix the iam policy for the reports bucket"))
     assert "Paste the IAM policy" in none.answer
+
+
+def test_a_listed_context_key_with_several_values_is_a_list() -> None:
+    from agents.iam import _listed
+
+    (req,) = _listed("ec2:CreateTags on arn:aws:ec2:us-east-1:111122223333:instance/i-1 (context: "
+                     "aws:RequestTag/env=dev, aws:TagKeys=['env', 'owner'])", "allow")
+    assert req["context"] == {"aws:RequestTag/env": "dev", "aws:TagKeys": ["env", "owner"]}
