@@ -107,7 +107,7 @@ SYMPTOMS = frozenset("""wrong broken failing fails failed failure crashing crash
     misbehaving""".split())
 SCOPE = frozenset("""all every each both other others another except excluding unless if instead rather per top
     bottom most least either neither whether whichever whatever everything anything across also additionally plus
-    then too only between above below under beyond exceed exceeds exceeding fewer less greater higher than at_least
+    then too only many between above below under beyond exceed exceeds exceeding fewer less greater higher than at_least
     at_most""".split())
 # Deferral: acting now on a request for later is a wrong action.
 TIME = frozenset("""tonight tomorrow later midnight weekend weekends weekday weekdays weekly daily hourly nightly

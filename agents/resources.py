@@ -1054,7 +1054,8 @@ def _labels(ctx: AgentContext, req: Request) -> AgentResult:
     low = ctx.text.lower()
     t, why = _label_target(ctx, req)
     if t is None:
-        return AgentResult(AGENT, f"Which object should I label? {why or 'I could not find it.'}")
+        ask = f"Which object should I label? {why or 'I could not find it.'}"
+        return AgentResult(AGENT, ask, data={"abstain": {"understood": [], "not_understood": [], "ask": ask}})
     kind, ns, name = t
     field = "annotations" if re.search(r"\bannotat", low) else "labels"
     kv = dict(req.slots.labels or req.slots.selector or {})

@@ -70,7 +70,7 @@ def test_a_negated_permission_is_about_the_grant() -> None:
 def test_a_question_beside_a_change_is_not_the_change() -> None:
     r = ("rollout-restart", {"targets": [{"name": "web"}]}, {"restart", "restarts", "does", "have"})
     assert not _u("how many restarts does web have", *r).confident
-    assert _u("how many restarts does web have", "pod-restarts", {"workload": "web"}, {"restarts", "have"}).confident
+    assert _u("how many restarts does web have", "pod-restarts", {"workload": "web"}, {"restarts", "have", "many"}).confident
 
 
 def test_number_words_count_as_numbers_not_as_pronouns() -> None:
@@ -103,3 +103,8 @@ def test_restart_in_a_why_question_is_the_symptom() -> None:
     u = understand("restart payments in shop", "logs", "diagnose", {"workload": "payments", "namespace": "shop"},
                    VOCAB, KNOWN)
     assert not u.confident  # an order: the rollout restart's, not the diagnosis's
+
+
+def test_how_many_asks_for_a_count() -> None:
+    u = _u("how many service accounts are in shop", "can-i", {"namespace": "shop"}, {"can", "service", "account"})
+    assert not u.confident and "many" in u.unused
