@@ -197,6 +197,10 @@ def identifiers(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+# The operative words long enough for a one-letter typo to count (built once, not on every word read).
+_TYPO_TARGETS = frozenset(v for v in (*VERB_CLASSES, *READ_VERBS, *K8S_NOUNS, *TIME) if len(v) >= 5)
+
+
 def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     """Whether an unused word could change what the plan must do (see the module docstring)."""
     from agents.coverage import damerau1
@@ -211,9 +215,7 @@ def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     if _stem_in(word, K8S_NOUNS):
         return True
     if len(word) >= 5:  # a typo of an operative word is operative: "delte", "deploymnet"
-        for v in (*VERB_CLASSES, *READ_VERBS, *K8S_NOUNS, *TIME):
-            if len(v) >= 5 and abs(len(v) - len(word)) <= 1 and damerau1(word, v):
-                return True
+        return any(abs(len(v) - len(word)) <= 1 and damerau1(word, v) for v in _TYPO_TARGETS)
     return False
 
 

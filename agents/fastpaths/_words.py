@@ -31,6 +31,17 @@ def norm(text: str) -> str:
     return text.translate(_QUOTES).lower()
 
 
+def plain_quotes(text: str) -> str:
+    """The request with typographic quotes and backticks made plain, case kept (values are read as written)."""
+    return text.translate(_QUOTES)
+
+
+def value_of(v: str) -> str:
+    """A value as written after `=` or `to`: its quotes taken off, a sentence's closing mark dropped."""
+    v = v.strip()
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".?!")
+
+
 def words(ctx: Any) -> list[str]:
     """The request's words as the coverage accounting sees them."""
     return tokens(ctx.text)

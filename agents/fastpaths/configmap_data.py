@@ -13,18 +13,24 @@ import re
 from typing import Any
 
 from agents.fastpaths import register
-from agents.fastpaths._words import COMMON, cite, expect, has, mutation, namespace, one, resolve
+from agents.fastpaths._words import (
+    COMMON,
+    cite,
+    expect,
+    has,
+    mutation,
+    namespace,
+    one,
+    plain_quotes,
+    resolve,
+    value_of,
+)
 from agents.state import AgentResult
 
 AGENT = "resources"
 _PAIR = re.compile(r"\b([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;'\"]+)")
 _REMOVE = re.compile(r"\b(?:remove|unset|delete|drop)\s+(?:the\s+)?(?:keys?\s+)?((?:[A-Za-z_][A-Za-z0-9_.-]*"
                      r"(?:\s*,\s*|\s+and\s+)?)+)\s+from\b")
-
-
-def _value(v: str) -> str:
-    v = v.strip()
-    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".?!")
 
 
 class ConfigMapData:
@@ -36,8 +42,8 @@ class ConfigMapData:
     def match(self, ctx: Any) -> dict[str, Any] | None:
         if not has(ctx, "configmap", "config map"):
             return None
-        text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
-        pairs = {k: _value(v) for k, v in _PAIR.findall(text)}
+        text = plain_quotes(ctx.text)
+        pairs = {k: value_of(v) for k, v in _PAIR.findall(text)}
         rm = _REMOVE.search(text)
         data: dict[str, str | None] = dict(pairs)
         if rm and not pairs:

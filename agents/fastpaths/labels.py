@@ -26,6 +26,7 @@ from agents.fastpaths._words import (
     namespace,
     norm,
     one,
+    plain_quotes,
     quoted,
     resolve,
     words,
@@ -78,7 +79,7 @@ class Labels:
                            ) | COMMON | frozenset({"config map", "service account", "persistent volume claim"})
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
-        text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
+        text = plain_quotes(ctx.text)
         low = norm(text)
         selector = dict(_SELECTOR.findall(text)) if _ALL.search(low) else {}
         if len(selector) > 1 or re.search(_SELECTOR.pattern + rf"\s*(?:,|and|&|\+)\s*{_KEY}\s*=", text):

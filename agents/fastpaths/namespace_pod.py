@@ -30,6 +30,7 @@ from agents.fastpaths._words import (
     listed,
     mutation,
     norm,
+    plain_quotes,
     quantities,
     template_path,
 )
@@ -104,7 +105,7 @@ class NamespaceWorkload:
                            ) | QUANTITY_VOCAB | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
-        text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
+        text = plain_quotes(ctx.text)
         low = norm(text)
         if not _CREATE_NS.search(low):
             return None

@@ -23,8 +23,10 @@ from agents.fastpaths._words import (
     mutation,
     namespace,
     one,
+    plain_quotes,
     resolve,
     template_path,
+    value_of,
 )
 from agents.state import AgentResult
 from tools.k8s.kinds import WORKLOADS
@@ -38,11 +40,6 @@ _TO = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s+(?:to|as)\s+(\"[^\"]*\"|'[^']*'|[^\s,;
 _REMOVE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:remove|unset|delete|drop|get rid of)\b", re.I)
 
 
-def _value(v: str) -> str:
-    v = v.strip()
-    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".?!")
-
-
 class SetEnv:
     agent = AGENT
     intent = "set-env"
@@ -51,7 +48,7 @@ class SetEnv:
         statefulset sts daemonset new another""".split()) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
-        text = ctx.text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"}))
+        text = plain_quotes(ctx.text)
         upper_pairs = _PAIR.findall(text) and all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", k) for k, _ in _PAIR.findall(text))
         if not has(ctx, *TRIGGERS) and not upper_pairs and not _FROM_TO.search(text):  # MODE=prod is an env var; app=web could be a label
             return None
@@ -59,9 +56,9 @@ class SetEnv:
         said_pairs: list[str] = []
         was: dict[str, str] = {}
         if (moves := _FROM_TO.findall(text)) and not remove:
-            env = {k: _value(b) for k, _, b in moves}
-            was = {k: _value(a) for k, a, _ in moves}
-            said_pairs = [k for k, _, _ in moves] + [_value(a) for _, a, _ in moves] + [_value(b) for _, _, b in moves]
+            env = {k: value_of(b) for k, _, b in moves}
+            was = {k: value_of(a) for k, a, _ in moves}
+            said_pairs = [k for k, _, _ in moves] + [value_of(a) for _, a, _ in moves] + [value_of(b) for _, _, b in moves]
         elif remove:
             names = [n for n in re.findall(r"\b([A-Z_][A-Z0-9_]{1,})\b", text)]
             if not names or _PAIR.search(text):
@@ -71,7 +68,7 @@ class SetEnv:
             pairs = _PAIR.findall(text) or _TO.findall(text)
             if not pairs:
                 return None
-            env = {k: _value(v) for k, v in pairs}
+            env = {k: value_of(v) for k, v in pairs}
             said_pairs = [f"{k}={v}" for k, v in pairs]
         found = one(resolve(ctx, WORKLOADS, namespace(ctx), skip={k.lower() for k in env}))
         if found is None:
