@@ -18,6 +18,7 @@ class AgentContext:
     entities: Entities
     llm: Any = None  # the gateway (optional): used for wording, never for facts
     known: frozenset[str] = frozenset()  # every object, namespace, service account and user name seen: words that name
+    no_loop: bool = False  # set while other agents are asked for a reading (supervisor._elsewhere): no model loop
 
     @property
     def namespace(self) -> str | None:

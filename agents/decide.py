@@ -57,7 +57,7 @@ def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = ""
         return res
     candidates = [r.understood for r in own] + ([closest] if closest is not None else [])
     nearest = min(candidates, key=lambda u: len(u.unused), default=None)
-    if run_loop is not None:
+    if run_loop is not None and not getattr(ctx, "no_loop", False):
         res = run_loop(ctx, agent, nearest)
         if res is not None:
             return res

@@ -144,6 +144,8 @@ class Supervisor:
                 context_calls = len(kube.calls)
                 try:
                     res = self.agents[agent](ctx)
+                    if (res.data or {}).get("abstain"):
+                        res = self._elsewhere(ctx, agent, res)
                 except KubeError as e:
                     res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
                 span.set({"kubesage.namespace": ctx.namespace, "kubesage.mutations": len(res.mutations),
@@ -202,6 +204,36 @@ class Supervisor:
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
         return {"results": results, "pending": pending, "outcomes": []}
+
+    def _elsewhere(self, ctx: Any, routed: str, abstained: AgentResult) -> AgentResult:
+        """The answer of the one other domain agent that understood the whole request, else the abstention.
+
+        Why: the router picks a domain from how a request sounds ("delete the debug-shell pod, it's not needed" sounds
+        like a diagnosis; "is bob allowed to create deployments" like a listing), and a domain agent that did not
+        understand a request abstains. Every agent reads with the same rule (`agents.decide`: act only through a
+        reading that accounted for every word), so when exactly one other agent fully understood the request, that
+        reading is the request's meaning. Two or more such readings are ambiguous: the abstention stands. The
+        tool-calling loop is not run here (`ctx.no_loop`): it is the routed agent's, and a model asked seven times is
+        not one decision."""
+        found: list[AgentResult] = []
+        ctx.no_loop = True
+        try:
+            for name, fn in self.agents.items():
+                if name == routed:
+                    continue
+                try:
+                    res = fn(ctx)
+                except KubeError:
+                    continue
+                if _settled(res):
+                    found.append(res)
+        finally:
+            ctx.no_loop = False
+        if len(found) != 1:
+            return abstained
+        res = found[0]
+        res.data["rerouted_from"] = routed
+        return res
 
     def _next_after_work(self, state: TurnState) -> str:
         return "approve" if state.get("pending") else "respond"
@@ -551,6 +583,20 @@ def _interrupt_of(snap: Any) -> dict[str, Any] | None:
         for intr in task.interrupts or ():
             return intr.value
     return None
+
+
+def _settled(res: AgentResult) -> bool:
+    """A reading another agent may take over with: it understood the whole request (`understood`, set by
+    `agents.decide`) and either proposes a change or answers from evidence it read. A question back ("What should I
+    create?", "… but not what") or an answer with nothing read behind it ("I found no model server") is no reading of
+    the request, only of its words."""
+    data = res.data or {}
+    if not data.get("understood") or data.get("abstain"):
+        return False
+    if res.mutations:
+        return True
+    last = res.answer.strip().splitlines()[-1] if res.answer.strip() else ""
+    return bool(res.evidence) and not last.rstrip().endswith("?") and "but not what" not in res.answer
 
 
 def _retracted(pending: list[dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
