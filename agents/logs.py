@@ -13,7 +13,7 @@ from typing import Any
 from agents.context import AgentContext
 from agents.coverage import tokens
 from agents.decide import decide, reading
-from agents.residue import negated
+from agents.residue import SYMPTOMS, negated
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import TARGETS
@@ -58,7 +58,8 @@ happening recently recent logs log previous container containers look take tell 
 running stuck ages keeps keep seems hogs hog cpu cap heavy deployment pod pods service app workload status health
 check investigate troubleshoot debug going on state fine anything everything empty down mend sort whatever
 sick wrong dead says say getting show me ready what which how output printing prints print saying said key keys
-configmap config variable""".split()) | {
+configmap config variable startup boot booting boots launch""".split()) | {
+    "on start", "at start", "start up", "starting up", "on boot", "at boot",
     "can not pull", "can not be scheduled", "can not start", "will not start", "will not run", "does not start",
     "do not start", "is not ready", "not ready", "not running", "no endpoints", "has no endpoints", "have no endpoints",
     "never start", "never started", "never scheduled", "never ready", "never becomes ready",
@@ -99,7 +100,23 @@ def run(ctx: AgentContext) -> AgentResult:
                                             lambda: _diagnose(ctx, propose=False))], ASK)
     # "why does payments restart so often?": in a why-question "restart" is the symptom, not an order
     vocab = VOCAB | ({"restart"} if re.match(r"\s*(?:why|how\s+come)\b", ctx.text.lower()) else set())
-    return decide(ctx, "logs", [reading(ctx, "logs", "diagnose", slots, vocab, lambda: _diagnose(ctx))], ASK)
+    own = [reading(ctx, "logs", "diagnose", slots, vocab, lambda: _diagnose(ctx))]
+    if not set(tokens(ctx.text)) & ASKS_CAUSE and _lines_asked(ctx):
+        own = []  # "print the logs of web", no symptom and no why: the lines themselves (fastpaths.logs_tail)
+    return decide(ctx, "logs", own, ASK)
+
+
+# Words that ask for a cause or name a symptom: with any of them a request for logs is a diagnosis.
+ASKS_CAUSE = SYMPTOMS | frozenset("""why diagnose diagnosis cause causes root wrong happened happening investigate
+    troubleshoot debug fix repair heal""".split())
+
+
+def _lines_asked(ctx: AgentContext) -> bool:
+    """The one registry path that fully understood the request is the log lines' (a read of the log as written)."""
+    from agents import fastpaths
+
+    fp, _ = fastpaths.best(ctx, "logs")
+    return fp is not None and fp.intent == "logs-tail"
 
 
 # The effect classes (agents.residue) a diagnosis's fix may have: negating any of them asks for the diagnosis alone.

@@ -139,7 +139,7 @@ READ = frozenset()
 EFFECTS: dict[str, frozenset[str]] = {
     # answers: nothing changes
     "usage": READ, "read": READ, "status": READ, "who-can": READ, "can-i": READ, "list-adapters": READ,
-    "query": READ, "pod-restarts": READ, "diagnose-only": READ,
+    "query": READ, "pod-restarts": READ, "diagnose-only": READ, "logs-tail": READ,
     # the metrics agent's range questions (agents.metrics_range)
     "compare": READ, "latency": READ, "requests": READ, "top": READ, "trend": READ, "restarts": READ, "window": READ,
     # changes
@@ -151,10 +151,12 @@ EFFECTS: dict[str, frozenset[str]] = {
     "undo": frozenset({"change", "restart"}),
     "recreate-pvc": frozenset({"delete", "create", "restart"}),
     "delete-jobs": frozenset({"delete"}), "delete": frozenset({"delete"}),
+    "delete-hpa": frozenset({"delete"}),
     "cronjob-schedule": frozenset({"change"}), "cronjob-suspend": frozenset({"change"}),
     "create-namespace-workload": frozenset({"create"}), "author": frozenset({"create"}),
     "grant-access": frozenset({"create", "grant"}), "grant": frozenset({"create", "grant"}),
     "self-grant": frozenset({"create", "grant"}),
+    "revoke": frozenset({"delete", "change", "grant"}), "list-rights": READ,  # agents.fastpaths.rbac_revoke, agents.rbac
     "fix-role-resource": frozenset({"change", "grant"}),
     "change": frozenset({"change", "restart"}),
     "deploy": frozenset({"create"}), "load-adapter": frozenset({"change"}), "unload-adapter": frozenset({"change"}),

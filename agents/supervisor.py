@@ -225,8 +225,8 @@ class Supervisor:
                     res = fn(ctx)
                 except KubeError:
                     continue
-                if _settled(res):
-                    found.append(res)
+                if _settled(res) and all((res.agent or name) != (f.agent or "") for f in found):
+                    found.append(res)  # an agent answering through another's fast path (toolsmith) is that one
         finally:
             ctx.no_loop = False
         if len(found) != 1:

@@ -151,13 +151,14 @@ def namespace(ctx: Any) -> str:
     """The namespace the request names ("in shop", "-n shop", "the shop namespace"), else the context's."""
     low = norm(ctx.text)
     known = namespaces(ctx)
-    for m in re.finditer(r"(?:\bin(?:to)?|\bnamespace|\bns|-n|--namespace|\bfrom|\bof|\bon)\s+(?:the\s+)?(?:namespace\s+|"
-                         r"ns\s+)?['\"]?(" + NAME + ")", low):
-        if m.group(1) in known:
-            return m.group(1)
-    for m in re.finditer(r"['\"]?(" + NAME + r")['\"]?\s+(?:namespace|ns)\b", low):
-        if m.group(1) in known:
-            return m.group(1)
+    # "in shop" and "the shop namespace" say the namespace; "from web" / "of web" / "on web" only may ("the logs from
+    # web in shop": web is the workload), so they count only when nothing stronger is said.
+    for pattern in (r"(?:\bin(?:to)?|\bnamespace|\bns|-n|--namespace)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?(" + NAME
+                    + ")", r"['\"]?(" + NAME + r")['\"]?\s+(?:namespace|ns)\b",
+                    r"(?:\bfrom|\bof|\bon)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?(" + NAME + ")"):
+        for m in re.finditer(pattern, low):
+            if m.group(1) in known:
+                return m.group(1)
     return ctx.namespace or "default"
 
 

@@ -54,3 +54,9 @@ def test_questions_and_answers_without_evidence_are_not_readings():
     assert not any(_settled(r) for r in (question, bare, not_what, ABSTAINED))
     assert _settled(read) and _settled(_proposal("resources"))
     assert _elsewhere({"logs": _agent(None), "resources": _agent(question), "serving": _agent(bare)}) is ABSTAINED
+
+
+def test_an_agent_answering_through_another_agents_fast_path_is_that_agent():
+    out = _elsewhere({"logs": _agent(None), "resources": _agent(_proposal("resources")),
+                      "toolsmith": _agent(_proposal("resources"))})
+    assert out.agent == "resources" and out.mutations
