@@ -48,6 +48,13 @@ _MAX = (re.compile(r"\b(?:max(?:imum)?(?:\s+(?:of|replicas?|pods?))?|at\s+most|u
 _TARGET = re.compile(r"\b(\d{1,3})\s*(?:%|percent|pct)")
 
 
+def autoscalers_of(hpas: list[dict[str, Any]], kind: str, name: str) -> list[dict[str, Any]]:
+    """The autoscalers among `hpas` whose scaleTargetRef is the workload `kind`/`name`: an HPA's own name says nothing
+    about what it scales, so it is found by its target (create-hpa changes it, delete-hpa removes it)."""
+    refs = [((h.get("spec") or {}).get("scaleTargetRef") or {}, h) for h in hpas]
+    return [h for ref, h in refs if ref.get("name") == name and ref.get("kind") == kind]
+
+
 def _bounds(low: str) -> tuple[int, int] | None:
     for pat in _BOUNDS:
         m = pat.search(low)
@@ -103,8 +110,7 @@ class CreateHPA:
             return AgentResult(AGENT, f"I could not read {cite(kind, ns, name)}: {e.message}", [e.message])
         replicas = (obj.get("spec") or {}).get("replicas", 1)
         evidence = [f"{cite(kind, ns, name)}: spec.replicas={replicas}"]
-        mine = [h for h in hpas if ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name") == name and
-                ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("kind") == kind]
+        mine = autoscalers_of(hpas, kind, name)
         if len(mine) > 1:
             return AgentResult(AGENT, f"I did not act: {len(mine)} autoscalers already target {cite(kind, ns, name)}; "
                                       "say which one to change.", evidence)
