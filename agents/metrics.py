@@ -29,12 +29,17 @@ pod pods eating eats consume consumes consuming consumption consumer consumers p
 sorted sort by highest high utilisation utilization share much lot whole across heavy heaviest show see which who
 kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
 how list current currently compare compared comparing comparison versus vs against than footprint roughly
-approximately only""".split())
+approximately only least lowest fewest smallest idlest quietest""".split())
+# Words that ask for the other end of the ranking: "which node has the least memory used", and the most of what is
+# left ("the most CPU headroom", "the most free memory") is the least used.
+LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|idlest|quietest)\b|\b(?:free|spare|headroom|unused|available|"
+                   r"idle|room|capacity\s+left)\b")
 # "top 3", "the three busiest": how many rows the ranking shows
 _TOP_N = re.compile(r"\btop\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
                                   r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:busiest|biggest|"
                                   r"heaviest|hungriest|largest|most)\b")
 _NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+CONTROL_PLANE = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 ASK = ("I answer CPU and memory usage (top pods and nodes, one workload's or node's share): ask for that, for example "
        "'which pods use the most CPU in shop?', or say the other question in its own words.")
 
@@ -86,25 +91,38 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5) -
         cpu = sum(_cpu(c["usage"]["cpu"]) for c in p.get("containers") or [])
         mem = sum(_mem(c["usage"]["memory"]) for c in p.get("containers") or [])
         rows.append((cpu, mem, p["metadata"]["namespace"], p["metadata"]["name"]))
-    rows.sort(reverse=True)
     want_mem = "memory" in ctx.text.lower() or "ram" in ctx.text.lower()
-    if want_mem:
-        rows.sort(key=lambda r: -r[1])
-    alloc = {}
+    least = bool(LEAST.search(ctx.text.lower()))
+    rows.sort(key=lambda r: (r[1] if want_mem else r[0], r[0], r[1]), reverse=not least)
+    alloc: dict[str, tuple[int, int]] = {}
+    workers_only = bool(re.search(r"\bworker\s+nodes?\b", ctx.text.lower()))  # "which worker node": no control plane
     try:
         for n in ctx.kube.list("Node"):
             a = (n.get("status") or {}).get("allocatable") or {}
-            alloc[n["metadata"]["name"]] = _cpu(str(a.get("cpu", "0")))
+            if workers_only and any(k in (n["metadata"].get("labels") or {}) for k in CONTROL_PLANE):
+                continue
+            alloc[n["metadata"]["name"]] = (_cpu(str(a.get("cpu", "0"))), _mem(str(a.get("memory", "0"))))
     except KubeError:
         pass
     node_rows = []
     for n in nodes:
-        cpu = _cpu(n["usage"]["cpu"])
-        share = f" ({100 * cpu // alloc[n['metadata']['name']]}% of allocatable)" if alloc.get(n["metadata"]["name"]) else ""
-        node_rows.append((cpu, _mem(n["usage"]["memory"]), n["metadata"]["name"], share))
-    node_rows.sort(reverse=True)
+        name = n["metadata"]["name"]
+        if workers_only and name not in alloc:
+            continue
+        cpu, mem = _cpu(n["usage"]["cpu"]), _mem(n["usage"]["memory"])
+        cap = alloc.get(name, (0, 0))
+        share = f" ({100 * cpu // cap[0]}% of allocatable)" if cap[0] else ""
+        # what is left: allocatable minus usage (the headroom asked for by "most free", "most headroom")
+        left = (cap[0] - cpu if cap[0] else -cpu, cap[1] - mem if cap[1] else -mem)
+        node_rows.append((cpu, mem, name, share, left))
+    if least:  # the least used is the one with the most left of what it can allocate
+        node_rows.sort(key=lambda r: (r[4][1] if want_mem else r[4][0], -r[0]), reverse=True)
+    else:
+        node_rows.sort(key=lambda r: (r[1] if want_mem else r[0], r[0]), reverse=True)
     lines = []
-    for target in [w for w in [ctx.entities.workload, *(others or [])] if w]:
+    low = ctx.text.lower()
+    for target in [w for w in [ctx.entities.workload, *(others or [])] if w and not re.search(
+            rf"\b{re.escape(w)}\s+nodes?\b", low)]:  # "which worker node": a kind of node, not the workload "worker"
         mine = [r for r in rows if r[3].startswith(target + "-") or r[3] == target]
         if mine:
             total = (sum(r[0] for r in mine), sum(r[1] for r in mine) // 1024 // 1024)
@@ -116,13 +134,21 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5) -
                          "measured; a pod that keeps restarting has none between restarts).")
     where = f"namespace {ns}" if ns else "the cluster"
     top = rows[:top_n]
+    by = "memory" if want_mem else "CPU"
     if top:
-        lines.append(f"Top pods by {'memory' if want_mem else 'CPU'} in {where}: " + ", ".join(
+        lines.append(f"{'Least-using' if least else 'Top'} pods by {by} in {where}: " + ", ".join(
             f"{r[3]} {r[0]}m CPU / {r[1] // 1024 // 1024}Mi" for r in top) + ".")
     if node_rows:
-        busiest = node_rows[0]
-        lines.append(f"Busiest node: {busiest[2]} at {busiest[0]}m CPU{busiest[3]}; "
-                     + ", ".join(f"{r[2]} {r[0]}m" for r in node_rows[1:]) + ".")
+        first = node_rows[0]
+        if want_mem or least:
+            left = f" ({first[4][1] // 1024 // 1024}Mi memory left to allocate)" if want_mem else \
+                f" ({first[4][0]}m CPU left to allocate)"
+            lines.append(f"Node using the {'least' if least else 'most'} {by}: {first[2]} at {first[0]}m CPU"
+                         f"{first[3]} / {first[1] // 1024 // 1024}Mi memory{left if least else ''}; " + ", ".join(
+                             f"{r[2]} {r[0]}m / {r[1] // 1024 // 1024}Mi" for r in node_rows[1:]) + ".")
+        else:
+            lines.append(f"Busiest node: {first[2]} at {first[0]}m CPU{first[3]}; "
+                         + ", ".join(f"{r[2]} {r[0]}m" for r in node_rows[1:]) + ".")
     evidence = [f"kubectl top pods: {r[3]} {r[0]}m {r[1] // 1024 // 1024}Mi" for r in top] + \
                [f"kubectl top nodes: {r[2]} {r[0]}m" for r in node_rows]
     return AgentResult("metrics", "\n".join(lines) or f"No metrics are available in {where}.", evidence,

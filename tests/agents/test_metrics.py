@@ -47,3 +47,29 @@ def test_two_workloads_each_get_their_line_and_top_n_is_kept():
     assert "web: web-b uses 7m CPU and 64Mi memory; web-a uses 5m CPU and 64Mi memory (together 12m CPU, 128Mi)" in answer
     top = next(line for line in answer.splitlines() if line.startswith("Top pods"))
     assert top.count("/") == 2
+
+
+class _Nodes(_Kube):
+    """Three nodes: a control plane with little in use, a busy worker, and a worker with the most left."""
+
+    def top_nodes(self):
+        return [{"metadata": {"name": n}, "usage": {"cpu": c, "memory": m}}
+                for n, c, m in (("cp", "50m", "200Mi"), ("w1", "3000m", "3Gi"), ("w2", "500m", "1Gi"))]
+
+    def list(self, kind, ns=None):
+        cp = {"node-role.kubernetes.io/control-plane": ""}
+        return [{"metadata": {"name": n, "labels": lab}, "status": {"allocatable": {"cpu": c, "memory": m}}}
+                for n, lab, c, m in (("cp", cp, "1", "1Gi"), ("w1", {}, "4", "8Gi"), ("w2", {}, "4", "8Gi"))]
+
+
+def _ask(text):
+    ctx = SimpleNamespace(kube=_Nodes(), namespace=None, text=text, entities=SimpleNamespace(workload=None))
+    return _usage(ctx).answer
+
+
+def test_least_and_headroom_rank_nodes_by_what_is_left_and_worker_nodes_leave_out_the_control_plane():
+    assert "Node using the least CPU: w2" in _ask("which worker node has the most CPU headroom?")
+    assert "cp" not in _ask("which worker node has the most CPU headroom?").split("Node using")[1]
+    assert "Node using the least memory: w2" in _ask("which node has the most free memory?")
+    assert "Busiest node: w1" in _ask("what's the busiest node?")
+    assert "Node using the most memory: w1" in _ask("which node uses the most memory?")
