@@ -73,6 +73,11 @@ def _hpa_numbers(text: str) -> dict[str, int]:
     return out
 
 
+# A count said relative to the live one ("up by 2", "one more", "2 fewer"), or a deadline ("by noon"): never the
+# absolute count of this agent's own `scale` reading (the registry's scale path reads relative counts).
+_RELATIVE = re.compile(r"\bby\b|\bmore\b|\bfewer\b|\bless\b|\bextra\b|\badd(?:s|ed|ing)?\b|\bremov(?:e|es|ed|ing)\b")
+
+
 def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]]]:
     """Every intent of this agent the request could mean, with the slots each one fills from the words."""
     out: list[tuple[str, dict[str, object]]] = []
@@ -82,7 +87,7 @@ def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]
         out.append(("undo", {}))
     if re.search(r"\bautoscal|\bhpa\b", text):
         out.append(("autoscale", _hpa_numbers(text)))
-    if number is not None and re.search(r"\bscale|replica|instances|copies", text):
+    if number is not None and re.search(r"\bscale|replica|instances|copies", text) and not _RELATIVE.search(text):
         out.append(("scale", {"replicas": number}))
     out.append(("status", {}))
     return out

@@ -136,6 +136,8 @@ class Supervisor:
         kube = self.kube_for(principal)
         results, pending = [], []
         parts = dict((agent, text) for text, agent in state["route"].get("parts") or [])
+        if len(parts) >= 2:  # "… web in shop … and then scale it to 4": each part written out in full
+            parts = self._written_out(kube, parts, state.get("namespace") or self.default_namespace)
         for agent in state["route"]["agents"]:
             text = parts.get(agent, state["text"])
             first_call = len(kube.calls)
@@ -204,6 +206,18 @@ class Supervisor:
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
         return {"results": results, "pending": pending, "outcomes": []}
+
+    @staticmethod
+    def _written_out(kube: Kube, parts: dict[str, str], default_ns: str | None) -> dict[str, str]:
+        """The parts of a split request with the namespace said once and "it" resolved (agents.coreference)."""
+        from agents.coreference import resolve_parts, workload_reader
+
+        try:
+            namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
+        except KubeError:
+            namespaces = []
+        texts = resolve_parts(list(parts.values()), namespaces, workload_reader(kube, default_ns))
+        return dict(zip(parts, texts, strict=True))
 
     def _elsewhere(self, ctx: Any, routed: str, abstained: AgentResult) -> AgentResult:
         """The answer of the one other domain agent that understood the whole request, else the abstention.

@@ -106,11 +106,15 @@ def test_the_scaling_agent_proposes_them(kube, text, name, want):
     assert (name, want) in _counts(r), r.answer
 
 
-@pytest.mark.xfail(strict=True, reason="agents/scaling.py's own `scale` rule reads 'by 2 replicas' as 'to 2' and acts "
-                                       "before the registry ('by' is filler); the rule is not this path's to change")
-def test_the_scaling_agent_reads_up_by_as_relative(kube):
-    r = run(build_context(kube, f"scale web in {NS} up by 2 replicas"))
+@pytest.mark.parametrize("text", [f"scale web in {NS} up by 2 replicas", f"increase web in {NS} by 2 replicas"])
+def test_the_scaling_agent_reads_up_by_as_relative(kube, text):
+    r = run(build_context(kube, text))
     assert _counts(r) == [("web", 5)], r.answer
+
+
+def test_a_deadline_is_not_a_count(kube):
+    r = run(build_context(kube, f"scale web in {NS} to 5 replicas by noon"))
+    assert not r.mutations and (r.data or {}).get("abstain"), r.answer
 
 
 def test_applied_through_the_supervisor_the_absolute_goal_holds(kube, runtime):
