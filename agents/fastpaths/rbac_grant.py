@@ -23,10 +23,12 @@ from agents.fastpaths._words import (
     has,
     mutation,
     namespace,
+    namespaces,
     norm,
     one,
     resolve,
     resources_said,
+    words,
 )
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
@@ -42,9 +44,29 @@ VERB_WORDS: dict[str, tuple[str, ...]] = {
     "update": ("update",), "patch": ("patch",), "delete": ("delete",), "deletecollection": ("deletecollection",),
     "write": ("create", "update", "patch", "delete"), "full": ALL, "manage": ALL, "admin": ALL,
 }
-_GRANT = re.compile(r"\b(?:give|grant|allow|let|permit|create|make|add|set\s+up|bind|enable)\b")
+_GRANT = re.compile(r"\b(?:give|grant|allow|let|permit|create|make|add|set\s+(?:(?:that|this|it)\s+)?up|bind|enable)\b")
 _CLUSTER = re.compile(r"\bcluster[- ]?wide\b|\b(?:all|every)\s+namespaces\b|\bacross\s+(?:the\s+)?cluster\b|"
                       r"\bclusterrole\b|\bcluster\s+role\b")
+
+
+# The namespaced ClusterRoles a person names by their word ("give bob edit rights in shop", "make carol an admin of
+# batch"): bound as they are (a RoleBinding), never copied into a Role. The verbs are what the residue reads a
+# negated permission against ("… but they must not delete anything" is not satisfied by edit).
+ROLE_WORDS = {"admin": "admin", "administrator": "admin", "edit": "edit", "editor": "edit", "view": "view",
+              "viewer": "view"}
+ROLE_VERBS = {"view": READ, "edit": ALL + ("deletecollection",), "admin": ALL + ("deletecollection",)}
+# What each of them allows and withholds, as SubjectAccessReviews (verb, resource, allowed): the goal's sample of
+# "can now do what the role gives, and nothing the role does not".
+ROLE_PROBES: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "view": (("get", "pods", True), ("list", "deployments", True), ("delete", "pods", False),
+             ("get", "secrets", False)),
+    "edit": (("create", "deployments", True), ("delete", "pods", True), ("get", "secrets", True),
+             ("create", "rolebindings", False)),
+    "admin": (("create", "rolebindings", True), ("delete", "deployments", True), ("get", "secrets", True)),
+}
+_MAKE_ROLE = re.compile(r"\bmake\s+(?:user\s+)?(" + NAME + r")\s+(?:an?\s+)?(?:admin|administrator|editor|viewer)\b")
+# "logs of pods", "pod logs": the pods are where the logs are, not a second thing to read.
+_LOGS_OF = re.compile(r"\blogs?\s+(?:of|from|for)\s+(?:the\s+|its\s+|their\s+)?pods?\b|\bpods?\s+logs?\b")
 
 
 _MAKES_ROLE = re.compile(r"\b(create|make|add)\s+(?:(?:a|an|the|new|one)\s+)*(?:[\w-]+\s+){0,2}?(?:role|clusterrole|"
@@ -67,7 +89,22 @@ def _subject(ctx: Any, ns: str) -> dict[str, Any] | None:
         _, obj, word = sa
         return {"kind": "ServiceAccount", "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
                 "said": [word]}
-    return None
+    user = None if named or sas else person(ctx)
+    return {"kind": "User", "name": user, "apiGroup": RBAC, "said": [user]} if user else None
+
+
+def person(ctx: Any) -> str | None:
+    """A user the request names without the word 'user': one a binding names or the grammar of a permission request
+    finds ("give bob …", "bob needs to …", "make carol an admin …"), never the name of a namespace or workload."""
+    low = norm(ctx.text)
+    m = _MAKE_ROLE.search(low)
+    name = m.group(1) if m else ctx.entities.subject
+    if not name or ":" in name or not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+        return None
+    if name in VERB_WORDS or name in ROLE_WORDS or name in RESOURCES or name == ctx.entities.workload \
+            or name in namespaces(ctx):
+        return None
+    return name
 
 
 def _verbs(ctx: Any) -> tuple[list[str], list[str]]:
@@ -93,12 +130,13 @@ class GrantAccess:
         deletecollection write full manage admin pod pods configmap configmaps config maps secret secrets deployment
         deployments service services svc job jobs cronjob cronjobs statefulset statefulsets daemonset daemonsets
         ingress ingresses events log logs replicasets hpa pvc persistentvolumeclaims nodes node namespaces all every
-        new it them their""".split()) | COMMON
+        new it them their edit editor administrator up""".split()) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         low = norm(ctx.text)
         if not _GRANT.search(low) or not has(ctx, "role", "rights", "access", "permission", "permissions", "allow",
-                                             "let", "grant", "permit", "able", "privileges", "bound", "bind"):
+                                             "let", "grant", "permit", "able", "privileges", "bound", "bind",
+                                             *ROLE_WORDS):
             return None
         if re.search(r"\b(?:me|myself)\b", low) or re.search(r"\b(?:who|whether|can\s+\S+\s+\S+\?)", low):
             return None  # asking for oneself, or a question: the RBAC agent's own paths
@@ -109,21 +147,36 @@ class GrantAccess:
             return None
         verbs, said_verbs = _verbs(ctx)
         resources = resources_said(ctx, skip={subject["name"], ns})
+        if not resources and not cluster:
+            return _role_slots(ctx, subject, ns, said_verbs)
         if not verbs or not resources:
             return None
         if not cluster and any(r in ("nodes", "namespaces") for r in resources):
             return None  # cluster-scoped resources need a ClusterRole: say so explicitly
+        verbs_of = {r: list(verbs) for r in resources}
+        if "pods/log" in resources:  # logs are read (get) only, from pods one can find (get, list)
+            if not set(verbs) <= set(READ):
+                return None
+            verbs_of["pods/log"] = ["get"]
+            if "pods" not in resources or _LOGS_OF.search(low):
+                verbs_of["pods"] = ["get", "list"]
+            resources = list(verbs_of)
+            verbs = [v for v in READ if any(v in vs for vs in verbs_of.values())]
         m = re.search(r"\b(?:named|called)\s+['\"]?(" + NAME + ")", low) or \
             re.search(r"\b(?:cluster\s*)?role\s+['\"](" + NAME + ")['\"]", low)  # a ClusterRole "node-viewer"
         return {"subject": subject, "verbs": verbs, "resources": resources, "namespace": None if cluster else ns,
-                "role": m.group(1) if m else None, "said": said_verbs + subject["said"]}
+                "verbs_of": verbs_of, "role": m.group(1) if m else None, "said": said_verbs + subject["said"]}
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
+        if slots.get("clusterrole"):
+            return _bind_clusterrole(ctx, slots)
         subj = {k: v for k, v in slots["subject"].items() if k != "said"}
         verbs, resources, ns = slots["verbs"], slots["resources"], slots["namespace"]
+        verbs_of: dict[str, list[str]] = slots.get("verbs_of") or {r: list(verbs) for r in resources}
         role_kind, bind_kind = ("Role", "RoleBinding") if ns else ("ClusterRole", "ClusterRoleBinding")
         short = "read" if set(verbs) == set(READ) else "-".join(verbs) if len(verbs) <= 2 else "edit"
-        name = slots["role"] or f"{subj['name']}-{'-'.join(r.replace('/', '-') for r in resources)}-{short}"[:63]
+        parts = ["pod-logs"] if "pods/log" in resources else [r.replace("/", "-") for r in resources]
+        name = slots["role"] or f"{subj['name']}-{'-'.join(parts)}-{'read' if 'pods/log' in resources else short}"[:63]
         user, groups = identity(subj)
         where = f"in namespace {ns}" if ns else "cluster-wide"
         evidence, already, cannot_now = [], True, []
@@ -131,37 +184,102 @@ class GrantAccess:
             for r in resources:
                 res, _, sub = r.partition("/")
                 for v in ALL:
+                    if sub and v not in verbs_of[r]:
+                        continue  # a subresource's other verbs (create pods/log) mean nothing
                     ok, _ = ctx.kube.subject_can(user, groups + ["system:authenticated"], v, r, ns, GROUPS.get(res, ""))
-                    if v in verbs:
+                    if v in verbs_of[r]:
                         already &= ok
                         evidence.append(f"SubjectAccessReview {user} {v} {r} {where}: allowed={ok}")
                     elif not ok:
                         cannot_now.append((v, r))
         except KubeError as e:
             return AgentResult(AGENT, f"I could not check the current rights: {e.message}", [e.message])
-        who = f"{subj['kind']} {subj.get('namespace', '') + '/' if subj.get('namespace') else ''}{subj['name']}"
+        who = _who(subj)
+        asked = "; ".join(f"{', '.join(verbs_of[r])} {r}" for r in resources)
         if already:
-            return AgentResult(AGENT, f"Already so: {who} can {', '.join(verbs)} {', '.join(resources)} {where}. "
-                                      "Nothing to grant.", evidence, data={"already": True})
-        rules: dict[str, list[str]] = {}
+            return AgentResult(AGENT, f"Already so: {who} can {asked} {where}. Nothing to grant.", evidence,
+                               data={"already": True})
+        rules: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for r in resources:
-            rules.setdefault(GROUPS.get(r.partition("/")[0], ""), []).append(r)
+            rules.setdefault((GROUPS.get(r.partition("/")[0], ""), tuple(verbs_of[r])), []).append(r)
         role = {"apiVersion": f"{RBAC}/v1", "kind": role_kind, "metadata": {"name": name, **({"namespace": ns} if ns
                                                                                               else {})},
-                "rules": [{"apiGroups": [g], "resources": rs, "verbs": list(verbs)} for g, rs in rules.items()]}
+                "rules": [{"apiGroups": [g], "resources": rs, "verbs": list(vs)} for (g, vs), rs in rules.items()]}
         binding = {"apiVersion": f"{RBAC}/v1", "kind": bind_kind,
                    "metadata": {"name": name, **({"namespace": ns} if ns else {})},
                    "roleRef": {"apiGroup": RBAC, "kind": role_kind, "name": name}, "subjects": [subj]}
-        goal = [can(user, v, r, ns, True, groups, GROUPS.get(r.partition("/")[0], "")) for r in resources for v in verbs]
+        goal = [can(user, v, r, ns, True, groups, GROUPS.get(r.partition("/")[0], "")) for r in resources
+                for v in verbs_of[r]]
         goal += [can(user, v, r, ns, False, groups, GROUPS.get(r.partition("/")[0], "")) for v, r in cannot_now
                  if v in ("create", "update", "patch", "delete")]
         goal += [expect(bind_kind, ns, name, "roleRef.name", name)]
-        muts = [mutation("create", role_kind, ns or "", name, [expect(role_kind, ns, name, "rules.0.verbs", list(verbs))],
-                         f"{role_kind} {name}: {', '.join(verbs)} on {', '.join(resources)} {where}", body=role),
+        first = role["rules"][0]["verbs"]
+        muts = [mutation("create", role_kind, ns or "", name, [expect(role_kind, ns, name, "rules.0.verbs", first)],
+                         f"{role_kind} {name}: {asked} {where}", body=role),
                 mutation("create", bind_kind, ns or "", name, goal, f"bind {who} to {role_kind} {name}", body=binding)]
-        return AgentResult(AGENT, f"Proposed: {role_kind} {name} allowing exactly {', '.join(verbs)} on "
-                                  f"{', '.join(resources)} {where}, and {bind_kind} {name} binding it to {who}. "
-                                  "Nothing broader.", evidence, muts)
+        exactly = f"exactly {', '.join(verbs)} on {', '.join(resources)}" if len(rules) == 1 else f"exactly {asked}"
+        return AgentResult(AGENT, f"Proposed: {role_kind} {name} allowing {exactly} {where}, and {bind_kind} {name} "
+                                  f"binding it to {who}. Nothing broader.", evidence, muts)
+
+
+def _who(subj: dict[str, Any]) -> str:
+    return f"{subj['kind']} {subj.get('namespace', '') + '/' if subj.get('namespace') else ''}{subj['name']}"
+
+
+def _role_slots(ctx: Any, subject: dict[str, Any], ns: str, said_verbs: list[str]) -> dict[str, Any] | None:
+    """"give bob edit rights in shop", "make carol an admin of the batch namespace": one of the namespaced
+    ClusterRoles by its word, in a namespace the request names (an admin "everywhere" is not a namespace's)."""
+    roles = {ROLE_WORDS[w] for w in words(ctx) if w in ROLE_WORDS}
+    if len(roles) != 1 or any(w not in ROLE_WORDS for w in said_verbs) or ns not in words(ctx):
+        return None
+    role = roles.pop()
+    return {"subject": subject, "clusterrole": role, "verbs": list(ROLE_VERBS[role]), "namespace": ns,
+            "said": list(said_verbs) + subject["said"]}
+
+
+def _bind_clusterrole(ctx: Any, slots: dict[str, Any]) -> AgentResult:
+    """A RoleBinding of the subject to the ClusterRole named, in the namespace. The goal: the subject can do what the
+    role gives there (a sample), still cannot do what the role withholds, and gains nothing in another namespace."""
+    subj = {k: v for k, v in slots["subject"].items() if k != "said"}
+    role, ns = slots["clusterrole"], slots["namespace"]
+    name = f"{subj['name']}-{role}"[:63]
+    who = _who(subj)
+    user, groups = identity(subj)
+    other = "kube-system" if ns == "default" else "default"
+    try:
+        ctx.kube.get("ClusterRole", None, role)
+    except KubeError as e:
+        return AgentResult(AGENT, f"I did not act: I cannot read ClusterRole {role}: {e.message}", [e.message])
+    now: dict[tuple[str, str, str], bool] = {}
+    try:
+        for v, r, _ in ROLE_PROBES[role]:
+            for where in (ns, other):
+                now[(v, r, where)] = ctx.kube.subject_can(user, groups + ["system:authenticated"], v, r, where,
+                                                          GROUPS.get(r, ""))[0]
+    except KubeError as e:
+        return AgentResult(AGENT, f"I could not check the current rights: {e.message}", [e.message])
+    evidence = [f"SubjectAccessReview {user} {v} {r} in {w}: allowed={ok}" for (v, r, w), ok in now.items()]
+    gives = [(v, r) for v, r, allowed in ROLE_PROBES[role] if allowed]
+    if all(now[(v, r, ns)] for v, r in gives):
+        return AgentResult(AGENT, f"Already so: {who} can already {'; '.join(f'{v} {r}' for v, r in gives)} in "
+                                  f"namespace {ns}. Nothing to grant.", evidence, data={"already": True})
+    try:
+        ctx.kube.get("RoleBinding", ns, name)
+        return AgentResult(AGENT, f"I did not act: a RoleBinding {ns}/{name} exists already; say whether to change "
+                                  "it or which name to use.")
+    except KubeError as e:
+        if e.status != 404:
+            return AgentResult(AGENT, f"I could not check RoleBinding {ns}/{name}: {e.message}", [e.message])
+    goal = [can(user, v, r, ns, allowed, groups, GROUPS.get(r, "")) for v, r, allowed in ROLE_PROBES[role]
+            if allowed or not now[(v, r, ns)]]
+    goal += [can(user, v, r, other, False, groups, GROUPS.get(r, "")) for v, r in gives if not now[(v, r, other)]]
+    goal += [expect("RoleBinding", ns, name, "roleRef.name", role)]
+    binding = {"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": name, "namespace": ns},
+               "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role}, "subjects": [subj]}
+    m = mutation("create", "RoleBinding", ns, name, goal, f"bind {who} to ClusterRole {role} in namespace {ns}",
+                 body=binding)
+    return AgentResult(AGENT, f"Proposed: RoleBinding {ns}/{name} binding {who} to the ClusterRole {role}, in "
+                              f"namespace {ns} only. Nothing broader.", evidence, [m])
 
 
 def identity(subj: dict[str, Any]) -> tuple[str, list[str]]:
