@@ -267,6 +267,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
                              r"configmap|config\s+map|secret|cronjob|cron\s+job|job|statefulset|daemonset|pvc|"
                              r"persistent\s+volume\s+claim|ingress|network\s*policy|namespace|service\s*account)s?\b",
                              re.I)),
+    # Back or forward to a version said: the image's (set-image), not a rollout undo to the previous revision
+    ("resources", re.compile(r"^(?!.*(?:\bthen\b|\balso\b|;|\band\s+(?:scale|restart|delete|create)\b))"
+                             r".*\b(?:roll(?:\s+[\w-]+){0,6}\s+back|rollback|revert|downgrade)\b.*\bto\s+(?:the\s+)?"
+                             r"(?:previous\s+)?(?:version\s+|image\s+|tag\s+|release\s+)?v?\d+\.\d+", re.I)),
     # What a rollout changed: a question about the objects' history, not about scaling
     ("resources", re.compile(r"^(?:what|show|which)\b.*\b(?:changed|different|differs|diff|modified)\b.*\b(?:rollout|"
                              r"revision)s?\b", re.I)),

@@ -65,6 +65,15 @@ def _full(ref: str, live: str) -> str:
     return ref
 
 
+def _joined(low: str, cs: list[dict[str, Any]]) -> str:
+    """"from nginx 1.27 to 1.27.3": a repository of the workload's containers followed by a version is that image."""
+    repos = sorted({_repo(c.get("image", "")) for c in cs if c.get("image")}, key=len, reverse=True)
+    if not repos:
+        return low
+    alt = "|".join(re.escape(r) for r in repos)
+    return re.sub(rf"(?<![\w./:-])((?:[a-z0-9./_-]*/)?(?:{alt}))\s+(?:version\s+)?({TAG})(?![\w.:-])", r"\1:\2", low)
+
+
 def _repo(image: str) -> str:
     return re.split(r"[:@]", image)[0].rsplit("/", 1)[-1]
 
@@ -80,15 +89,15 @@ class SetImage:
     def match(self, ctx: Any) -> dict[str, Any] | None:
         if not has(ctx, *TRIGGERS):
             return None
-        low = norm(ctx.text)
-        old, new = _images(low)
-        if new is None:
-            return None
         ns = namespace(ctx)
         found = one(resolve(ctx, KINDS, ns))
         if found is None:
             return None
         kind, obj, word = found
+        low = _joined(norm(ctx.text), containers(obj, kind))
+        old, new = _images(low)
+        if new is None:
+            return None
         picked = container(ctx, obj, kind)
         if picked is None:  # several containers: the one whose image is the repository named
             cs = [(i, c) for i, c in enumerate(containers(obj, kind)) if _repo(c.get("image", "")) == _repo(new)]
@@ -98,9 +107,13 @@ class SetImage:
         downtime = bool(_DOWNTIME.search(low))
         if downtime and ((obj.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
             return None  # "without downtime" on a Recreate Deployment is a strategy change too
+        live = picked[1].get("image", "")
+        # "2.4.0 of checkout is broken, roll it back to 2.3.1": a version said that is the one running is the "from"
+        running = [r for r in re.findall(rf"(?<![\w./:-])({REF})(?![\w.:-])", low)
+                   if r not in (new, old) and _full(r, live) == live]
         return {"kind": kind, "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
                 "container": picked[1]["name"], "index": picked[0], "from": old, "to": new, "said": [word],
-                "no_downtime": downtime}
+                "no_downtime": downtime, "running": running}
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         kind, ns, name, cname, i = slots["kind"], slots["namespace"], slots["name"], slots["container"], slots["index"]

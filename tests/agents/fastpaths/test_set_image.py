@@ -35,6 +35,10 @@ def objects(kube):
     ("update the app container of api in fp-image to registry.example.com/shop/api:2.4.0",
      "registry.example.com/shop/api:2.4.0"),
     ("upgrade envoy in the api deployment in fp-image to envoy:1.31", "envoy:1.31"),
+    # the repository and the version written apart; the running version said as the broken one
+    ("upgrade front in fp-image from nginx 1.25 to 1.25.5", "nginx:1.25.5"),
+    ("1.25 of front is broken. please roll the front deployment in fp-image back to version 1.24 of the same image",
+     "nginx:1.24"),
 ])
 def test_wordings_become_one_image_patch(kube, text, want):
     r = plan(kube, text, AGENT, INTENT)
@@ -64,6 +68,7 @@ def test_a_from_version_that_is_not_running_is_said_and_nothing_changes(kube):
     "upgrade web in fp-image to nginx:1.28 and scale it to 3 replicas",
     "upgrade api in fp-image to 2.4.0",  # two containers, a bare version: which one?
     "upgrade nginx to 1.28",  # which workload?
+    "1.23 of front is broken. roll front in fp-image back to 1.24",  # 1.23 is not what runs: not a "from"
 ])
 def test_extra_or_missing_clauses_are_not_understood(kube, text):
     assert not_confident(kube, text, AGENT, INTENT)
