@@ -54,7 +54,8 @@ EXPLAINS = frozenset({"diagnose", "diagnose-only", "can-i", "who-can", "over-bro
 _TOKEN = re.compile(r"[a-z0-9_][a-z0-9_._:/@%=+-]*[a-z0-9_%]|[a-z0-9]")
 
 
-_CONTRACTIONS = (("can't", "can not"), ("cannot", "can not"), ("won't", "will not"), ("shan't", "shall not"),
+_CONTRACTIONS = (("whats ", "what is "), ("hows ", "how is "), ("wheres ", "where is "), ("can't", "can not"),
+                 ("cannot", "can not"), ("won't", "will not"), ("shan't", "shall not"),
                  ("n't", " not"), ("'s ", " "), ("'re ", " are "), ("'ll ", " will "), ("'ve ", " have "),
                  ("'d ", " would "), ("'m ", " am "))
 # A number with its unit or sign ("70%", "5gi", "300m", "2x"): the number is the slot value, the unit is the word's.

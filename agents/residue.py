@@ -45,7 +45,7 @@ VERB_CLASSES: dict[str, str] = {w: cls for cls, words in {
         setup expose exposes exposed""",
     "delete": """delete deletes deleted deleting remove removes removed removing drop drops dropped destroy destroys
         destroyed kill kills killed purge purges purged clean cleans cleaned cleaning evict evicts evicted wipe wipes
-        uninstall prune prunes pruned terminate terminates terminated erase""",
+        uninstall prune prunes pruned terminate terminates terminated erase rid ditch nuke scrap discard decommission""",
     "scale": """scale scales scaled scaling resize resizes resized shrink grow grows""",
     "restart": """restart restarts restarted restarting bounce bounces bounced recycle recycles recycled reboot
         reboots redeploy redeploys redeployed roll rolls rolled rolling rollout recreate recreates recreated

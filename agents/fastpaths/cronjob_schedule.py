@@ -35,6 +35,8 @@ _CRON = re.compile(r"(?<![\w*/,-])((?:[\d*/,-]+\s+){4}[\d*/,a-z-]+)(?![\w*/,-])|
                    r"annually|midnight))")
 _EVERY = re.compile(r"\bevery\s+(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h)\b")
 _TIME = re.compile(r"\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?![\d:])|\bat\s+(midnight|noon)\b")
+# A time of day said without "at" ("to 3am every day"): only with its am/pm, never a bare number.
+_BARE_TIME = re.compile(r"(?<![\d:.])(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)")
 # Phrase → (minute, hour) or (day-of-month, day-of-week) part of the expression; a missing time means midnight.
 _PERIODS = (
     (re.compile(r"\bevery\s+minute\b|\beach\s+minute\b"), ("*", "*", "*", "*")),
@@ -68,10 +70,10 @@ def schedule(text: str) -> str | None:
         else:
             return None
         dom, dow = _days(low) or ("*", "*")
-        return f"{minute} {hour} {dom} * {dow}" if not _TIME.search(low) else None
+        return f"{minute} {hour} {dom} * {dow}" if not (_TIME.search(low) or _BARE_TIME.search(low)) else None
     for pat, (minute, hour, dom, dow) in _PERIODS:
         if pat.search(low):
-            return f"{minute} {hour} {dom} * {dow}" if not _TIME.search(low) else None
+            return f"{minute} {hour} {dom} * {dow}" if not (_TIME.search(low) or _BARE_TIME.search(low)) else None
     days = _days(low)
     at = _time(low)
     if days is None and at is None:
@@ -92,10 +94,10 @@ def _days(low: str) -> tuple[str, str] | None:
 
 
 def _time(low: str) -> tuple[int, int] | None:
-    m = _TIME.search(low)
+    m = _TIME.search(low) or _BARE_TIME.search(low)
     if not m:
         return None
-    if m.group(4):
+    if m.re is _TIME and m.group(4):
         return 0, 0 if m.group(4) == "midnight" else 12
     hour, minute, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").replace(".", "")
     if half == "pm" and hour < 12:
@@ -118,14 +120,17 @@ class CronJobSchedule:
     def match(self, ctx: Any) -> dict[str, Any] | None:
         if not has(ctx, "cronjob", "cron", "schedule", "reschedule", "scheduled"):
             return None
-        expr = schedule(ctx.text)
-        if expr is None:
-            return None
         found = one(resolve(ctx, ("CronJob",), namespace(ctx)))
         if found is None:
             return None
         _, obj, word = found
         low = norm(ctx.text)
+        # the schedule is read from the words around the name: "nightly-report" says nothing about when it runs
+        unnamed = re.sub(rf"(?<![\w-]){re.escape(obj['metadata']['name'])}(?![\w-])|(?<![\w-]){re.escape(word)}(?![\w-])",
+                         " ", low)
+        expr = schedule(unnamed)
+        if expr is None:
+            return None
         said = [word, *expr.split(), *[w for w in NUMBER_WORDS if re.search(rf"\b{w}\b", low)],
                 *re.findall(r"\b\d{1,2}(?::\d{2})?(?:am|pm)?\b", low)]
         return {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"], "schedule": expr,

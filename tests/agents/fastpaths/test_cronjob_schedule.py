@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agents.fastpaths.conftest import approve, create, goal_holds, goals, namespace, not_confident, plan
+from tests.agents.fastpaths.conftest import (
+    approve,
+    create,
+    goal_holds,
+    goals,
+    namespace,
+    not_confident,
+    plan,
+    understood,
+)
 
 NS = "fp-cron"
 AGENT, INTENT = "resources", "cronjob-schedule"
@@ -55,6 +64,14 @@ def test_the_same_schedule_is_already_so(kube):
 ])
 def test_extra_or_unreadable_clauses_are_not_understood(kube, text):
     assert not_confident(kube, text, AGENT, INTENT)
+
+
+def test_a_name_that_sounds_like_a_schedule_is_not_one(kube):
+    create(kube, cronjob("nightly-report", "0 2 * * *"))
+    fp, u, _ = understood(kube, "whats the schedule of the nightly-report cronjob in fp-cron?", AGENT, INTENT)
+    assert u is None  # a question about the schedule: no new schedule said
+    r = plan(kube, "move the nightly-report cronjob in fp-cron to 3am every day", AGENT, INTENT)
+    assert [m.body for m in r.mutations] == [{"spec": {"schedule": "0 3 * * *"}}]
 
 
 def test_applied_through_the_supervisor_the_schedule_is_set(kube, runtime):

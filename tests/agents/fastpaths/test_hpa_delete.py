@@ -90,3 +90,11 @@ def test_create_hpa_reads_bounds_said_as_a_range(kube, text):
     spec = m.body["spec"]
     assert (m.verb, spec["minReplicas"], spec["maxReplicas"]) == ("create", 2, 8)
     assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+
+
+def test_get_rid_of_is_a_delete_never_an_autoscaler_created(kube):
+    from agents.scaling import run
+    from tests.agents.fastpaths.conftest import ctx_of
+
+    r = run(ctx_of(kube, f"please get rid of the hpa on api in {NS}"))  # api has none: nothing to delete
+    assert not any(m.verb == "create" for m in r.mutations), r.answer
