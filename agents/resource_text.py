@@ -235,13 +235,20 @@ def pairs(text: str) -> dict[str, str]:
     return out
 
 
+# How a request says a Service's targetPort: "target port 8080", "targeting 8080", "80 -> 8080", "forwarding to
+# 8080", "to container port 8080" (the first phrasing found wins).
+TARGET_PORT = (r"\btarget(?:ing|s)?(?:\s*-?\s*port|port)?\s+(?:to\s+|of\s+|=\s*)?(?:port\s+)?(\d{2,5})\b",
+               r"\b(?:to|on)\s+(?:the\s+)?container(?:'s)?\s*port\s+(\d{2,5})\b",
+               r"\b\d{2,5}\s*(?:->|to)\s*(\d{2,5})\b",
+               r"\bforward(?:ing|s|ed)?\s+(?:traffic\s+)?to\s+(?:port\s+)?(\d{2,5})\b")
+
+
 def ports_of(text: str) -> tuple[list[int], int | None]:
     low = _norm(text)
     ports = [int(p) for p in re.findall(r"\bports?\s+(?:number\s+)?(\d{2,5})\b", low)]
     ports += [int(p) for p in re.findall(r"\bon\s+(\d{2,5})\b", low) if int(p) not in ports]
     ports += [int(a) for a, _ in re.findall(r"\b(\d{2,5})\s*(?:->|to|:)\s*(\d{2,5})\b", low) if int(a) not in ports]
-    tgt = re.search(r"\btarget(?:\s*-?\s*port|port)?\s+(?:to\s+|of\s+|=\s*)?(\d{2,5})\b", low) or \
-        re.search(r"\b\d{2,5}\s*(?:->|to)\s*(\d{2,5})\b", low) or re.search(r"\bforward(?:ing|s)?\s+to\s+(\d{2,5})", low)
+    tgt = next((m for p in TARGET_PORT if (m := re.search(p, low))), None)
     target = int(tgt.group(1)) if tgt else None
     if target is not None and target in ports and len(ports) > 1:
         ports.remove(target)
@@ -275,7 +282,7 @@ def intent_of(text: str) -> str:
                      r"container|job|cronjob)\b", low))
     if CREATE.search(low) and not adds_to_existing:
         return "author"
-    if re.search(r"^\s*(?:what|which|who|how|show|list|get|describe|display|print|tell|give me the|find|are there|is "
+    if re.search(r"^\s*(?:what|which|who|where|how|show|list|get|describe|display|print|tell|give me the|find|are there|is "
                  r"there|do we|does|count|view|dump|explain)\b", low):
         return "read"
     if CHANGE.search(low):

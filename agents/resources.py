@@ -13,6 +13,7 @@ import copy
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -20,6 +21,16 @@ import yaml
 from agents.context import AgentContext
 from agents.decide import decide, reading
 from agents.resource_text import KIND_WORDS, Request, kind_of, pairs, parse
+from agents.resource_views import (
+    containers,
+    cronjob_schedule,
+    ingress_routes,
+    ingress_tls,
+    job_counts,
+    service_head,
+    service_ports,
+    summary,
+)
 from agents.state import AgentResult
 from tools.k8s.client import KubeError, Mutation
 from tools.k8s.kinds import RUNS_CONTAINERS, SCALABLE, WORKLOADS
@@ -62,6 +73,8 @@ def run(ctx: AgentContext) -> AgentResult:
         _, why = _label_target(ctx, req)
         if why:  # which object is not clear: the registry's set-labels path, or a question back
             own = [r for r in own if not r.understood.confident]
+    if req.intent == "delete" and _delete_target(ctx, req) is None:
+        own = []  # "delete the completed jobs": a set named by state (the registry's delete-jobs), or nothing named
     if req.intent == "author" and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):
         own = []  # "add K=V to <a ConfigMap that exists>": the registry's configmap-data path, never a new object
     return decide(ctx, AGENT, own, ASK, why)
@@ -131,7 +144,7 @@ _V: dict[str, str] = {
     "author": """create make add deploy run start launch spin up set setup generate write build new expose provision
         give store save schedule put named called name with replicas replica port ports listening listen on image
         running using that runs every minute minutes hour hours hourly daily night nightly weekly at am pm storage volume claim
-        target targetport
+        target targetport targeting forward forwards forwarding
         of as env environment variable variables var vars label labels key keys value values data prints print echo
         command args type for one-off once one off job keep keeps""",
     "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise
@@ -160,6 +173,7 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
     from dataclasses import asdict
 
     vocab = set(_V.get(req.intent, _V["read"]).split()) | _kind_words(req.kind)
+    part = None
     if req.kind in CONTAINER_KINDS:
         vocab |= set(_CONTAINER_WORDS.split())
     if req.kind == "Service" or req.intent in ("change", "repair"):
@@ -172,6 +186,8 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         vocab |= {"do not have", "does not have", "selects no pods", "no endpoints"}
         for w in wide_asked(ctx.text, req.kind or (_resolve_kind(ctx, req) or (None,))[0]):
             vocab |= WIDE[w][0] | {"with", "together", "along", "running", "run", "each", "their", "its"}
+        if part := _part_asked(ctx, req):  # one part of one named object: the words that ask for that part
+            vocab |= PARTS[part[0]].vocab | _kind_words(part[1])
         if req.kind == "ConfigMap" and _configmap_named(ctx, req):  # what the read of one named ConfigMap shows
             vocab |= {"inside", "contents", "content", "keys", "key", "values", "value", "data", "holds", "contains"}
         if req.kind is None:
@@ -180,6 +196,8 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
                 vocab |= {found[0].lower(), found[0].lower() + "s", found[0].lower() + "es"} | _kind_words(found[0])
     slots = {k: v for k, v in asdict(req.slots).items() if v not in (None, "", [], {}) and k != "path"}
     slots["kind"] = req.kind
+    if part:
+        slots["part"], slots["object"] = part[0], part[3]
     if ctx.entities.workload:  # the named object, and the kind word that names it ("the payments deployment")
         slots["workload"] = ctx.entities.workload
         vocab |= _kind_words(ctx.entities.workload_kind)
@@ -284,6 +302,9 @@ def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], Agent
     ns = req.slots.namespace or ctx.entities.namespace
     all_ns = bool(re.search(r"\b(all|every|across)\s+(the\s+)?namespaces?\b|\bcluster[- ]wide\b|\bin the cluster\b", low))
     scope = None if all_ns else ns
+    if part := _part_asked(ctx, req):  # one part of one named object: its ports, routes, images
+        name, kind, ons, oname = part
+        return name, lambda: PARTS[name].answer(ctx, kind, ons, oname)
     if re.search(r"(?<!\bos )\bimages?\b", low) and req.kind != "Node":  # a node's "OS image" is node info
         return "images", lambda: _images(ctx, req, scope)
     if re.search(r"\b(no|without|zero|missing|empty|lack(?:ing)?|(?:do not|don'?t|does not|doesn'?t) have(?: any)?)\s+"
@@ -305,7 +326,7 @@ def _read_plan(ctx: AgentContext, req: Request) -> tuple[str, Callable[[], Agent
         return "configmap", lambda: _configmap(ctx, "ConfigMap", *cm)
     if re.search(r"\b(describe|status of|details of|tell me about|how is|what is the state)\b", low) and (
             ctx.entities.workload or req.kind):
-        t = _target(ctx, req, (*CONTAINER_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim", "Ingress"))
+        t = _target(ctx, req, DESCRIBED)
         if t:
             return "describe", lambda: _describe(ctx, *t)
     if _qualified(ctx.text, kind_of(ctx.text)[1]):
@@ -417,6 +438,9 @@ WIDE: dict[str, tuple[frozenset[str], tuple[str, ...] | None, Callable[[dict[str
                             "{containerRuntimeVersion}".format_map({"kubeletVersion": "?", "osImage": "?",
                                                                     "kernelVersion": "?", "containerRuntimeVersion": "?",
                                                                     **((o.get("status") or {}).get("nodeInfo") or {})})),
+    # a CronJob's row always shows its schedule and suspension: the words that ask for them are understood
+    "schedule": (frozenset({"schedule", "schedules", "scheduled", "suspend", "suspended", "paused"}), ("CronJob",),
+                 lambda o: ""),
 }
 
 
@@ -430,7 +454,7 @@ def wide_asked(text: str, kind: str | None) -> list[str]:
 
 def _row(kind: str, o: dict[str, Any], wide: Sequence[str] = ()) -> str:
     row = _row_base(kind, o)
-    return row + "".join(f"; {WIDE[w][2](o)}" for w in wide)
+    return row + "".join(f"; {cell}" for w in wide if (cell := WIDE[w][2](o)))
 
 
 def _row_base(kind: str, o: dict[str, Any]) -> str:
@@ -445,7 +469,8 @@ def _row_base(kind: str, o: dict[str, Any]) -> str:
         imgs = ", ".join(c.get("image", "") for c in _template(o, kind).get("containers") or [])
         return f"  {name}: {ready}/{want} ready, image {imgs}"
     if kind == "Service":
-        ports = ", ".join(f"{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or [])
+        ports = ", ".join(f"{p.get('port')}->{p.get('targetPort', p.get('port'))}"
+                          + (f" (nodePort {p['nodePort']})" if p.get("nodePort") else "") for p in spec.get("ports") or [])
         return f"  {name}: {spec.get('type', 'ClusterIP')} {spec.get('clusterIP', '')} ports {ports} " \
                f"selector {spec.get('selector') or {}}"
     if kind in ("ConfigMap", "Secret"):
@@ -454,6 +479,12 @@ def _row_base(kind: str, o: dict[str, Any]) -> str:
         return f"  {name}: {st.get('phase')} {(spec.get('resources') or {}).get('requests', {}).get('storage', '')}"
     if kind == "Node":
         return f"  {name}: Ready={(condition(o, 'Ready') or {}).get('status', '?')}"
+    if kind == "CronJob":
+        return f"  {name}: {cronjob_schedule(o)}"
+    if kind == "Job":
+        return f"  {name}: {job_counts(o)}"
+    if kind == "Ingress":
+        return f"  {name}: " + "; ".join([*ingress_routes(o), ingress_tls(o)])
     return f"  {name}"
 
 
@@ -514,24 +545,143 @@ def _configmap(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
                        data={"keys": sorted(data) + sorted(binary)})
 
 
+DESCRIBED = (*CONTAINER_KINDS, "Service", "Ingress", "ConfigMap", "Secret", "PersistentVolumeClaim")
+
+
 def _describe(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    """The object in its kind's terms (agents.resource_views), its endpoints when a Service, and its own events: an
+    event is the object's only when its kind and name are (a Deployment and an Ingress may share a name)."""
     obj = ctx.kube.get(kind, ns, name)
-    lines = [_row(kind, obj).strip()]
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        lines.append(f"condition {c.get('type')}={c.get('status')}" + (f" ({c.get('reason')}: {c.get('message', '')})"
-                                                                       if c.get("reason") else ""))
-    if kind in CONTAINER_KINDS:
-        for c in _template(obj, kind).get("containers") or []:
-            res = c.get("resources") or {}
-            lines.append(f"container {c['name']}: image {c.get('image')}, requests {res.get('requests') or {}}, "
-                         f"limits {res.get('limits') or {}}")
+    lines = summary(kind, obj)
+    if kind == "Service":
+        lines.append(_endpoints_line(ctx, obj))
     try:
-        events = [e for e in ctx.kube.list("Event", ns) if (e.get("involvedObject") or {}).get("name") == name]
+        events = [e for e in ctx.kube.list("Event", ns) if (e.get("involvedObject") or {}).get("name") == name
+                  and (e.get("involvedObject") or {}).get("kind") == kind]
     except KubeError:
         events = []
-    for e in events[-5:]:
-        lines.append(f"event {e.get('type')} {e.get('reason')}: {e.get('message')}")  # data, quoted as is
+    lines += [f"event {e.get('type')} {e.get('reason')}: {e.get('message')}" for e in events[-5:]]  # quoted as is
+    if not events:
+        lines.append("no recent events")
     return AgentResult(AGENT, f"{_cite(kind, ns, name)}:\n  " + "\n  ".join(lines), [_cite(kind, ns, name)])
+
+
+def _endpoints_line(ctx: AgentContext, svc: dict[str, Any]) -> str:
+    """How many pod addresses the Service sends to now (ready, and not ready)."""
+    meta = svc["metadata"]
+    try:
+        subsets = ctx.kube.get("Endpoints", meta.get("namespace"), meta["name"]).get("subsets") or []
+    except KubeError:
+        return "endpoints: none (no Endpoints object)"
+    ready = sum(len(x.get("addresses") or []) for x in subsets)
+    waiting = sum(len(x.get("notReadyAddresses") or []) for x in subsets)
+    return f"endpoints: {ready} ready" + (f", {waiting} not ready" if waiting else "")
+
+
+# -- one part of one named object --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """A question about one part of one named object ("what ports does the web service expose"): the kinds it is
+    about, the words that ask for it, the words it fully answers, whether the kind must be said, and the answer."""
+
+    kinds: tuple[str, ...]
+    asks: re.Pattern[str]
+    vocab: frozenset[str]
+    answer: Callable[[AgentContext, str, str, str], AgentResult]
+    kind_said: bool = False
+
+
+def _ports_answer(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    svc = ctx.kube.get(kind, ns, name)
+    ports = service_ports(svc)
+    body = "\n  ".join(ports) if ports else "no ports"
+    return AgentResult(AGENT, f"{_cite(kind, ns, name)} ({service_head(svc)}) exposes {len(ports)} port(s):\n  {body}",
+                       [_cite(kind, ns, name)], data={"ports": (svc.get("spec") or {}).get("ports") or []})
+
+
+def _routes_answer(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    ing = ctx.kube.get(kind, ns, name)
+    cls = (ing.get("spec") or {}).get("ingressClassName")
+    lines = [*ingress_routes(ing), ingress_tls(ing)]
+    return AgentResult(AGENT, f"{_cite(kind, ns, name)}{f' (class {cls})' if cls else ''} sends traffic:\n  "
+                              + "\n  ".join(lines), [_cite(kind, ns, name)])
+
+
+def _image_answer(ctx: AgentContext, kind: str, ns: str, name: str) -> AgentResult:
+    """The object's containers and images, and the images its pods run when they differ (a rollout under way)."""
+    obj = ctx.kube.get(kind, ns, name)
+    lines = [c.split(", requests")[0] for c in containers(obj, kind)]
+    want = {c.get("image") for c in _template(obj, kind).get("containers") or []}
+    pods: list[dict[str, Any]] = []
+    sel = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels")
+    if kind in (*WORKLOADS, "Job") and sel:
+        pods = ctx.kube.list("Pod", ns, ",".join(f"{k}={v}" for k, v in sel.items()))
+    running: dict[str, list[str]] = {}
+    for p in pods:
+        for c in (p.get("spec") or {}).get("containers") or []:
+            running.setdefault(c.get("image", "?"), []).append(p["metadata"]["name"])
+    if set(running) - want:
+        lines.append("its pods do not all run that yet (a rollout in progress or stuck): " + "; ".join(
+            f"{img} in {len(ps)} pod(s), e.g. {ps[0]}" for img, ps in sorted(running.items())))
+    elif pods:
+        lines.append(f"all {len(pods)} of its pod(s) run {'these images' if len(want) > 1 else 'this image'}")
+    return AgentResult(AGENT, f"{_cite(kind, ns, name)} runs:\n  " + "\n  ".join(lines), [_cite(kind, ns, name)],
+                       data={"images": sorted(x for x in want if x), "pod_images": sorted(running)})
+
+
+PARTS: dict[str, Part] = {
+    # the Ingress first: "which service and port does the frontend ingress send traffic to" is about the Ingress
+    "routes": Part(("Ingress",), re.compile(r"\b(backends?|services?|ports?|traffic|route[sd]?|routing|sends?|"
+                                            r"forward(?:s|ed|ing)?|goe?s?|tls|https|ssl|terminat\w*|certs?|"
+                                            r"certificates?|hosts?|hostnames?|paths?|rules?)\b"),
+                   frozenset("""service services port ports backend backends traffic send sends sent route routes
+                   routed routing forward forwards forwarded go goes tls https ssl terminate terminates terminated
+                   termination cert certs certificate certificates secret host hosts hostname hostnames path paths
+                   rule rules where""".split()), _routes_answer, kind_said=True),
+    "ports": Part(("Service",), re.compile(r"\bports?\b|\blisten|\bexpos|\btarget\s*ports?\b|\btargetports?\b|"
+                                           r"\bnode\s*ports?\b|\bnodeports?\b"),
+                  frozenset("""port ports listen listens listening expose exposes exposed exposing target targetport
+                  targetports nodeport nodeports node protocol protocols open""".split()), _ports_answer),
+    "image": Part(CONTAINER_KINDS, re.compile(r"(?<!\bos )\bimages?\b"),
+                  frozenset("""image images running run runs use uses using container containers version versions
+                  tag tags currently""".split()), _image_answer),
+}
+
+
+def _part_asked(ctx: AgentContext, req: Request) -> tuple[str, str, str, str] | None:
+    """(part, kind, namespace, name) when the request asks about one part of one object it names exactly, of a kind
+    it says (or says no kind at all, where the part allows that); None otherwise."""
+    if req.intent != "read" or re.search(r"\b(yaml|manifest|json)\b", ctx.text.lower()):
+        return None
+    from dataclasses import replace
+
+    from agents.fastpaths._words import kinds_said
+
+    plain = re.sub(r"\bnode\s+ports?\b", "nodeport", ctx.text.lower())  # a Service's node port names no Node
+    said = kinds_said(replace(ctx, text=plain), dict.fromkeys(KIND_WORDS.values()))
+    for name, part in PARTS.items():
+        kinds = [k for k in part.kinds if k in said] if said else ([] if part.kind_said else list(part.kinds))
+        if "Pod" in said and "Pod" in part.kinds:  # "the web pods": the pods of the workload named web
+            kinds += [k for k in WORKLOADS if k in part.kinds and k not in kinds]
+        found = _named_exactly(ctx, req, kinds) if kinds else None
+        # the words that ask are outside the object's name (the "port" of api-nodeport asks nothing)
+        if found and part.asks.search(re.sub(rf"(?<![a-z0-9-]){re.escape(found[2])}(?![a-z0-9-])", " ",
+                                             ctx.text.lower())):
+            return (name, *found)
+    return None
+
+
+def _named_exactly(ctx: AgentContext, req: Request, kinds: Sequence[str]) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of the one object of `kinds` the request names by its exact name; the namespace's
+    own name counts only when it is said twice ("the web deployment in web")."""
+    from agents.coverage import tokens
+
+    ns = _ns(ctx, req)
+    said = tokens(ctx.text) + re.findall(r"['\"]([a-z0-9][a-z0-9.-]*)['\"]", ctx.text.lower())
+    words = {w for w in said if w != ns or said.count(ns) > 1}
+    hits = [(k, ns, n) for k in kinds for _, n in _names(ctx, k, ns) if n in words]
+    names = {n for _, _, n in hits}
+    return hits[0] if len(names) == 1 else None
 
 
 def _rollout_diff(ctx: AgentContext, req: Request) -> AgentResult:
@@ -605,6 +755,8 @@ def _author(ctx: AgentContext, req: Request) -> AgentResult:
             s.command = s.command or (["sh", "-c", "echo running " + s.name] if not re.search(r"sleep", low)
                                       else ["sleep", "3600"])
     manifest = build(kind, s)
+    if kind == "Service" and _exists(ctx, "Service", s.namespace, s.name):
+        return _service_exists(ctx, s.namespace, s.name, manifest)
     creds = _credentials(kind, s, manifest)
     if creds is not None:
         extra.append(creds)
@@ -614,12 +766,52 @@ def _author(ctx: AgentContext, req: Request) -> AgentResult:
     verify = _verify(kind, s.namespace, s.name, undo=False) if kind in (*WORKLOADS, "Pod") else None
     extra.sort(key=lambda x: x.kind != "Namespace")  # the namespace first, then what lives in it
     m = Mutation("create", kind, s.namespace, s.name, body=manifest, why=f"create {kind} {s.name} as asked",
-                 verify=verify)
+                 verify=verify, goal=_created_goal(kind, s.namespace, s.name, manifest))
     text = f"Proposed: create {_cite(kind, s.namespace, s.name)}:\n{to_yaml(manifest)}"
     if extra:
         text = f"Namespace {s.namespace} does not exist; I will create it first.\n" + text
     return AgentResult(AGENT, text, [f"manifest for {_cite(kind, s.namespace, s.name)}"], [*extra, m],
                        data={"manifest": manifest})
+
+
+def _service_exists(ctx: AgentContext, ns: str, name: str, want: dict[str, Any]) -> AgentResult:
+    """A Service of that name is there already: a second create would fail, and changing the one there was not
+    asked. Say whether it already is what was asked, or how it differs; propose nothing."""
+    have = (ctx.kube.get("Service", ns, name).get("spec") or {})
+    spec = want.get("spec") or {}
+
+    def ports(x: dict[str, Any]) -> list[tuple[Any, Any]]:
+        return sorted((p.get("port"), p.get("targetPort", p.get("port"))) for p in x.get("ports") or [])
+
+    fields = (("type", have.get("type", "ClusterIP"), spec.get("type", "ClusterIP")),
+              ("selector", have.get("selector") or {}, spec.get("selector") or {}),
+              ("ports (port, targetPort)", ports(have), ports(spec)))
+    diff = [f"{f} is {h}, asked {w}" for f, h, w in fields if h != w]
+    cite = _cite("Service", ns, name)
+    if not diff:
+        return AgentResult(AGENT, f"Already so: {cite} exists with type {fields[0][1]}, selector {fields[1][1]} and "
+                                  f"ports {fields[2][1]}; there is nothing to create.", [cite])
+    return AgentResult(AGENT, f"{cite} already exists, so I am not creating it; it differs from what you asked: "
+                              + "; ".join(diff) + ". To change it, ask for that change on the service (e.g. 'point "
+                              f"the {name} service in {ns} at the {spec.get('selector', {}).get('app', name)} "
+                              "deployment'), or give the new service another name.", [cite])
+
+
+def _created_goal(kind: str, ns: str, name: str, manifest: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """What a created Service must say once applied: its type, selector and each port with its target."""
+    if kind != "Service":
+        return None
+    spec = manifest.get("spec") or {}
+
+    def at(path: str, op: str, value: Any) -> dict[str, Any]:
+        return {"kind": kind, "namespace": ns, "name": name, "path": path, "op": op, "value": value}
+
+    goal = [at("spec.type", "eq", spec.get("type", "ClusterIP"))]
+    if spec.get("selector"):
+        goal.append(at("spec.selector", "eq", spec["selector"]))
+    goal += [at("spec.ports", "contains", {k: p[k] for k in ("port", "targetPort") if k in p})
+             for p in spec.get("ports") or []]
+    return goal
 
 
 # Images that refuse to start without a password: the manifest gets one from a generated Secret, never inline.
@@ -1228,22 +1420,30 @@ def _edit_configmap(ctx: AgentContext, req: Request) -> AgentResult:
 
 
 # -- delete -------------------------------------------------------------------------------------------------------
-def _delete(ctx: AgentContext, req: Request) -> AgentResult:
+def _delete_target(ctx: AgentContext, req: Request) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of the object the request names for deletion, or None when it names none."""
     kind = req.kind
-    ns = _ns(ctx, req)
-    kinds = (kind,) if kind else (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim")
     if kind == "Namespace":
         name = _find(ctx, "Namespace", None, req.words)
-        if name is None:
-            return AgentResult(AGENT, "Which namespace? I found none named in the request.")
-        return AgentResult(AGENT, f"Proposed: delete namespace {name} and everything in it.", [f"namespace {name}"],
-                           [Mutation("delete", "Namespace", "", name, why="delete as asked")])
-    for k in kinds:
+        return ("Namespace", "", name) if name else None
+    ns = _ns(ctx, req)
+    for k in (kind,) if kind else (*CONTAINER_KINDS, "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"):
         name = _find(ctx, k, ns, req.words)
         if name:
-            return AgentResult(AGENT, f"Proposed: delete {_cite(k, ns, name)}.", [_cite(k, ns, name)],
-                               [Mutation("delete", k, ns, name, why="delete as asked")])
-    return AgentResult(AGENT, f"I found nothing named in the request to delete in namespace {ns}.")
+            return k, ns, name
+    return None
+
+
+def _delete(ctx: AgentContext, req: Request) -> AgentResult:
+    found = _delete_target(ctx, req)
+    if found is None:  # not reached through run(): a delete that names nothing is not this reading's
+        return AgentResult(AGENT, f"I found nothing named in the request to delete in namespace {_ns(ctx, req)}.")
+    k, ns, name = found
+    if k == "Namespace":
+        return AgentResult(AGENT, f"Proposed: delete namespace {name} and everything in it.", [f"namespace {name}"],
+                           [Mutation("delete", "Namespace", "", name, why="delete as asked")])
+    return AgentResult(AGENT, f"Proposed: delete {_cite(k, ns, name)}.", [_cite(k, ns, name)],
+                       [Mutation("delete", k, ns, name, why="delete as asked")])
 
 
 # -- repair -------------------------------------------------------------------------------------------------------
