@@ -101,12 +101,91 @@ def _widen(policy: dict[str, Any], spec: Any) -> tuple[dict[str, Any], bool]:
     from policies import check, parse_policy
 
     text = json.dumps(policy)
-    if f"/{SAMPLE}" not in text:
+    if f"/{SAMPLE}" not in text and f":{SAMPLE}" not in text:
         return policy, False
-    wide = json.loads(text.replace(f"/{SAMPLE}\"", "/*\""))
+    wide = json.loads(text.replace(f"/{SAMPLE}\"", "/*\"").replace(f":{SAMPLE}\"", ":*\""))
     if check(parse_policy(wide), spec).holds:
         return wide, True
     return policy, False
+
+
+def _asked(raw_spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The allows as the person meant them: a sample object key stands for every object ('reads must work' on a
+    bucket means every object in it). None when no request uses the sample."""
+    sts = [{"Effect": "Allow", "Action": r["action"], "Resource": r["resource"].replace(SAMPLE, "*")}
+           for r in raw_spec["requests"] if r["expect"] == "allow" and SAMPLE in r["resource"]]
+    return {"Version": "2012-10-17", "Statement": sts} if sts else None
+
+
+def _bound_with(original: Any, repaired: Any, spec: Any, asked: Any) -> bool:
+    """Z3: `repaired` allows nothing beyond `original` ∪ `asked` (the asked allows with every object) ∪ the spec's
+    allows — the repair's own bound, with the sample key read as what it stands for."""
+    import z3
+
+    from policies.encoding import Encoder, SymbolicRequest, Universe
+    from policies.verify import solve
+
+    universe = Universe.of([original, repaired, asked], [c.request for c in spec.cases])
+    req = SymbolicRequest(universe)
+    enc = Encoder(req)
+    cons = req.domain() + [enc.allows(repaired), z3.Not(enc.allows(original)), z3.Not(enc.allows(asked))]
+    cons += [z3.Not(req.same_as(c.request)) for c in spec.cases if c.expect_allow]
+    res, _ = solve(cons, 20_000)
+    return res == z3.unsat
+
+
+def _rescue(policy: Any, spec: Any, result: Any, raw_spec: dict[str, Any]) -> dict[str, Any] | None:
+    """A repair the bound refused only because it opens every object where the spec names a sample one ('reads must
+    work again' on a bucket): widen the candidate to every object, check the spec on it, and prove it allows nothing
+    beyond the original policy plus the allows as asked. None when any step fails."""
+    from policies import check, parse_policy
+    from policies.parser import policy_to_json
+
+    asked = _asked(raw_spec)
+    cand = result.policy or result.best_effort
+    if asked is None or cand is None:
+        return None
+    text = json.dumps(policy_to_json(cand))
+    wide = json.loads(text.replace(f"/{SAMPLE}\"", "/*\"").replace(f":{SAMPLE}\"", ":*\""))
+    parsed = parse_policy(wide)
+    if not check(parsed, spec).holds or not _bound_with(policy, parsed, spec, parse_policy(asked)):
+        return None
+    return wide
+
+
+def _answer_rescued(raw_policy: dict[str, Any], fixed: dict[str, Any], result: Any, read: list[str],
+                    data: dict[str, Any]) -> AgentResult:
+    from policies import parse_policy
+    from policies.parser import dumps_policy
+
+    edits = result.edits or result.best_effort_edits
+    lines = [f"Repaired with {len(edits)} change(s):", *[f"  - {e.text}" for e in edits],
+             "  - then widened the sample object key to every object (bucket/*)",
+             "It fixes:", *[f"  {v.describe()}" for v in result.violations],
+             "Proof: every requirement holds on the widened policy, and Z3 proved it allows nothing beyond the "
+             "pasted policy plus what you asked (on every object)", "", dumps_policy(parse_policy(fixed)), "",
+             *read, "", "Diff:", *_diff(raw_policy, fixed)]
+    data = {**data, "status": "repaired", "policy": fixed, "repaired_policy": fixed, "extra": None,
+            "message": "repaired; bound proven with the asked allows on every object"}
+    return AgentResult(AGENT, "\n".join(lines), [v.describe() for v in result.violations], data=data)
+
+
+def _read_lines(plain: Any, raw_spec: dict[str, Any]) -> list[str]:
+    """The requests read from plain words, as proven: what the person can check against what they meant."""
+    if plain is None:
+        return []
+    out = ["Requirements read from your words (each proven on the policy below):"]
+    out += [f"  {r['expect']:5} {r['action']} on {r['resource']}" for r in raw_spec["requests"]]
+    out += [f"  note: {n}" for n in plain.notes]
+    return out
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    import difflib
+
+    a = json.dumps(before, indent=2).splitlines()
+    b = json.dumps(after, indent=2).splitlines()
+    return list(difflib.unified_diff(a, b, "policy (pasted)", "policy (repaired)", lineterm=""))
 
 
 # The words around a pasted policy and spec that this agent fully acts on: repair / write / explain a policy, the
@@ -156,16 +235,48 @@ def run(ctx: AgentContext) -> AgentResult:
 
     remainder, slots = understood_text(ctx.text)
     u = understand(remainder, AGENT, "policy", slots, VOCAB)
+    plain = _plain(ctx, u.confident)
+    if plain is not None:  # requirements in plain words: every clause read, or abstain naming the ones that were not
+        reqs, understood = plain
+        why = "; ".join(f"I could not read {c.text!r} ({c.why})" for c in reqs.unread)
+        return decide(ctx, AGENT, [Reading(understood, lambda: _act(ctx, reqs))], ASK, why)
     return decide(ctx, AGENT, [Reading(u, lambda: _act(ctx))], ASK)
 
 
-def _act(ctx: AgentContext) -> AgentResult:
+_EXPLAIN = re.compile(r"\b(explain|summari[sz]e|describe|what does|what can)\b", re.I)
+
+
+def _plain(ctx: AgentContext, set_form_confident: bool) -> tuple[Any, Any] | None:
+    """The plain-words reading (`agents.iam_requirements`) when a policy is pasted with no spec in a set form and
+    the words ask for requests: its requirements and the understanding `decide` weighs (the words of unread
+    clauses are the ones not understood)."""
+    from agents.coverage import Understanding, tokens
+    from agents.iam_requirements import read
+
+    objs = json_objects(ctx.text)
+    policy = next((o for o in objs if "Statement" in o), None)
+    if policy is None or any("requests" in o for o in objs) or spec_from_sentence(ctx.text) is not None:
+        return None
+    if set_form_confident and _EXPLAIN.search(ctx.text.split("{", 1)[0]):
+        return None
+    reqs = read(ctx.text, policy)
+    if not reqs.requests and (set_form_confident or not reqs.unread):
+        return None
+    used = [w for c in reqs.clauses if c.kind != "unread" for w in tokens(c.text)]
+    unused = [w for c in reqs.unread for w in tokens(c.text)]
+    return reqs, Understanding(AGENT, "repair", {"requests": len(reqs.requests)}, used, unused)
+
+
+def _act(ctx: AgentContext, plain: Any = None) -> AgentResult:
+    """Repair (policy and spec), write (spec and a verb to write), or explain (policy alone). `plain`: the
+    requirements read from plain words (`agents.iam_requirements.Requirements`), the spec when given."""
     from policies import PolicyError, SpecError, UnsupportedError, parse_policy, parse_spec
     from policies.parser import dumps_policy, policy_to_json
 
     objs = json_objects(ctx.text)
     raw_policy = next((o for o in objs if "Statement" in o), None)
-    raw_spec = next((o for o in objs if "requests" in o), None) or spec_from_sentence(ctx.text)
+    raw_spec = plain.spec() if plain is not None else (next((o for o in objs if "requests" in o), None)
+                                                       or spec_from_sentence(ctx.text))
     low = ctx.text.lower()
     try:
         if raw_policy is not None and raw_spec is not None:
@@ -174,11 +285,19 @@ def _act(ctx: AgentContext) -> AgentResult:
             policy, spec = parse_policy(raw_policy), parse_spec(raw_spec)
             result = repair(policy, spec, time_budget=20.0)
             data = result.to_json()
+            read = _read_lines(plain, raw_spec)
             if result.status == "holds":
-                return AgentResult(AGENT, "The policy already meets every requirement; nothing to repair.",
+                return AgentResult(AGENT, "\n".join(["The policy already meets every requirement; nothing to repair.",
+                                                     *read]),
                                    ["verified against the spec with Z3"], data={**data, "repaired_policy": raw_policy})
+            rescued = _rescue(policy, spec, result, raw_spec) if plain is not None and not result.ok else None
+            if rescued is not None:
+                return _answer_rescued(raw_policy, rescued, result, read, data)
             if not result.ok or result.policy is None:
-                return AgentResult(AGENT, f"I found no repair that meets the spec: {result.message}", data=data)
+                if plain is not None:  # an unproven best effort is not a proposal
+                    data = {k: v for k, v in data.items() if k != "policy"}
+                return AgentResult(AGENT, "\n".join([f"I found no repair that meets the spec: {result.message}",
+                                                     *read]), data=data)
             fixed, widened = _widen(policy_to_json(result.policy), spec)
             lines = [f"Repaired with {len(result.edits)} change(s), proven in {result.seconds:.2f} s:"]
             lines += [f"  - {e.text}" for e in result.edits]
@@ -189,6 +308,8 @@ def _act(ctx: AgentContext) -> AgentResult:
             proof = result.proof.summary() if result.proof else "spec verified"
             lines += [f"Proof{' (of the repair before widening)' if widened else ''}: {proof}", "",
                       dumps_policy(parse_policy(fixed))]
+            if plain is not None:
+                lines += ["", *read, "", "Diff:", *_diff(raw_policy, fixed)]
             return AgentResult(AGENT, "\n".join(lines), [v.describe() for v in result.violations],
                                data={**data, "repaired_policy": fixed})
         if raw_spec is not None and re.search(r"\b(write|create|generate|synthesi[sz]e|draft|make)\b", low):
