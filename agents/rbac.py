@@ -116,8 +116,8 @@ def _intents(text: str, e: Any) -> list[str]:
         out.append("over-broad")
     if _GRANTS.search(text) and not question and e.subject and e.resource and "/" not in e.resource:
         out.append("grant")  # no resource said ("edit rights", "admin"): the registry's grant path reads it
-    if not (who or rights or order):
-        out.append("can-i")
+    if not (who or rights or order) and (question or e.subject):
+        out.append("can-i")  # "create a deployment in shop", "list the cronjobs": orders, never a can-i about them
     return out
 
 

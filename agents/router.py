@@ -328,11 +328,26 @@ def _substantive(part: str, later: bool = False) -> bool:
     return sum(1 for w in tokens(part) if w not in FILLER and w not in _BACK_REFERENCES) >= _MIN_PART_WORDS
 
 
+def _asks_order(part: str) -> bool:
+    """The part opens with an order verb ("restart it", "scale them to 3")."""
+    from agents.coverage import tokens
+    from agents.residue import verb_class
+
+    words = [w for w in tokens(part) if w != "please"]
+    return bool(words) and verb_class(words[0]) is not None
+
+
 def _clean_part(text: str) -> str:
     return _LEADING.sub("", text.strip(" ,;?!.&")).strip(" ,;?!.&")
 
 
-def split_points(text: str, starters: frozenset[str] | None = None) -> list[tuple[str, str]]:
+# A later part that is an order about what the part before named ("… and then restart it"): a request of its own
+# once "it" is resolved (agents.coreference), though it says one word of its own.
+_ORDER_ON_IT = re.compile(r"(?:please\s+)?[a-z-]+\s+(?:it|them)\b.*", re.I)
+
+
+def split_points(text: str, starters: frozenset[str] | None = None,
+                 orders_on_it: bool = False) -> list[tuple[str, str]]:
     """Every way to cut `text` in two at one conjunction or punctuation mark: [(left, right), ...], each side
     stripped of connectives and holding at least two words of its own (not filler, not a back-reference such as
     "whatever it is").
@@ -347,7 +362,8 @@ def split_points(text: str, starters: frozenset[str] | None = None) -> list[tupl
         left, right = _clean_part(text[:m.start()]), _clean_part(text[m.end():])
         if len(left.split()) < _MIN_PART_WORDS or len(right.split()) < _MIN_PART_WORDS:
             continue
-        if not (_substantive(left) and _substantive(right, later=True)) or _CONTINUES.match(right):
+        on_it = orders_on_it and bool(_ORDER_ON_IT.fullmatch(right)) and _asks_order(right)
+        if not (_substantive(left) and (on_it or _substantive(right, later=True))) or _CONTINUES.match(right):
             continue
         if starters is not None and _WEAK.fullmatch(m.group(0)):
             first = re.sub(r"[^a-z']", "", right.split()[0].lower())

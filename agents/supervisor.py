@@ -134,60 +134,21 @@ class Supervisor:
         principal = self._principal(state)
         who, thread_id = state.get("principal") or {}, config["configurable"]["thread_id"]
         kube = self.kube_for(principal)
-        results, pending = [], []
         parts = dict((agent, text) for text, agent in state["route"].get("parts") or [])
+        ns0 = state.get("namespace") or self.default_namespace
         if len(parts) >= 2:  # "… web in shop … and then scale it to 4": each part written out in full
-            parts = self._written_out(kube, parts, state.get("namespace") or self.default_namespace)
-        for agent in state["route"]["agents"]:
-            text = parts.get(agent, state["text"])
-            first_call = len(kube.calls)
-            with tracing.span(f"agent {agent}", {"kubesage.agent": agent}) as span:
-                ctx = build_context(kube, text, state.get("namespace") or self.default_namespace, self.llm)
-                context_calls = len(kube.calls)
-                try:
-                    res = self.agents[agent](ctx)
-                    if (res.data or {}).get("abstain"):
-                        res = self._elsewhere(ctx, agent, res)
-                except KubeError as e:
-                    res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
-                span.set({"kubesage.namespace": ctx.namespace, "kubesage.mutations": len(res.mutations),
-                          "kubesage.abstained": bool((res.data or {}).get("abstain"))})
-                self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": ctx.namespace},
-                                  "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
-            first_pending = len(pending)
-            new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
-            deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
-            for m in res.mutations:
-                if self.read_only:
-                    res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
-                    continue
-                if m.verb == "action":  # not a Kubernetes write: its handler checks rights when it runs
-                    pending.append(kube.preview(m).to_dict())
-                    continue
-                allowed, _ = kube.can_i("patch" if m.verb in ("scale", "patch") else m.verb, m.kind, m.namespace or None,
-                                        None if m.verb == "create" else m.name,
-                                        subresource="scale" if m.verb == "scale" else "")
-                if not allowed:
-                    res.answer += (f"\nYou ({principal.label}) are not allowed to {m.verb} {m.kind.lower()} "
-                                   f"{m.namespace}/{m.name}, so I am not proposing it.")
-                    self.audit.record(who, "propose", m.to_dict(), "refused: no rights", thread_id=thread_id)
-                    continue
-                pm = kube.preview(m, new_ns, deleted)
-                if m.verb == "delete":
-                    deleted.add((m.kind, m.namespace, m.name))
-                if unchanged(pm):  # a change that changes nothing is not a fix: say so instead of proposing it
-                    res.answer += f"\nAlready so: {pm.describe()} would change nothing ({pm.why or 'as asked'}), so " \
-                                  "I am not proposing it."
-                    continue
-                pending.append(pm.to_dict())
-            pending[first_pending:] = _plans(pending[first_pending:])
-            for p in pending[first_pending:]:
-                p["part"] = len(results)  # which part of a split request proposed it (see _overlapping)
-            results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
-                            "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
-                            "data": res.data})
-        if pending and _retracted(pending, [(parts.get(a, state["text"]), r) for a, r in
-                                            zip(state["route"]["agents"], results, strict=False)]):
+            parts = self._written_out(kube, parts, ns0)
+        steps = [(agent, parts.get(agent, state["text"])) for agent in state["route"]["agents"]]
+        results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0)
+        if len(steps) == 1 and (results[0].get("data") or {}).get("abstain"):
+            # "scale checkout to 3 and restart web in shop": two requests for one agent, which the router does not
+            # cut (it cuts only between agents); each half fully understood on its own is the request
+            split = self._compound(kube, state["text"], ns0)
+            if split:
+                steps = [(a, t) for a, t, _ in split]
+                results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0,
+                                                   [r for _, _, r in split])
+        if pending and _retracted(pending, [(t, r) for (_, t), r in zip(steps, results, strict=False)]):
             # One request split in parts is still one request: a part not understood may change the others
             # ("scale web to 5 and catalog to 0. Actually, skip catalog"), so nothing is proposed on a partial
             # understanding of the whole request.
@@ -239,6 +200,8 @@ class Supervisor:
                     res = fn(ctx)
                 except KubeError:
                     continue
+                if _ordered(ctx.text) and not res.mutations:
+                    continue  # an order answered by a read ("create a deployment …" → "yes, you can create …")
                 if _settled(res) and all((res.agent or name) != (f.agent or "") for f in found):
                     found.append(res)  # an agent answering through another's fast path (toolsmith) is that one
         finally:
@@ -248,6 +211,99 @@ class Supervisor:
         res = found[0]
         res.data["rerouted_from"] = routed
         return res
+
+    def _run_steps(self, kube: Kube, steps: list[tuple[str, str]], principal: Principal, who: Any, thread_id: str,
+                   ns: str | None, given: list[AgentResult] | None = None) -> tuple[list[dict[str, Any]],
+                                                                                   list[dict[str, Any]]]:
+        """Run each (agent, text) part (or take its `given` result) and collect the changes it proposes that the
+        principal may make and that would change something."""
+        results: list[dict[str, Any]] = []
+        pending: list[dict[str, Any]] = []
+        for i, (agent, text) in enumerate(steps):
+            first_call = len(kube.calls)
+            with tracing.span(f"agent {agent}", {"kubesage.agent": agent}) as span:
+                if given is not None:  # already run (a compound request's halves): their calls are counted there
+                    res, context_calls, where = given[i], len(kube.calls), ns
+                else:
+                    ctx = build_context(kube, text, ns, self.llm)
+                    context_calls, where = len(kube.calls), ctx.namespace
+                    try:
+                        res = self.agents[agent](ctx)
+                        if (res.data or {}).get("abstain"):
+                            res = self._elsewhere(ctx, agent, res)
+                    except KubeError as e:
+                        res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
+                span.set({"kubesage.namespace": where, "kubesage.mutations": len(res.mutations),
+                          "kubesage.abstained": bool((res.data or {}).get("abstain"))})
+                self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": where},
+                                  "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
+            first_pending = len(pending)
+            new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
+            deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
+            for m in res.mutations:
+                if self.read_only:
+                    res.answer += f"\n(read-only mode: not proposing to {m.describe()})"
+                    continue
+                if m.verb == "action":  # not a Kubernetes write: its handler checks rights when it runs
+                    pending.append(kube.preview(m).to_dict())
+                    continue
+                allowed, _ = kube.can_i("patch" if m.verb in ("scale", "patch") else m.verb, m.kind, m.namespace or None,
+                                        None if m.verb == "create" else m.name,
+                                        subresource="scale" if m.verb == "scale" else "")
+                if not allowed:
+                    res.answer += (f"\nYou ({principal.label}) are not allowed to {m.verb} {m.kind.lower()} "
+                                   f"{m.namespace}/{m.name}, so I am not proposing it.")
+                    self.audit.record(who, "propose", m.to_dict(), "refused: no rights", thread_id=thread_id)
+                    continue
+                pm = kube.preview(m, new_ns, deleted)
+                if m.verb == "delete":
+                    deleted.add((m.kind, m.namespace, m.name))
+                if unchanged(pm):  # a change that changes nothing is not a fix: say so instead of proposing it
+                    res.answer += f"\nAlready so: {pm.describe()} would change nothing ({pm.why or 'as asked'}), so " \
+                                  "I am not proposing it."
+                    continue
+                pending.append(pm.to_dict())
+            pending[first_pending:] = _plans(pending[first_pending:])
+            for p in pending[first_pending:]:
+                p["part"] = len(results)  # which part of a split request proposed it (see _overlapping)
+            results.append({"agent": res.agent or agent, "answer": res.answer, "evidence": res.evidence,
+                            "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
+                            "data": res.data})
+        return results, pending
+
+    def _compound(self, kube: Kube, text: str, ns: str | None) -> list[tuple[str, str, AgentResult]] | None:
+        """The halves of a request no agent understood whole, when every half is fully understood on its own
+        (`_settled`): [(agent, half as written out, its result)], else None. The cut points are the router's; the
+        halves are written out with the namespace said once and "it" resolved (agents.coreference); each half is
+        routed, and taken over by another agent only as `_elsewhere` allows. No model loop runs here."""
+        from agents.coreference import resolve_parts, workload_reader
+        from agents.router import split_points
+
+        try:
+            namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
+        except KubeError:
+            namespaces = []
+        starters = getattr(getattr(self.router, "embedding", self.router), "starters", None)
+        for left, right in split_points(" ".join(text.split()), starters, orders_on_it=True):
+            out = []
+            for half in resolve_parts([left, right], namespaces, workload_reader(kube, ns)):
+                agent = next(iter(a for a in self.router.route(half).agents if a in self.agents), None)
+                if agent is None:
+                    break
+                ctx = build_context(kube, half, ns, self.llm)
+                ctx.no_loop = True
+                try:
+                    res = self.agents[agent](ctx)
+                    if (res.data or {}).get("abstain"):
+                        res = self._elsewhere(ctx, agent, res)
+                except KubeError:
+                    break
+                if not _settled(res):
+                    break
+                out.append((res.agent or agent, half, res))
+            else:
+                return out
+        return None
 
     def _next_after_work(self, state: TurnState) -> str:
         return "approve" if state.get("pending") else "respond"
@@ -597,6 +653,16 @@ def _interrupt_of(snap: Any) -> dict[str, Any] | None:
         for intr in task.interrupts or ():
             return intr.value
     return None
+
+
+def _ordered(text: str) -> bool:
+    """The request opens with an order to change something ("create …", "please delete …"): an answer that changes
+    nothing is no reading of it."""
+    from agents.coverage import tokens
+    from agents.residue import verb_class
+
+    words = [w for w in tokens(text) if w not in ("please", "kindly", "pls", "hey", "hi", "ok", "so", "now")]
+    return bool(words) and verb_class(words[0]) not in (None, "generic")
 
 
 def _settled(res: AgentResult) -> bool:

@@ -26,7 +26,7 @@ def _proposal(agent: str) -> AgentResult:
 
 def _elsewhere(agents: dict, routed: str = "logs") -> AgentResult:
     me = SimpleNamespace(agents=agents)
-    ctx = SimpleNamespace(no_loop=False)
+    ctx = SimpleNamespace(no_loop=False, text="what is going on with x?")
     out = Supervisor._elsewhere(me, ctx, routed, ABSTAINED)
     assert ctx.no_loop is False  # restored for the rest of the turn
     return out
@@ -60,3 +60,14 @@ def test_an_agent_answering_through_another_agents_fast_path_is_that_agent():
     out = _elsewhere({"logs": _agent(None), "resources": _agent(_proposal("resources")),
                       "toolsmith": _agent(_proposal("resources"))})
     assert out.agent == "resources" and out.mutations
+
+
+def test_an_order_is_never_taken_over_by_a_read():
+    from agents.supervisor import _ordered
+
+    read = AgentResult("rbac", "Yes: you can create deployments in shop.", ["review"], data={"understood": "can-i"})
+    me = SimpleNamespace(agents={"resources": _agent(None), "rbac": _agent(read)})
+    ctx = SimpleNamespace(no_loop=False, text="create a deployment in shop named empty")
+    assert Supervisor._elsewhere(me, ctx, "resources", ABSTAINED) is ABSTAINED
+    assert _ordered("please delete the debug pod") and not _ordered("can bob delete pods?")
+    assert not _ordered("show me the pods")
