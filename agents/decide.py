@@ -45,12 +45,22 @@ def reading(ctx: Any, agent: str, intent: str, slots: dict[str, Any], vocabulary
 def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = "") -> AgentResult:
     """Act through the first confident reading of the agent's own, else the registry's one confident fast path,
     else the tool-calling loop, else abstain with `ask` (a concrete question or rephrasing)."""
+    fp, closest = None, None
     for r in own:
         if r.understood.confident:
             res = r.act()
+            if (res.data or {}).get("abstain"):
+                # the reading found, acting, that it lacks something ("which key=value?"): a registry path that
+                # fully understood the request ("switch catalog to nginx:1.27, the current tag doesn't exist" is an
+                # image, not a label) answers instead; with none, the reading's own question stands
+                fp, closest = fastpaths.best(ctx, agent)
+                if fp is None or closest is None:
+                    return res
+                break
             res.data.setdefault("understood", r.understood.summary())
             return res
-    fp, closest = fastpaths.best(ctx, agent)
+    if fp is None:
+        fp, closest = fastpaths.best(ctx, agent)
     if fp is not None and closest is not None:
         res = fp.plan(ctx, closest.slots)
         res.data.setdefault("understood", closest.summary())

@@ -270,7 +270,8 @@ def intent_of(text: str) -> str:
     low = _norm(text)
     if REPAIR.search(low):
         return "repair"
-    part_of_object = re.search(r"\b(annotation|label|env|variable|limit|sidecar|key|mount|probe)s?\b", low)
+    # a part of an object said as a word ("remove the DEBUG key"), not inside a name ("the secret api-keys")
+    part_of_object = re.search(r"(?<![\w-])(annotation|label|env|variable|limit|sidecar|key|mount|probe)s?(?![\w-])", low)
     if not part_of_object and (DELETE.search(low) or re.search(
             r"\b(delete|destroy|get rid of|tear down)\s+(?:the|a|an|this|that|all)?\s*[a-z0-9-]*\s*(?:deployment|pod|"
             r"service|configmap|secret|job|cronjob|statefulset|daemonset|namespace|pvc|ingress)s?\b", low)):

@@ -54,6 +54,9 @@ def run(ctx: AgentContext) -> AgentResult:
             return AgentResult(AGENT, f"I need one more detail: {e}",
                                data={"abstain": {"understood": [], "not_understood": [], "ask": str(e)}})
         except KubeError as e:
+            if e.status == 404:  # the object this reading took the request to name is not there: not understood
+                return AgentResult(AGENT, f"I did not act: {e.message}.", [e.message], data={"abstain": {
+                    "understood": [], "not_understood": [], "ask": f"{e.message}: say which object you mean."}})
             return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
 
     if req.intent == "read" and _qualified(ctx.text, kind_of(ctx.text)[1]):
@@ -1127,8 +1130,10 @@ def _change(ctx: AgentContext, req: Request) -> AgentResult:
     pod_spec = {"containers": [patch_c], **pod_extra}
     body = _wrap(kind, pod_spec)
     if kind == "Pod" and set(patch_c) - {"name", "image"}:
-        return AgentResult(AGENT, f"A running pod's {', '.join(sorted(set(patch_c) - {'name', 'image'}))} cannot be "
-                                  f"changed in place; change the workload that owns {ns}/{name}, or recreate the pod.")
+        said = (f"A running pod's {', '.join(sorted(set(patch_c) - {'name', 'image'}))} cannot be changed in place; "
+                f"change the workload that owns {ns}/{name}, or recreate the pod.")
+        # the pod was this reading's guess at the target ("the payments container"): another reading may know better
+        return AgentResult(AGENT, said, data={"abstain": {"understood": [], "not_understood": [], "ask": said}})
     if new_image and kind == "Deployment" and (obj["spec"].get("strategy") or {}).get("type", "RollingUpdate") == \
             "RollingUpdate" and obj["spec"].get("replicas", 1) >= 1:
         body["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
@@ -1267,7 +1272,8 @@ def _labels(ctx: AgentContext, req: Request) -> AgentResult:
         what = f"remove {field[:-1]}(s) {', '.join(gone)}"
     else:
         if not kv:
-            return AgentResult(AGENT, "Which key=value? (say e.g. 'label it team=payments')")
+            ask = "Which key=value? (say e.g. 'label it team=payments')"
+            return AgentResult(AGENT, ask, data={"abstain": {"understood": [], "not_understood": [], "ask": ask}})
         patch = {"metadata": {field: kv}}
         what = f"set {field[:-1]}(s) " + ", ".join(f"{k}={v}" for k, v in kv.items())
         if re.search(r"\bpods\b", low) and kind in WORKLOADS and field == "labels":

@@ -281,6 +281,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_POLICY = re.compile(r'"Statement"\s*:|"Effect"\s*:\s*"(?:Allow|Deny)"')
+
+
 def rule_route(text: str) -> str | None:
     """The label a deterministic rule gives `text`, or None when no rule fires or rules for different labels
     fire (then the text is ambiguous or multi-intent, and the embeddings decide). One exception: when only the
@@ -530,7 +533,9 @@ class EmbeddingRouter:
         """Route `text`; with `split`, try every two-way cut and keep the most confident one whose halves go to
         different agents."""
         t0 = time.perf_counter()
-        cuts = split_points(" ".join(text.split()), self.starters) if split else []
+        # a pasted IAM policy is one request with its story around it: never cut ("our lambda can fetch the secret
+        # but …" is not an RBAC question of its own)
+        cuts = split_points(" ".join(text.split()), self.starters) if split and not _POLICY.search(text) else []
         if not cuts and self.use_rules:
             rule = rule_route(self.prepare(text))
             if rule is not None:  # decided without embedding anything
