@@ -38,6 +38,7 @@ from agents.fastpaths._words import (
     namespace,
     norm,
 )
+from agents.residue import without_told
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
 from tools.k8s.kinds import SCALABLE
@@ -160,8 +161,11 @@ class Scale:
         if absolute is None or deltas is None:
             return None
         (counts, spans), (changes, dspans) = absolute, deltas
-        if set(re.findall(r"[a-z]+", _blank(low, dspans))) & _DELTA_WORDS:
-            return None  # "add", "more", "by" outside a relative count: something this path does not do
+        told = set(re.findall(r"[a-z]+", low)) - set(re.findall(r"[a-z]+", _count_text(without_told(ctx.text))))
+        if (set(re.findall(r"[a-z]+", _blank(low, dspans))) - told) & _DELTA_WORDS:
+            # "add", "more", "by" outside a relative count: something this path does not do (in a clause that only
+            # tells, "we're adding read replicas", they are the person's story, not an order)
+            return None
         relative = [f for w, f in RELATIVE.items() if re.search(rf"\b{w}\b", low)]
         if relative and not has(ctx, "replicas", "replica", "pods", "instances", "copies", "scale"):
             return None  # "double orders" is not clearly about replicas

@@ -135,12 +135,30 @@ class SetImage:
                                           f"{live} replaced.", evidence, data={"image": live})
         patch = wrap(kind, {"containers": [{"name": cname, "image": new}]})
         goal = [expect(kind, ns, name, f"{path}.image", new), expect(kind, ns, name, f"{path}.name", cname)]
+        was_ok, now = _health(ctx, kind, ns, name)
+        # Undoing a change because the rollout is not healthy is right when it was healthy before; going back to a
+        # workload that was already broken ("2.4.0 is broken, roll back to 2.3.1") undoes what was asked for nothing.
         m = mutation("patch", kind, ns, name, goal, f"image of container {cname}: {live} → {new}", body=patch,
-                     verify=healthy(kind, ns, name))
+                     verify=healthy(kind, ns, name) if was_ok else None)
         how = " as a rolling update (old pods are replaced only as new ones become ready)" if kind != "Pod" else ""
+        after = ("the change is undone if the rollout does not become healthy" if was_ok else
+                 f"it is not healthy now ({now}), so the check after the apply is that {new} is the image, and an "
+                 "unhealthy rollout is reported, not undone")
         return AgentResult(AGENT, f"Proposed: change the image of container {cname} in {cite(kind, ns, name)} from "
-                                  f"{live} to {new}{how}; the change is undone if the rollout does not become "
-                                  "healthy.", evidence, [m], data={"image": live})
+                                  f"{live} to {new}{how}; {after}.", evidence, [m], data={"image": live})
+
+
+def _health(ctx: Any, kind: str, ns: str, name: str) -> tuple[bool, str]:
+    """(healthy now, how it stands) of the workload before the change; unreadable counts as healthy (the safe side:
+    the rollout is then checked and undone when it fails)."""
+    from tools.k8s.client import KubeError
+    from tools.k8s.health import status_of
+
+    try:
+        ok, why, _ = status_of(ctx.kube, kind, ctx.kube.get(kind, ns, name))
+    except KubeError:
+        return True, ""
+    return ok, why
 
 
 register(SetImage())

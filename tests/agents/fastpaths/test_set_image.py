@@ -15,6 +15,7 @@ from tests.agents.fastpaths.conftest import (
     not_confident,
     plan,
 )
+from tools.k8s.health import status_of
 
 NS = "fp-image"
 AGENT, INTENT = "resources", "set-image"
@@ -48,7 +49,8 @@ def test_wordings_become_one_image_patch(kube, text, want):
     assert img["value"] == want
     c = m.body["spec"]["template"]["spec"]["containers"][0]
     assert c["image"] == want and img["path"] == f"spec.template.spec.containers.{int(c['name'] == 'proxy')}.image"
-    assert m.verify and m.verify["name"] == m.name
+    was_ok, _, _ = status_of(kube, m.kind, kube.get(m.kind, NS, m.name))
+    assert (m.verify is not None and m.verify["name"] == m.name) == was_ok  # undone on failure only if it was healthy
     assert want in r.answer
 
 
@@ -82,3 +84,11 @@ def test_applied_through_the_supervisor_the_new_version_runs(kube, runtime):
     assert goal_holds(kube, goals(r)) == []
     assert plan(kube, text.replace("1.25", "1.26").replace("to nginx:1.26", "to nginx:1.26"), AGENT,
                 INTENT).answer.startswith(("Already so", "I did not act"))
+
+
+def test_a_workload_already_broken_is_not_rolled_back_to_broken(kube):
+    create(kube, deployment(NS, "broken", "nginx:9.99.99"))  # a tag that does not exist: never ready
+    r = plan(kube, "roll broken in fp-image back to nginx:1.27", AGENT, INTENT)
+    (m,) = r.mutations
+    assert m.verify is None and "reported, not undone" in r.answer
+    assert [g["value"] for g in m.goal if g["path"].endswith(".image")] == ["nginx:1.27"]
