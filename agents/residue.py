@@ -262,6 +262,15 @@ def narrative(words: list[str]) -> bool:
     return any(w in COPULA for w in words[1:4]) and not any(w == "you" for w in words)
 
 
+def purpose(words: list[str]) -> bool:
+    """A clause that only says what a request is for: "for the load test later", "for the audit next week". It asks
+    nothing (no order or answer verb, no condition), so a time in it is when the purpose is, not when to act."""
+    while words and words[0] in _JOINS:
+        words = words[1:]
+    return len(words) > 1 and words[0] == "for" and not any(
+        verb_class(w) or w in READ_VERBS or w in _NOT_TOLD or w in NEGATIONS or w in SCOPE for w in words)
+
+
 def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touched: frozenset[str],
                         granted: frozenset[str], ids: frozenset[str] = frozenset(),
                         known: frozenset[str] = frozenset()) -> bool:
@@ -361,7 +370,7 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
     free: set[str] = set()      # operative words a clause makes context
     held: set[str] = set()      # operative words some clause keeps operative
     for words in clauses(text):
-        if narrative(words):
+        if narrative(words) or purpose(words):
             free.update(w for w in words if not _NAME_CHARS.search(w) and w not in ids and w not in known)
             continue
         neg = next((i for i, w in enumerate(words) if w in NEGATIONS), None)

@@ -108,3 +108,11 @@ def test_restart_in_a_why_question_is_the_symptom() -> None:
 def test_how_many_asks_for_a_count() -> None:
     u = _u("how many service accounts are in shop", "can-i", {"namespace": "shop"}, {"can", "service", "account"})
     assert not u.confident and "many" in u.unused
+
+
+def test_a_clause_that_only_says_what_the_request_is_for_is_context():
+    from agents.residue import purpose
+
+    assert purpose(["for", "the", "load", "test", "later"])
+    assert not purpose(["for", "tonight", "scale", "web"])  # an order in it
+    assert not purpose(["for", "web", "if", "it", "is", "healthy"])  # a condition in it
