@@ -44,6 +44,9 @@ be able let let's lets make sure
 n lot much advance appreciated appreciate greatly asap folks guys
 """.split())
 
+# What a read answers with: "give me a quick overview / a list / the numbers".
+ANSWER_NOUNS = frozenset("""overview summary rundown breakdown list report status count number numbers idea picture
+    update snapshot table view health diagnosis answer sense""".split())
 # Conditions: filler in a question ("check if bob can …"), never beside a change ("restart web if it crashes").
 CONDITIONS = frozenset({"if", "unless"})
 # A question word that opens a clause asks for an answer; beside a change it means the change was not asked.
@@ -181,6 +184,11 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
             if all(w == p or w == p + "s" or w == p + "es" for w, p in zip(words[i:i + n], ph, strict=True)):
                 for j in range(i, i + n):
                     in_phrase[j] = True
+    if not EFFECTS.get(intent, ALL) or intent in EXPLAINS:  # "give me a quick overview": an answer, in a read's words
+        for i in range(len(words) - 1):
+            if words[i] in ("give", "send", "get") and words[i + 1] in ("me", "us") and any(
+                    w in ANSWER_NOUNS for w in words[i + 2:i + 6]):
+                in_phrase[i] = in_phrase[i + 1] = True
     used, unused = [], []
     for i, w in enumerate(words):
         num = _NUMBER_UNIT.match(w)

@@ -110,7 +110,10 @@ def _intents(text: str, e: Any) -> list[str]:
     if rights:
         out.append("list-rights")
     if re.search(r"\b(?:give|grant|make)\s+me\b|\bi\s+(?:need|want)\s+(?:to be\s+)?(?:an?\s+)?(?:cluster-?admin|admin)",
-                 text):  # asking for rights for oneself: only someone who may bind roles can do that, never silently
+                 text) and re.search(r"\b(?:cluster-?admin|admin|rights?|access|roles?|permissions?|privileges?|edit|"
+                                     r"view|sudo|root)\b", text):
+        # asking for rights for oneself: only someone who may bind roles can do that, never silently ("give me a
+        # health overview" asks for an answer, not for rights)
         out.append("self-grant")
     if re.search(r"over-?broad|too (?:much|many)|risky|wildcard|cluster-admin|audit", text):
         out.append("over-broad")

@@ -75,7 +75,8 @@ def _hpa_numbers(text: str) -> dict[str, int]:
 
 # A count said relative to the live one ("up by 2", "one more", "2 fewer"), or a deadline ("by noon"): never the
 # absolute count of this agent's own `scale` reading (the registry's scale path reads relative counts).
-_RELATIVE = re.compile(r"\bby\b|\bmore\b|\bfewer\b|\bless\b|\bextra\b|\badd(?:s|ed|ing)?\b|\bremov(?:e|es|ed|ing)\b")
+_RELATIVE = re.compile(r"\bby\b|\b(?:\d+|one|two|three|four|five|a|an|another)\s+(?:more|fewer|less|extra)\b|"
+                       r"\badd(?:s|ed|ing)?\b|\bremov(?:e|es|ed|ing)\b")
 
 
 def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]]]:

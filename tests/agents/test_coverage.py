@@ -170,3 +170,12 @@ def test_autoscale_bounds_are_read_by_phrase_not_order(kube: Kube) -> None:
     spec = res.mutations[0].body["spec"]
     assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 10)
     assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+
+
+def test_give_me_an_overview_is_a_read_in_reads_only():
+    read = understand("give me a quick overview of the pods in shop", "resources", "read",
+                      {"namespace": "shop"}, {"pods", "overview"})
+    assert "give" not in read.unused
+    change = understand("give me a quick overview of the pods in shop", "rbac", "grant",
+                        {"namespace": "shop"}, {"pods", "overview"})
+    assert "give" in change.unused
