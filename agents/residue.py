@@ -117,6 +117,9 @@ TIME = frozenset("""tonight tomorrow later midnight weekend weekends weekday wee
 NUMBER_WORDS = frozenset("""zero one two three four five six seven eight nine ten eleven twelve twenty fifty hundred
     single double triple twice thrice half halve dozen couple""".split())
 NEGATIONS = frozenset("not no never nothing none nor without neither".split())
+# A superlative asks for a ranking ("which node is busiest"): an answer that does not rank has not answered it.
+RANKING = re.compile(r"[a-z]{2,}iest|biggest|largest|smallest|highest|lowest|newest|oldest|latest|fastest|slowest|"
+                     r"longest|shortest|greatest|worst|best|hottest|coldest")
 PRESERVE = frozenset("keep keeps leave leaves preserve preserves retain retains untouched unchanged alone".split())
 # A wish or an obligation turns a first-person clause into a request ("we need 3 replicas", "I want it gone").
 WISH = frozenset("""want wants wanted wanna need needs needed would like wish must should shall have has gotta
@@ -212,7 +215,7 @@ def operative(word: str, ids: frozenset[str], known: frozenset[str]) -> bool:
     if len(word) >= 4 and any(abs(len(k) - len(word)) <= 1 and damerau1(word, k) for k in known):
         return True  # a typo of a name in the cluster ("webb"): which object is meant is not settled
     if word in SCOPE or word in TIME or word in READ_VERBS or word in VERB_CLASSES or word in NEGATIONS \
-            or word in NUMBER_WORDS or word in PRESERVE or word in SYMPTOMS:
+            or word in NUMBER_WORDS or word in PRESERVE or word in SYMPTOMS or RANKING.fullmatch(word):
         return True
     if _stem_in(word, K8S_NOUNS):
         return True

@@ -166,7 +166,16 @@ class Supervisor:
             pending = []
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
-        return {"results": results, "pending": pending, "outcomes": []}
+        out: dict[str, Any] = {"results": results, "pending": pending, "outcomes": []}
+        answered = [r["agent"] for r in results]
+        if answered != list(state["route"]["agents"]) and not any((r.get("data") or {}).get("abstain")
+                                                                  for r in results):
+            # the agents that understood and answered, not only the router's guess: the route says who handled the
+            # request (the router's own choice is kept beside it)
+            out["route"] = {**state["route"], "agents": answered, "parts": [(t, a) for (_, t), a in
+                                                                            zip(steps, answered, strict=False)],
+                            "method": f"{state['route'].get('method')}+reread", "routed": state["route"]["agents"]}
+        return out
 
     @staticmethod
     def _written_out(kube: Kube, parts: dict[str, str], default_ns: str | None) -> dict[str, str]:

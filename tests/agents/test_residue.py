@@ -116,3 +116,10 @@ def test_a_clause_that_only_says_what_the_request_is_for_is_context():
     assert purpose(["for", "the", "load", "test", "later"])
     assert not purpose(["for", "tonight", "scale", "web"])  # an order in it
     assert not purpose(["for", "web", "if", "it", "is", "healthy"])  # a condition in it
+
+
+def test_a_superlative_asks_for_a_ranking():
+    from agents.residue import operative
+
+    assert operative("busiest", frozenset(), frozenset()) and operative("heaviest", frozenset(), frozenset())
+    assert not operative("heavy", frozenset(), frozenset())
