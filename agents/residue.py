@@ -359,6 +359,25 @@ def _numeric(word: str, words: list[str]) -> bool:
     return False
 
 
+_PLACE_WORDS = frozenset("in into -n namespace ns --namespace".split())
+_NOT_PLACES = frozenset("""the a an this that it its my our your their all any every each some one order case fact
+    general particular short total addition future past meantime time advance production prod""".split())
+
+
+def _places(words: list[str]) -> frozenset[str]:
+    """Words said as where something is or goes ("in qa", "-n staging", "namespace qa"): a namespace not (yet) in the
+    cluster is still the place asked for, so a plan elsewhere has not understood it."""
+    out = set()
+    for i, w in enumerate(words[:-1]):
+        if w in _PLACE_WORDS:
+            nxt = words[i + 1]
+            if nxt == "the" and i + 2 < len(words):
+                nxt = words[i + 2]
+            if nxt not in _NOT_PLACES and nxt not in TIME and not nxt.isdigit() and nxt.isascii():
+                out.add(nxt)
+    return frozenset(out)
+
+
 def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[str, Any], touched: frozenset[str],
                   known: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """Split `unused` (the words no vocabulary or slot took) into (still not understood, context)."""
@@ -388,10 +407,11 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
     from agents.coverage import tokens
 
     all_words = tokens(text)
+    where = _places(all_words)
     for w in unused:
         if w in NUMBER_WORDS and not _numeric(w, all_words):
             context.append(w)
-        elif operative(w, ids, known) and (w in held or w not in free):
+        elif (operative(w, ids, known) or w in where) and (w in held or w not in free):
             still.append(w)
         else:
             context.append(w)

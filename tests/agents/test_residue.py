@@ -123,3 +123,14 @@ def test_a_superlative_asks_for_a_ranking():
 
     assert operative("busiest", frozenset(), frozenset()) and operative("heaviest", frozenset(), frozenset())
     assert not operative("heavy", frozenset(), frozenset())
+
+
+def test_a_place_said_is_not_context_even_when_the_cluster_has_no_such_namespace():
+    from agents.coverage import understand
+
+    u = understand("create a service account 'tester' in qa", "resources", "author",
+                   {"name": "tester", "kind": "ServiceAccount", "namespace": "default"}, {"create", "service", "account"})
+    assert "qa" in u.unused
+    ok = understand("create a service account 'tester' in the morning", "resources", "author",
+                    {"name": "tester", "kind": "ServiceAccount"}, {"create", "service", "account"})
+    assert "morning" in ok.unused  # a time: still operative, as before (a deferral)
