@@ -29,7 +29,8 @@ pod pods eating eats consume consumes consuming consumption consumer consumers p
 sorted sort by highest high utilisation utilization share much lot whole across heavy heaviest show see which who
 kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
 how list current currently compare compared comparing comparison versus vs against than footprint roughly
-approximately only least lowest fewest smallest idlest quietest statefulset sts daemonset replicaset""".split())
+approximately only least lowest fewest smallest idlest quietest statefulset sts daemonset replicaset total sum
+altogether overall combined all loaded utilized utilised""".split())
 # Words that ask for the other end of the ranking: "which node has the least memory used", and the most of what is
 # left ("the most CPU headroom", "the most free memory") is the least used.
 LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|idlest|quietest)\b|\b(?:free|spare|headroom|unused|available|"
@@ -39,6 +40,12 @@ _TOP_N = re.compile(r"\btop\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|n
                                   r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:busiest|biggest|"
                                   r"heaviest|hungriest|largest|most)\b")
 _NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+# A question about where a pod runs, not about usage (agents.fastpaths.pod_node answers it).
+PLACEMENT = re.compile(r"\b(?:which|what)\s+nodes?\s+(?:is|are|does|do)\b.*\b(?:on|scheduled|placed|running|run|runs)\s*"
+                       r"\??\s*$|\bwhere\s+(?:is|are|does|do)\b.*\b(?:running|run|runs|scheduled|placed)\b|"
+                       r"\bon\s+(?:which|what)\s+nodes?\b")
+# "total", "altogether", "overall": the sum over what was asked about, said first.
+TOTAL = re.compile(r"\b(?:total|sum|altogether|overall|combined|in\s+all)\b")
 CONTROL_PLANE = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 ASK = ("I answer CPU and memory usage (top pods and nodes, one workload's or node's share): ask for that, for example "
        "'which pods use the most CPU in shop?', or say the other question in its own words.")
@@ -58,8 +65,9 @@ def run(ctx: AgentContext, prometheus: Any = None) -> AgentResult:
         w = m.group(1) or m.group(2)
         n = int(w) if w.isdigit() else _NUMBERS[w]
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said, "others": others, "top": n}
-    own = metrics_range.readings(ctx, prometheus) + [
-        reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx, others, n or 5))]
+    own = metrics_range.readings(ctx, prometheus)
+    if not PLACEMENT.search(ctx.text.lower()):  # "which node is db-0 running on": where, not how much
+        own.append(reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx, others, n or 5, said)))
     return decide(ctx, "metrics", own, ASK + metrics_range.ASK)
 
 
@@ -79,7 +87,8 @@ def _other_workloads(ctx: AgentContext) -> list[str]:
     return out
 
 
-def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5) -> AgentResult:
+def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
+           nodes_said: list[str] | None = None) -> AgentResult:
     ns = ctx.namespace
     try:
         pods = ctx.kube.top_pods(ns)
@@ -135,6 +144,13 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5) -
     where = f"namespace {ns}" if ns else "the cluster"
     top = rows[:top_n]
     by = "memory" if want_mem else "CPU"
+    if TOTAL.search(low) and rows:
+        lines.insert(0, f"Total in {where}: {sum(r[0] for r in rows)}m CPU and "
+                        f"{sum(r[1] for r in rows) // 1024 // 1024}Mi memory over {len(rows)} measured pod(s).")
+    for name in nodes_said or []:  # "how loaded is sandbox-worker-2": that node's line first
+        row = next((r for r in node_rows if r[2] == name), None)
+        lines.insert(0, f"{name}: {row[0]}m CPU{row[3]} and {row[1] // 1024 // 1024}Mi memory in use." if row else
+                     f"{name}: no metrics for this node right now.")
     if top:
         lines.append(f"{'Least-using' if least else 'Top'} pods by {by} in {where}: " + ", ".join(
             f"{r[3]} {r[0]}m CPU / {r[1] // 1024 // 1024}Mi" for r in top) + ".")

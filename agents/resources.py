@@ -20,6 +20,7 @@ import yaml
 
 from agents.context import AgentContext
 from agents.decide import decide, reading
+from agents.fastpaths.pod_node import ASKS as PLACEMENT
 from agents.resource_text import KIND_WORDS, Request, kind_of, pairs, parse
 from agents.resource_views import (
     containers,
@@ -66,7 +67,19 @@ def run(ctx: AgentContext) -> AgentResult:
         except KubeError as e:
             return AgentResult(AGENT, f"I could not finish: {e.message}", [e.message])
         if how == "toolsmith":
-            return answer()
+            res = answer()
+            if not (res.data or {}).get("abstain"):
+                return res
+            # the toolsmith could not make the filter; a registry path that read the whole request answers instead
+            # ("where are the web pods in shop running": the pods' nodes)
+            from agents import fastpaths
+
+            fp, u = fastpaths.best(ctx, AGENT)
+            if fp is None or u is None:
+                return res
+            out = fp.plan(ctx, u.slots)
+            out.data.setdefault("understood", u.summary())
+            return out
     if req.intent == "author" and (kind := _model_kind(ctx, req)):
         return _decide_model_written(ctx, req, kind, act)
     slots, vocab = _understood(ctx, req)
@@ -76,6 +89,8 @@ def run(ctx: AgentContext) -> AgentResult:
         _, why = _label_target(ctx, req)
         if why:  # which object is not clear: the registry's set-labels path, or a question back
             own = [r for r in own if not r.understood.confident]
+    if req.intent == "read" and PLACEMENT.search(ctx.text.lower()):
+        own = []  # "what node does checkout run on": the pods' nodes (fastpaths.pod_node), never a list of nodes
     if req.intent == "delete" and _delete_target(ctx, req) is None:
         own = []  # "delete the completed jobs": a set named by state (the registry's delete-jobs), or nothing named
     if req.intent == "author" and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):

@@ -73,3 +73,11 @@ def test_least_and_headroom_rank_nodes_by_what_is_left_and_worker_nodes_leave_ou
     assert "Node using the least memory: w2" in _ask("which node has the most free memory?")
     assert "Busiest node: w1" in _ask("what's the busiest node?")
     assert "Node using the most memory: w1" in _ask("which node uses the most memory?")
+
+
+def test_a_total_and_a_node_said_come_first():
+    ctx = SimpleNamespace(kube=_Nodes(), namespace="shop", text="what's the total cpu used in shop?",
+                          entities=SimpleNamespace(workload=None))
+    assert _usage(ctx).answer.startswith("Total in namespace shop: 5m CPU")
+    ctx.text = "how loaded is w2?"
+    assert _usage(ctx, nodes_said=["w2"]).answer.startswith("w2: 500m CPU (12% of allocatable) and 1024Mi memory")
