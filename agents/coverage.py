@@ -38,7 +38,7 @@ of in on at to for from with by into onto about as and or but if when while
 some any what what's which who whom whose how why where
 namespace namespaces ns cluster k8s kubernetes kube kubectl
 named called name
-yes yeah yep sure right yes/no y/n
+yes yeah yep sure right yes/no y/n u ur he she him her his hers
 is there any thing something stuff bit little
 be able let let's lets make sure
 n lot much advance appreciated appreciate greatly asap folks guys

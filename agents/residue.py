@@ -18,7 +18,9 @@ Operative words in three kinds of clause are context too, because the plan alrea
 not addressed to kubesage:
 - **narrative**: a clause whose subject is the person or someone else and whose verb is not a wish ("we're
   adding read replicas", "I think someone widened it", "I'll do it through gitops"); "I want / we need / you
-  should …" is a request, not a narrative. Names and numbers in a narrative still count.
+  should …" is a request, not a narrative. Names in a narrative still count; a number told ("it's currently at
+  2", "it has 0 replicas anyway") is context (a fast path that reads counts reads them from the whole text, so a
+  told count it would act on is still its slot).
 - **negated**: "don't / never / shouldn't / nothing / without …" up to the end of its clause: satisfied when the
   plan does not do what is negated (its effects, `EFFECTS`): "don't scale it by hand" beside an autoscaler,
   "don't create another" beside a read. A negated generic verb ("don't touch …", "don't change …") is satisfied
@@ -120,7 +122,8 @@ NEGATIONS = frozenset("not no never nothing none nor without neither".split())
 # A superlative asks for a ranking ("which node is busiest"): an answer that does not rank has not answered it.
 RANKING = re.compile(r"[a-z]{2,}iest|biggest|largest|smallest|highest|lowest|newest|oldest|latest|fastest|slowest|"
                      r"longest|shortest|greatest|worst|best|hottest|coldest")
-PRESERVE = frozenset("keep keeps leave leaves preserve preserves retain retains untouched unchanged alone".split())
+PRESERVE = frozenset("""keep keeps leave leaves preserve preserves retain retains untouched unchanged alone stay stays
+    remain remains""".split())
 # A wish or an obligation turns a first-person clause into a request ("we need 3 replicas", "I want it gone").
 WISH = frozenset("""want wants wanted wanna need needs needed would like wish must should shall have has gotta
     expect expects require requires prefer going please""".split())
@@ -171,9 +174,10 @@ _RBAC_OF = {"create": {"create"}, "delete": {"delete", "deletecollection"}, "sca
             "generic": {"create", "update", "patch", "delete", "deletecollection"}}
 
 _NAME_CHARS = re.compile(r"[0-9\-_.:/=@]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:%|m|mi|gi|ki|x)?")
 # Clause boundaries in the text as written: sentence and clause punctuation, dashes set apart by spaces, and the
 # conjunctions that start a new clause.
-_CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|so|because|since|though|"
+_CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|so|because|though|"
                          r"although|as|while|cause|cuz)\s", re.I)
 
 
@@ -238,12 +242,32 @@ def clauses(text: str) -> list[list[str]]:
 # Words that are a subject only when a verb follows ("it keeps crashing", "this is fine"), and otherwise a
 # determiner or an object ("check this policy", "scale it").
 _WEAK_SUBJECTS = frozenset("it this that there".split())
+_DETERMINERS = frozenset("the a an our my its their his her your".split())
+# Past forms that tell what happened ("went out", "broke", "did not"): a clause built on one is a story.
+PAST = frozenset("""went came broke got did was were had made took ran fell left began stopped failed crashed died
+    happened changed started""".split())
 
 
 def _verb_like(word: str) -> bool:
     return word in COPULA or word in {"just", "still", "never", "always", "will", "would", "can", "could", "did",
                                       "does", "was", "has", "had", "got"} or (len(word) > 3 and word.endswith(("s", "ed"))
                                                                               and not _stem_in(word, K8S_NOUNS))
+
+
+def _past(word: str) -> bool:
+    """A past form that tells: "went", "asked", "broke" (never a Kubernetes noun)."""
+    return word in PAST or (len(word) > 4 and word.endswith("ed") and not _stem_in(word, K8S_NOUNS))
+
+
+def _wish(words: list[str], i: int) -> bool:
+    """words[i] turns the clause into a request: a wish or an obligation ("we need", "you should", "we have to");
+    "have"/"has"/"going" only with "to" after them ("we've got a push", "it has 0 replicas" tell)."""
+    w = words[i]
+    if i and words[i - 1] in ("not", "longer"):  # "we don't need it right now", "we no longer need it": told
+        return False
+    if w in ("have", "has", "going"):
+        return i + 1 < len(words) and words[i + 1] == "to"
+    return w in WISH
 
 
 def narrative(words: list[str]) -> bool:
@@ -256,13 +280,21 @@ def narrative(words: list[str]) -> bool:
     lead = words[1:] if words[0] in ("i", "we") else words
     if len(lead) > 2 and lead[0] in ("need", "needed", "want", "wanted") and lead[1] in _IT and lead[2] == "for":
         return True  # "need it for the upgrade plan": why the answer is wanted, not another request
-    if any(w in WISH or w in _NOT_TOLD for w in words):
+    if any(_wish(words, i) or w in _NOT_TOLD for i, w in enumerate(words)):
         return False
     at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS and (w not in _WEAK_SUBJECTS or (
         i + 1 < len(words) and _verb_like(words[i + 1])))), None)
+    if at is None and (words[0] in _DETERMINERS or (len(words) > 1 and _past(words[1]))):
+        # "a config change went out", "the catalog deployment points at nginx:1.277", "security asked me to double
+        # check": a noun phrase (an order never opens with one), then a verb that tells (past, third person)
+        if any(i and (_past(w) or _verb_like(w)) for i, w in enumerate(words)):
+            return True
     if at is not None:  # a subject first: "we're adding…", not "also set it to 5" (a verb before it: an order)
         return not any(verb_class(w) or w in READ_VERBS for w in words[:at])
-    return any(w in COPULA for w in words[1:4]) and not any(w == "you" for w in words)
+    # a plain statement: "traffic is low this week", "payments in shop is running 1 pod"
+    return any(w in COPULA for w in words[1:6]) and not any(w == "you" or verb_class(w) or w in READ_VERBS
+                                                          for w in words[:next(i for i, w in enumerate(words)
+                                                                                  if w in COPULA)])
 
 
 def purpose(words: list[str]) -> bool:
@@ -393,7 +425,10 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
     held: set[str] = set()      # operative words some clause keeps operative
     for words in clauses(text):
         if narrative(words) or purpose(words):
-            free.update(w for w in words if not _NAME_CHARS.search(w) and w not in ids and w not in known)
+            # what the person tells ("it's currently at 2", "it has 0 replicas anyway") is context, numbers too;
+            # names stay operative (a name told may still be the object the plan must be about)
+            free.update(w for w in words if (not _NAME_CHARS.search(w) or _NUMBER.fullmatch(w)) and w not in ids
+                        and w not in known)
             continue
         neg = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
         if neg is not None and _satisfied_negation(words, neg, effects, touched, granted, ids, known):

@@ -228,7 +228,7 @@ def pairs(text: str) -> dict[str, str]:
     """KEY=value pairs (env, configmap data, labels) in the order given; quotes stripped."""
     out: dict[str, str] = {}
     for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_.\-/]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)", text):
-        out[m.group(1)] = m.group(2).strip("\"'").rstrip(".")
+        out[m.group(1)] = m.group(2).strip("\"'").rstrip(".?!")
     for m in re.finditer(r"\b([A-Za-z_][A-Za-z0-9_.\-/]*):\s+(\"[^\"]*\"|[^\s,;]+)", text):
         if m.group(1).lower() not in ("image", "note", "e.g", "port", "ports") and m.group(1) not in out:
             pass  # "key: value" is too ambiguous in prose; only K=V is read
@@ -267,7 +267,9 @@ def replicas_of(text: str) -> int | None:
 
 
 def intent_of(text: str) -> str:
-    low = _norm(text)
+    from agents.residue import without_told
+
+    low = _norm(without_told(text))
     if REPAIR.search(low):
         return "repair"
     # a part of an object said as a word ("remove the DEBUG key"), not inside a name ("the secret api-keys")

@@ -40,7 +40,8 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _OBJ) for k, v in {
                   "utilization", "utilisation", "target", "targeting", "average", "at", "above", "over", "percent",
                   "from", "to", "and", "never fewer than", "never less than", "no fewer than", "no less than",
                   "not fewer than", "not less than", "at least", "never more than", "no more than", "not more than",
-                  "at most"),
+                  "at most", "on its own", "by itself", "automatically", "whenever", "goes over", "goes above",
+                  "scale"),
     "scale": ("scale", "scaled", "bring", "replicas", "replica", "instances", "copies", "pods", "up", "down", "out", "set",
               "bump", "increase", "decrease", "raise", "lower", "reduce", "run", "running", "count", "number"),
     "status": ("rollout", "rollouts", "status", "ready", "complete", "completed", "finished", "progress", "healthy",
@@ -86,7 +87,7 @@ def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]
         out.append(("restart", {}))
     if re.search(r"\b(undo|roll ?back|revert)\b", text):
         out.append(("undo", {}))
-    if re.search(r"\bautoscal|\bhpa\b", text):
+    if re.search(r"\bautoscal|\bhpa\b|\bscale\s+(?:on\s+its\s+own|by\s+itself|automatically)\b", text):
         out.append(("autoscale", _hpa_numbers(text)))
     if number is not None and re.search(r"\bscale|replica|instances|copies", text) and not _RELATIVE.search(text):
         out.append(("scale", {"replicas": number}))

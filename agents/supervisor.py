@@ -140,6 +140,14 @@ class Supervisor:
             parts = self._written_out(kube, parts, ns0)
         steps = [(agent, parts.get(agent, state["text"])) for agent in state["route"]["agents"]]
         results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0)
+        if len(steps) >= 2 and any((r.get("data") or {}).get("abstain") for r in results):
+            # the router cut a request that tells as much as it asks ("payments is running 1 pod and that's too few
+            # for prod. please make it 3"), and a part that only told was not understood on its own: the whole
+            # request, read by one agent that understands all of it, is the request
+            whole = self._whole(kube, state["text"], ns0, [a for a, _ in steps])
+            if whole is not None:
+                steps = [(whole.agent, state["text"])]
+                results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0, [whole])
         if len(steps) == 1 and (results[0].get("data") or {}).get("abstain"):
             # "scale checkout to 3 and restart web in shop": two requests for one agent, which the router does not
             # cut (it cuts only between agents); each half fully understood on its own is the request
@@ -279,6 +287,26 @@ class Supervisor:
                             "calls": kube.calls[context_calls:], "context_calls": context_calls - first_call,
                             "data": res.data})
         return results, pending
+
+    def _whole(self, kube: Kube, text: str, ns: str | None, agents: list[str]) -> AgentResult | None:
+        """The one reading of the whole request by one of `agents` (then any other, as `_elsewhere` allows) that
+        understood all of it, else None."""
+        ctx = build_context(kube, text, ns, self.llm)
+        ctx.no_loop = True
+        found = []
+        for agent in dict.fromkeys(agents):
+            try:
+                res = self.agents[agent](ctx)
+            except KubeError:
+                continue
+            if _settled(res) and not (_ordered(text) and not res.mutations):
+                found.append(res)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # two of the agents read all of it, differently
+        res = self._elsewhere(ctx, "", AgentResult("", "", data={"abstain": {}}))
+        return res if _settled(res) else None
 
     def _compound(self, kube: Kube, text: str, ns: str | None) -> list[tuple[str, str, AgentResult]] | None:
         """The halves of a request no agent understood whole, when every half is fully understood on its own

@@ -84,7 +84,7 @@ class SetImage:
     vocabulary = frozenset("""image images version tag upgrade upgrades upgrading downgrade bump update updating roll
         rollout rolling out move migrate switch change deploy release pin set from to onto container containers
         deployment deploy statefulset sts daemonset pod use using run running runs new
-        downtime zero no without any outage gracefully safely""".split()) | COMMON
+        downtime zero no without any outage gracefully safely fix correct instead""".split()) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         if not has(ctx, *TRIGGERS):

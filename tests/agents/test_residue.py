@@ -134,3 +134,20 @@ def test_a_place_said_is_not_context_even_when_the_cluster_has_no_such_namespace
     ok = understand("create a service account 'tester' in the morning", "resources", "author",
                     {"name": "tester", "kind": "ServiceAccount"}, {"create", "service", "account"})
     assert "morning" in ok.unused  # a time: still operative, as before (a deferral)
+
+
+@pytest.mark.parametrize("clause,told", [
+    ("a config change went out and the pods did not pick it up", True),
+    ("the catalog deployment in shop points at nginx:1.277 which obviously does not exist", True),
+    ("security asked me to double check", True),
+    ("we do not need the report-cruncher right now", True),
+    ("we have got a marketing push starting in an hour", True),
+    ("the api deployment to 4 replicas please", False),
+    ("we have to scale web to 5", False),
+    ("the web deployment should run 5 replicas", False),
+])
+def test_told_clauses(clause, told):
+    from agents.coverage import tokens
+    from agents.residue import narrative
+
+    assert narrative(tokens(clause)) is told
