@@ -41,9 +41,10 @@ _TOP_N = re.compile(r"\btop\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|n
                                   r"heaviest|hungriest|largest|most)\b")
 _NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 # A question about where a pod runs, not about usage (agents.fastpaths.pod_node answers it).
-PLACEMENT = re.compile(r"\b(?:which|what)\s+nodes?\s+(?:is|are|does|do)\b.*\b(?:on|scheduled|placed|running|run|runs)\s*"
-                       r"\??\s*$|\bwhere\s+(?:is|are|does|do)\b.*\b(?:running|run|runs|scheduled|placed)\b|"
-                       r"\bon\s+(?:which|what)\s+nodes?\b")
+PLACEMENT = re.compile(r"^(?!.*\b(?:most|least|busiest|highest|lowest|heaviest|usage|using|uses|use|cpu|memory|"
+                       r"loaded|load)\b)(?:.*\b(?:which|what)\s+nodes?\b.*\b(?:on|scheduled|placed|running|runs|run|"
+                       r"lands?|landed)\b|.*\bwhere\b.*\b(?:running|run|runs|scheduled|placed)\b|.*\bon\s+(?:which|"
+                       r"what)\s+nodes?\b)")
 # "total", "altogether", "overall": the sum over what was asked about, said first.
 TOTAL = re.compile(r"\b(?:total|sum|altogether|overall|combined|in\s+all)\b")
 CONTROL_PLANE = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")

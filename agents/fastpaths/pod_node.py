@@ -18,8 +18,8 @@ from tools.k8s.kinds import WORKLOADS
 from tools.k8s.objects import label_selector_matches
 
 AGENT = "resources"
-ASKS = re.compile(r"\b(?:which|what)\s+nodes?\b.*\b(?:on|scheduled|placed|running|runs|run|live|lives|landed|sit|"
-                  r"sits|hosted|located)\b|\bwhere\b.*\b(?:running|runs|run|scheduled|placed|hosted|located|live|"
+ASKS = re.compile(r"\b(?:which|what)\s+nodes?\b.*\b(?:on|scheduled|placed|running|runs|run|live|lives|landed|lands|"
+                  r"sit|sits|hosted|located)\b|\bwhere\b.*\b(?:running|runs|run|scheduled|placed|hosted|located|live|"
                   r"lives)\b|\bon\s+(?:which|what)\s+nodes?\b")
 
 
@@ -27,8 +27,8 @@ class PodNode:
     agent = AGENT
     intent = "pod-node"
     vocabulary = frozenset("""which what where node nodes on is are does do run runs running scheduled placed live
-        lives landed sit sits hosted located pod pods deployment statefulset daemonset the its their currently right
-        now""".split()) | COMMON
+        lives landed lands sit sits hosted located pod pods deployment statefulset daemonset the its their currently
+        right now each every end ends ended up tell show""".split()) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         if not ASKS.search(norm(ctx.text)):
