@@ -145,7 +145,7 @@ READ = frozenset()
 EFFECTS: dict[str, frozenset[str]] = {
     # answers: nothing changes
     "usage": READ, "read": READ, "status": READ, "who-can": READ, "can-i": READ, "list-adapters": READ,
-    "query": READ, "pod-restarts": READ, "diagnose-only": READ, "logs-tail": READ, "pod-node": READ,
+    "query": READ, "pod-restarts": READ, "diagnose-only": READ, "logs-tail": READ, "pod-node": READ, "object-field": READ,
     # the metrics agent's range questions (agents.metrics_range)
     "compare": READ, "latency": READ, "requests": READ, "top": READ, "trend": READ, "restarts": READ, "window": READ,
     # changes

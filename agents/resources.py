@@ -89,8 +89,10 @@ def run(ctx: AgentContext) -> AgentResult:
         _, why = _label_target(ctx, req)
         if why:  # which object is not clear: the registry's set-labels path, or a question back
             own = [r for r in own if not r.understood.confident]
-    if req.intent == "read" and PLACEMENT.search(ctx.text.lower()):
-        own = []  # "what node does checkout run on": the pods' nodes (fastpaths.pod_node), never a list of nodes
+    if req.intent == "read" and (PLACEMENT.search(ctx.text.lower()) or _fields_asked(ctx)):
+        # "what node does checkout run on": the pods' nodes (fastpaths.pod_node), never a list of nodes; "what
+        # labels does web have and what is its image": every field asked (fastpaths.object_field), never only one
+        own = []
     if req.intent == "delete" and _delete_target(ctx, req) is None:
         own = []  # "delete the completed jobs": a set named by state (the registry's delete-jobs), or nothing named
     if req.intent == "author" and req.kind == "ConfigMap" and _existing(ctx, "ConfigMap", req):
@@ -1438,6 +1440,14 @@ def _edit_configmap(ctx: AgentContext, req: Request) -> AgentResult:
     also = f"; then restart {', '.join(n for _, n in users)} so they read it" if users else ""
     return AgentResult(AGENT, f"Proposed: set {', '.join(f'{k}={v}' for k, v in kv.items())} in configmap {ns}/{name}"
                               f"{also}.", [f"configmap {ns}/{name}"], muts)
+
+
+def _fields_asked(ctx: AgentContext) -> bool:
+    """The one registry path that read the whole request answers named fields of one object."""
+    from agents import fastpaths
+
+    fp, _ = fastpaths.best(ctx, AGENT)
+    return fp is not None and fp.intent == "object-field"
 
 
 # -- delete -------------------------------------------------------------------------------------------------------
