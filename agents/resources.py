@@ -1443,11 +1443,12 @@ def _edit_configmap(ctx: AgentContext, req: Request) -> AgentResult:
 
 
 def _fields_asked(ctx: AgentContext) -> bool:
-    """The one registry path that read the whole request answers named fields of one object."""
+    """The one registry path that read the whole request answers several named fields of one object (one field is
+    the own readers' as well: a Service's ports, a workload's images)."""
     from agents import fastpaths
 
-    fp, _ = fastpaths.best(ctx, AGENT)
-    return fp is not None and fp.intent == "object-field"
+    fp, u = fastpaths.best(ctx, AGENT)
+    return fp is not None and u is not None and fp.intent == "object-field" and len(u.slots.get("fields", [])) > 1
 
 
 # -- delete -------------------------------------------------------------------------------------------------------

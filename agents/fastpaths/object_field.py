@@ -104,7 +104,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], Callable[[Obj, str], str]]] = {
 }
 # the words people use for each field
 WORDS = {"labels": "labels label", "annotations": "annotations annotation", "env": "env envs environment variables "
-         "variable vars var", "schedule": "schedule schedules when", "suspended": "suspended suspend paused",
+         "variable vars var", "schedule": "schedule schedules when", "suspended": "suspended paused",
          "size": "size big large capacity", "bound": "bound phase", "class": "storageclass",
          "replicas": "replicas replica", "image": "image images tag version", "ports": "ports port",
          "selector": "selector selectors", "type": "type"}
