@@ -174,7 +174,7 @@ _RBAC_OF = {"create": {"create"}, "delete": {"delete", "deletecollection"}, "sca
             "generic": {"create", "update", "patch", "delete", "deletecollection"}}
 
 _NAME_CHARS = re.compile(r"[0-9\-_.:/=@]")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:%|m|mi|gi|ki|x)?")
+_NUMBER = re.compile(r"\d+(?:%|m|mi|gi|ki|x)?")  # a count or a quantity told; a version (1.23) names something
 # Clause boundaries in the text as written: sentence and clause punctuation, dashes set apart by spaces, and the
 # conjunctions that start a new clause.
 _CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|so|because|though|"

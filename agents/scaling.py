@@ -71,6 +71,12 @@ def _hpa_numbers(text: str) -> dict[str, int]:
     hi = re.search(r"\b(?:never|no|not)\s+more\s+than\s+(\d{1,3})\b|\bat\s+most\s+(\d{1,3})\b", text)
     if lo and hi:
         out["min"], out["max"] = int(lo.group(1) or lo.group(2)), int(hi.group(1) or hi.group(2))
+        return out
+    # one bound said on its own, to change it ("change its max replicas to 4", "set the minimum to 2")
+    for slot, word in (("min", "min(?:imum)?"), ("max", "max(?:imum)?")):
+        m = re.search(rf"\b{word}(?:\s+(?:replicas?|pods?|count))?\s+(?:to|=|of|at|:)?\s*(\d{{1,3}})\b(?!\s*%)", text)
+        if m:
+            out[slot] = int(m.group(1))
     return out
 
 

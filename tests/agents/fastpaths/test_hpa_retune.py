@@ -36,3 +36,14 @@ def test_lowering_the_target_keeps_the_bounds(kube):
 def test_no_autoscaler_to_lower_creates_none(kube):
     r = run(build_context(kube, f"lower the cpu target of the web autoscaler in {NS} to 40%"))
     assert not r.mutations and r.data["abstain"]["ask"]
+
+
+@pytest.mark.parametrize("text,field,value", [
+    (f"the hpa for api in {NS} is too aggressive. can you change its max replicas to 4? leave the min and the cpu "
+     "target alone", "maxReplicas", 4),
+    (f"for the api autoscaler in {NS}: set min replicas to 3, nothing else", "minReplicas", 3),
+])
+def test_one_bound_said_changes_only_that_bound(kube, text, field, value):
+    r = run(build_context(kube, text))
+    (m,) = r.mutations
+    assert (m.kind, m.name, m.body) == ("HorizontalPodAutoscaler", "api-hpa", {"spec": {field: value}})
