@@ -352,6 +352,22 @@ def without_told(text: str) -> str:
     return "".join(keep).strip(" ,;—–-") or text
 
 
+def told_counts_dropped(text: str) -> str:
+    """The text with the counts of its told clauses blanked ("payments is running 1 pod and that's too few. please
+    make it 3": the 1 is what is, not what to do), for readers that take a count from anywhere in the text."""
+    from agents.coverage import tokens
+
+    out, at = [], 0
+    for m in [*_CLAUSE_CUT.finditer(text), None]:
+        end = m.start() if m else len(text)
+        part = text[at:end]
+        if narrative(tokens(part)):
+            part = re.sub(r"(?<![\w.:/-])\d+(?![\w.:/%-])", " ", part)
+        out.append(part + (m.group(0) if m else ""))
+        at = m.end() if m else len(text)
+    return "".join(out)
+
+
 def asks(words: list[str]) -> bool:
     """The words ask for something: an action or answer verb, or a question word. "only those two resources, nothing
     else" and "a number per pod please" limit a neighbouring request; they ask nothing of their own."""

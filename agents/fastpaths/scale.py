@@ -38,7 +38,7 @@ from agents.fastpaths._words import (
     namespace,
     norm,
 )
-from agents.residue import without_told
+from agents.residue import told_counts_dropped, without_told
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
 from tools.k8s.kinds import SCALABLE
@@ -52,6 +52,8 @@ _PAIR = re.compile(rf"['\"]?({NAME})['\"]?\s+(?:{_KIND}\s+)?{_IN_NS}"
 # Several workloads said before one count: "web and checkout in shop to 3", "both web, cart and checkout to 3".
 _LIST = re.compile(rf"((?:['\"]?{NAME}['\"]?\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:the\s+)?)+['\"]?{NAME}['\"]?)\s+"
                    rf"(?:{_KIND}s?\s+)?{_IN_NS}(?:(?:down|up|back)\s+)?(?:to|=|at)\s+(\d+)\b")
+# "make it 3", "set them to 5": the one workload named elsewhere in the request, to a count
+_IT_COUNT = re.compile(r"\b(?:make|set|put|bring|take|get|have)\s+(?:it|them)\s+(?:to\s+|at\s+)?(\d+)\b(?!\s*%|\.\d)")
 _COUNT = re.compile(rf"\b(?:to|=|at)\s+(\d+)\b(?:\s+{_UNIT})?|\b(\d+)\s+{_UNIT}\b")
 # A count relative to the live one: (sign word, how many, the workload it names or None).
 _ONE = r"(?P<n>\d+|an?|another)"
@@ -143,13 +145,15 @@ class Scale:
     vocabulary = frozenset("""scale scaled rescale scaling bring down up back to replicas replica pods pod instances copies
         set run running number count halve half double triple round rounding odd even deployment deployments deploy
         statefulset statefulsets sts both each respectively bump bumped increase raise lower reduce decrease shrink
-        grow add remove drop more fewer less extra another by single""".split()) | COMMON | frozenset({
+        grow add remove drop more fewer less extra another by single make""".split()) | COMMON | frozenset({
         "if it odd", "if it is odd", "if odd", "if it is an odd number", "if the count is odd",
         "leave everything else as it is", "leave everything else exactly as it is", "leave the rest as it is",
         "nothing else", "do not touch anything else", "stateful set"})
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
-        low = _count_text(ctx.text)
+        # counts are read from what the person asks, not from what they tell ("payments is running 1 pod and that's
+        # too few for prod. please make it 3"); the workloads and the namespace from the whole request
+        low = _count_text(told_counts_dropped(ctx.text))
         if not (has(ctx, *TRIGGERS) or has(ctx, *UNITS)) or has(ctx, *_AUTOSCALE):
             return None
         ns = namespace(ctx)
@@ -182,6 +186,7 @@ class Scale:
                 return None  # every workload needs its own count
         elif not counts and not delta:
             said = {int(a or b): m.span() for m in _COUNT.finditer(low) for a, b in [m.groups()]}
+            said |= {int(m.group(1)): m.span() for m in _IT_COUNT.finditer(low)}
             if relative and not said and len(relative) == 1:
                 pass
             elif len(said) == 1 and not relative:

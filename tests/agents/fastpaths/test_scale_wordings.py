@@ -124,3 +124,9 @@ def test_applied_through_the_supervisor_the_absolute_goal_holds(kube, runtime):
     assert goal_holds(kube, goals(r)) == []
     assert kube.get("Deployment", NS, "orders")["spec"]["replicas"] == 2
     assert kube.get("Deployment", NS, "web")["spec"]["replicas"] == 3  # nothing else changed
+
+
+def test_a_count_told_is_not_the_count_asked(kube):
+    text = f"ok so payments in {NS} is running 1 pod and that's too few for prod. please make it 3. nothing else"
+    r = run(build_context(kube, text))
+    assert _counts(r) == [("payments", 3)], r.answer
