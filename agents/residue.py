@@ -407,6 +407,19 @@ def _numeric(word: str, words: list[str]) -> bool:
     return False
 
 
+def _verbs_as_nouns(words: list[str]) -> frozenset[str]:
+    """Order verbs used only as nouns: right after a determiner, or after a determiner and one word that is no verb
+    ("the security patch", "a config change", "the update"). Such a word names a thing; it asks nothing."""
+    def nounish(i: int) -> bool:
+        return i > 0 and (words[i - 1] in _DETERMINERS or (i > 1 and words[i - 2] in _DETERMINERS and not
+                                                             verb_class(words[i - 1]) and words[i - 1] not in K8S_NOUNS))
+    seen: dict[str, bool] = {}
+    for i, w in enumerate(words):
+        if verb_class(w) and not _stem_in(w, K8S_NOUNS):
+            seen[w] = seen.get(w, True) and nounish(i)
+    return frozenset(w for w, only in seen.items() if only)
+
+
 _PLACE_WORDS = frozenset("in into -n namespace ns --namespace".split())
 _NOT_PLACES = frozenset("""the a an this that it its my our your their all any every each some one order case fact
     general particular short total addition future past meantime time advance production prod""".split())
@@ -459,9 +472,12 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
 
     all_words = tokens(text)
     where = _places(all_words)
+    nouns = _verbs_as_nouns(all_words)
     for w in unused:
         if w in NUMBER_WORDS and not _numeric(w, all_words):
             context.append(w)
+        elif w in nouns and w in free | held and w not in where:
+            context.append(w)  # "we need the security patch": a noun, no order
         elif (operative(w, ids, known) or w in where) and (w in held or w not in free):
             still.append(w)
         else:

@@ -151,3 +151,12 @@ def test_told_clauses(clause, told):
     from agents.residue import narrative
 
     assert narrative(tokens(clause)) is told
+
+
+def test_an_order_verb_used_as_a_noun_asks_nothing():
+    from agents.coverage import tokens
+    from agents.residue import _verbs_as_nouns
+
+    assert "patch" in _verbs_as_nouns(tokens("we need the security patch"))
+    assert "change" in _verbs_as_nouns(tokens("a config change went out"))
+    assert "restart" not in _verbs_as_nouns(tokens("do a rolling restart and restart web"))
