@@ -328,6 +328,8 @@ def _act(ctx: AgentContext, plain: Any = None) -> AgentResult:
             return AgentResult(AGENT, s.text(parse_policy(raw_policy)), data=s.to_json())
     except (PolicyError, SpecError, UnsupportedError) as e:
         return AgentResult(AGENT, f"That policy or spec is not valid: {e}")
-    return AgentResult(AGENT, "Paste the IAM policy JSON (and, to repair it, what must be allowed or denied: a spec "
-                              "{\"requests\": [...]} or a sentence like 'so alice can read the reports bucket'). Policy files "
-                              "work with `kubesage iam check|repair|explain` too.")
+    ask = ("Paste the IAM policy JSON (and, to repair it, what must be allowed or denied: a spec {\"requests\": [...]} "
+           "or a sentence like 'so alice can read the reports bucket'). Policy files work with `kubesage iam "
+           "check|repair|explain` too.")
+    # a question back, not an answer: nothing was read, so nothing of a request split around it is acted on alone
+    return AgentResult(AGENT, ask, data={"abstain": {"understood": [], "not_understood": [], "ask": ask}})

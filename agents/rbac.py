@@ -90,7 +90,8 @@ _RIGHTS = re.compile(r"\bwhat\s+(?:can|could|may)\b.*\bdo\b|\bwhat\b.*\b(?:allow
 _REVOKE = re.compile(r"\b(?:revoke|remove|take\s+away|withdraw|strip|unbind)\b")
 _GRANTS = re.compile(r"\b(?:give|grant|allow|let|permit)\b")
 # A question about rights ("can alice grant roles?", "is bob allowed to …"), not an order ("can you give …").
-_QUESTION = re.compile(r"^\s*(?:please\s+)?(?:can|could|may|is|are|does|do|did|will|would|has|have|who|what|which|"
+_QUESTION = re.compile(r"^\s*(?!please\s+do\b)(?:please\s+)?(?:can|could|may|is|are|does|do|did|will|would|has|have|who|"
+                       r"what|which|"
                        r"why|how)\b(?!\s+(?:you|u|we|i)\b)|^\s*(?:please\s+)?(?:check|tell\s+me|find\s+out|see|verify|"
                        r"i\s+wonder|do\s+you\s+know)\b.*\b(?:whether|if)\b")
 _SELF = re.compile(r"\b(?:i|me|my|myself)\b")
