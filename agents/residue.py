@@ -246,6 +246,9 @@ _DETERMINERS = frozenset("the a an our my its their his her your".split())
 # Past forms that tell what happened ("went out", "broke", "did not"): a clause built on one is a story.
 PAST = frozenset("""went came broke got did was were had made took ran fell left began stopped failed crashed died
     happened changed started""".split())
+# Present forms that tell ("the deployment points at …", "the pod keeps dying"): never a plural noun ("the new ones").
+TELLS = frozenset("""points keeps says looks seems fails crashes dies runs uses has does goes returns gets shows throws
+    logs prints hangs waits sits stays needs wants lacks misses breaks exits restarts""".split())
 
 
 def _verb_like(word: str) -> bool:
@@ -287,7 +290,7 @@ def narrative(words: list[str]) -> bool:
     if at is None and (words[0] in _DETERMINERS or (len(words) > 1 and _past(words[1]))):
         # "a config change went out", "the catalog deployment points at nginx:1.277", "security asked me to double
         # check": a noun phrase (an order never opens with one), then a verb that tells (past, third person)
-        if any(i and (_past(w) or _verb_like(w)) for i, w in enumerate(words)):
+        if any(i and (_past(w) or w in COPULA or w in TELLS) for i, w in enumerate(words)):
             return True
     if at is not None:  # a subject first: "we're adding…", not "also set it to 5" (a verb before it: an order)
         return not any(verb_class(w) or w in READ_VERBS for w in words[:at])
