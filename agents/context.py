@@ -65,7 +65,10 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
         except KubeError:
             pass
     users.update(subjects_in(text))  # a person no binding names yet ("can dana read pods?"): found by grammar
-    ents = extract(text, names, namespaces, sas, sorted(users), default_ns)
+    from agents.residue import told_counts_dropped
+
+    # a count the person only tells ("it's currently at 2") is never the request's number
+    ents = extract(told_counts_dropped(text), names, namespaces, sas, sorted(users), default_ns)
     known = frozenset(n.lower() for found in names.values() for _, n in found) | frozenset(
         n.lower() for n in namespaces) | frozenset(n.lower() for _, n in sas) | frozenset(u.lower() for u in users)
     return AgentContext(kube, text, ents, llm, known)

@@ -7,6 +7,7 @@ import re
 from agents.context import AgentContext
 from agents.coverage import tokens
 from agents.decide import decide, reading
+from agents.residue import told_counts_dropped
 from agents.state import AgentResult
 from tools.capacity import will_fit
 from tools.k8s.client import KubeError, Mutation
@@ -57,10 +58,15 @@ def _hpa_numbers(text: str) -> dict[str, int]:
     the numbers' order): "between 2 and 6", "from 3 to 10", "min 2 max 8", "at 70% cpu", "above 60 percent"."""
     out: dict[str, int] = {}
     m = re.search(r"(\d{1,3})\s*(?:%|percent\b)", text) or \
-        re.search(r"\b(?:at|above|over|target(?:ing)?(?: of)?|utili[sz]ation(?: of)?)\s+(\d{1,3})\b(?!\s*(?:replicas?|pods?|and|to))",
-                  text)
+        re.search(r"\b(?:cpu|utili[sz]ation|target)\b(?:\s+\w+){0,2}?\s+(?:at|above|over|of|to|=)?\s*(\d{1,3})\b"
+                  r"(?!\s*(?:replicas?|pods?|and|to|instances?))", text)
     if m:
         out["target"] = int(m.group(1))
+    # "raise the max of the web hpa from 5 to 12": that bound's old and new value, not a range
+    one = re.search(r"\b(max|min)(?:imum)?\b(?:\s+[\w-]+){0,6}?\s+from\s+(\d{1,3})\s+(?:to|->)\s+(\d{1,3})\b", text)
+    if one:
+        out[one.group(1)] = int(one.group(3))
+        return out
     m = re.search(r"\b(?:between|from)\s+(\d{1,3})\s+(?:and|to|-)\s+(\d{1,3})\b", text) or \
         re.search(r"\bmin(?:imum)?(?: of)?\s+(\d{1,3})\b.*?\bmax(?:imum)?(?: of)?\s+(\d{1,3})\b", text)
     if m:
@@ -103,7 +109,7 @@ def _intents(text: str, number: int | None) -> list[tuple[str, dict[str, object]
 
 def run(ctx: AgentContext) -> AgentResult:
     e = ctx.entities
-    text = ctx.text.lower()
+    text = told_counts_dropped(ctx.text).lower()  # numbers are read from what is asked, not what is told
     name, ns = e.workload, e.namespace
     kind = e.workload_kind if e.workload_kind in SCALABLE else "Deployment"
     if not name:

@@ -59,12 +59,20 @@ def _load() -> None:
 
 def candidates(ctx: Any, agent: str) -> list[tuple[FastPath, Understanding]]:
     """Every fast path of `agent` that matched, with what it understood (confident or not)."""
+    import copy
+
+    from agents.residue import told_counts_dropped
+
     _load()
+    # the paths read their slots with the counts the person only tells blanked ("payments is running 1 pod … make it
+    # 3"); the whole text is still accounted for (a told count is context)
+    asked = copy.copy(ctx)
+    asked.text = told_counts_dropped(ctx.text)
     out = []
     for fp in REGISTRY:
         if fp.agent != agent:
             continue
-        slots = fp.match(ctx)
+        slots = fp.match(asked)
         if slots is not None:
             out.append((fp, understand(ctx.text, agent, fp.intent, slots, fp.vocabulary,
                                        getattr(ctx, "known", frozenset()))))

@@ -47,3 +47,17 @@ def test_one_bound_said_changes_only_that_bound(kube, text, field, value):
     r = run(build_context(kube, text))
     (m,) = r.mutations
     assert (m.kind, m.name, m.body) == ("HorizontalPodAutoscaler", "api-hpa", {"spec": {field: value}})
+
+
+def test_a_bound_from_one_value_to_another_is_that_bound_and_no_bare_number_is_a_target():
+    from agents.scaling import _hpa_numbers
+
+    assert _hpa_numbers("raise the max of the web hpa from 5 to 12, the min stays at 2") == {"max": 12}
+    assert _hpa_numbers("autoscale web from 2 to 8 pods at 70% cpu") == {"target": 70, "min": 2, "max": 8}
+    assert "target" not in _hpa_numbers("keep web at 5 and its autoscaler between 2 and 9")
+
+
+def test_a_count_told_is_never_an_autoscaler_number(kube):
+    r = run(build_context(kube, f"the api autoscaler in {NS} is at 3 replicas right now. please raise its max to 9"))
+    (m,) = r.mutations
+    assert m.body == {"spec": {"maxReplicas": 9}}
