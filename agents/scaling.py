@@ -159,6 +159,12 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
             ask = f"{kind.lower()} {ns}/{name} has no autoscaler. Should I create one, and with which bounds?"
             return AgentResult("scaling", f"I did not act: {ask}", [state], data={"abstain": {
                 "understood": [f"autoscale {ns}/{name}"], "not_understood": [], "ask": ask}})
+        unread = _unread_numbers(ctx.text, slots)
+        if unread:  # a number said that no bound, maximum or target took: the bounds are not understood
+            ask = (f"I read {', '.join(unread)} in your request but not as the autoscaler's minimum, maximum or CPU "
+                   "target. Which bounds do you want (for example 'between 2 and 6 replicas at 70% CPU')?")
+            return AgentResult("scaling", f"I did not act: {ask}", [state], data={"abstain": {
+                "understood": [f"autoscale {ns}/{name}"], "not_understood": unread, "ask": ask}})
         lo, hi = int(slots.get("min", max(current, 1))), int(slots.get("max", max(current * 3, 3)))
         target = int(slots.get("target", 80))
         if lo > hi:
@@ -190,6 +196,14 @@ def _act(ctx: AgentContext, intent: str, slots: dict, kind: str, ns: str, name: 
 
 # Words that change an autoscaler that exists (the autoscale row's verbs besides create/set up/enable).
 RETUNE = frozenset("lower raise change update adjust reduce increase decrease modify bump".split())
+
+
+def _unread_numbers(text: str, slots: dict) -> list[str]:
+    """Numbers the request says that none of the autoscaler's slots took: an autoscaler is never created with a
+    default bound beside a number the person said for some other reason we did not read."""
+    used = {str(slots[k]) for k in ("min", "max", "target") if k in slots}
+    said = re.findall(r"(?<![\w.:/-])(\d{1,4})(?![\w.:/-])", text)
+    return [n for n in dict.fromkeys(said) if n not in used]
 
 
 def _retune_hpa(hpa: dict, slots: dict, state: str) -> AgentResult:

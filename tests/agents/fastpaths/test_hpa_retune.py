@@ -61,3 +61,12 @@ def test_a_count_told_is_never_an_autoscaler_number(kube):
     r = run(build_context(kube, f"the api autoscaler in {NS} is at 3 replicas right now. please raise its max to 9"))
     (m,) = r.mutations
     assert m.body == {"spec": {"maxReplicas": 9}}
+
+
+def test_an_autoscaler_is_never_created_beside_a_number_no_bound_took(kube):
+    r = run(build_context(kube, f"autoscale web in {NS}, it must never go past 10 pods"))
+    assert not r.mutations and "10" in r.data["abstain"]["not_understood"]
+    from agents.scaling import _unread_numbers
+
+    assert _unread_numbers("autoscale web, 3 replicas minimum, and it must not go past 10", {"min": 3}) == ["10"]
+    assert _unread_numbers("autoscale web between 3 and 10 at 70% cpu", {"min": 3, "max": 10, "target": 70}) == []
