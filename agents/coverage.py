@@ -146,6 +146,7 @@ class Understanding:
     used: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
     context: list[str] = field(default_factory=list)  # words read as context, not as something to act on
+    loose: list[str] = field(default_factory=list)  # context words in a clause that asks (residue.loose)
 
     @property
     def confident(self) -> bool:
@@ -212,7 +213,9 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
         unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
                    in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]
-    return Understanding(agent, intent, dict(slots), used, unused, context)
+    from agents.residue import loose
+
+    return Understanding(agent, intent, dict(slots), used, unused, context, loose(text, context))
 
 
 def abstain(agent: str, understood: Understanding | None, ask: str, why: str = "") -> AgentResult:

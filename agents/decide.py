@@ -58,12 +58,14 @@ def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = ""
                     return res
                 break
             res.data.setdefault("understood", r.understood.summary())
+            res.data.setdefault("loose", list(r.understood.loose))
             return res
     if fp is None:
         fp, closest = fastpaths.best(ctx, agent)
     if fp is not None and closest is not None:
         res = fp.plan(ctx, closest.slots)
         res.data.setdefault("understood", closest.summary())
+        res.data.setdefault("loose", list(closest.loose))
         return res
     candidates = [r.understood for r in own] + ([closest] if closest is not None else [])
     nearest = min(candidates, key=lambda u: len(u.unused), default=None)

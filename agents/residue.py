@@ -355,6 +355,19 @@ def without_told(text: str) -> str:
     return "".join(keep).strip(" ,;—–-") or text
 
 
+def loose(text: str, context: Iterable[str]) -> list[str]:
+    """The context words that sit in a clause that asks (not one that tells, says what the request is for, negates or
+    keeps): words a reading passed over in the request itself ("total cpu requests", "configmaps with the key THEME").
+    A reading with loose words is good enough for the agent the request was sent to, never for another agent that
+    picks the request up (agents.supervisor)."""
+    asked: set[str] = set()
+    for words in clauses(text):
+        if narrative(words) or purpose(words) or any(w in NEGATIONS or w in PRESERVE for w in words):
+            continue
+        asked.update(words)
+    return [w for w in context if w in asked]
+
+
 def told_counts_dropped(text: str) -> str:
     """The text with the counts of its told clauses blanked ("payments is running 1 pod and that's too few. please
     make it 3": the 1 is what is, not what to do), for readers that take a count from anywhere in the text."""
@@ -423,6 +436,7 @@ def _verbs_as_nouns(words: list[str]) -> frozenset[str]:
     return frozenset(w for w, only in seen.items() if only)
 
 
+_FILTER_LEAD = frozenset("that which who whose where with having".split())
 _PLACE_WORDS = frozenset("in into -n namespace ns --namespace".split())
 _NOT_PLACES = frozenset("""the a an this that it its my our your their all any every each some one order case fact
     general particular short total addition future past meantime time advance production prod""".split())
@@ -463,6 +477,8 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
                         and w not in known)
             continue
         neg = next((i for i, w in enumerate(words) if w in NEGATIONS), None)
+        if neg is not None and neg and words[neg - 1] in _FILTER_LEAD:
+            neg = None  # "secrets that no pod mounts", "pods with no limits": which objects, not what not to do
         if neg is not None and _satisfied_negation(words, neg, effects, touched, granted, ids, known):
             free.update(words[neg:])
             words = words[:neg]

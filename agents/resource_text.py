@@ -74,7 +74,7 @@ def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
     low = re.sub(r"\S*(?:://|\.[a-z0-9-]+\.)\S*", lambda m: " " * len(m.group(0)), _norm(text))
     best: tuple[int, int, str] | None = None
     for word, kind in KIND_WORDS.items():
-        for m in re.finditer(rf"\b{re.escape(word)}\b", low):
+        for m in re.finditer(rf"\b{re.escape(word)}(?:s|es)?\b", low):  # "service accounts" is not "service"
             if m.start() < after:
                 continue
             # "in namespace X" / "-n X" names where, not what

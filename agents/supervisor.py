@@ -708,8 +708,8 @@ def _settled(res: AgentResult) -> bool:
     create?", "… but not what") or an answer with nothing read behind it ("I found no model server") is no reading of
     the request, only of its words."""
     data = res.data or {}
-    if not data.get("understood") or data.get("abstain"):
-        return False
+    if not data.get("understood") or data.get("abstain") or data.get("loose"):
+        return False  # a word of the request that asks was passed over: good enough for the agent it was sent to only
     if res.mutations:
         return True
     last = res.answer.strip().splitlines()[-1] if res.answer.strip() else ""

@@ -160,3 +160,18 @@ def test_an_order_verb_used_as_a_noun_asks_nothing():
     assert "patch" in _verbs_as_nouns(tokens("we need the security patch"))
     assert "change" in _verbs_as_nouns(tokens("a config change went out"))
     assert "restart" not in _verbs_as_nouns(tokens("do a rolling restart and restart web"))
+
+
+def test_loose_words_are_the_context_of_clauses_that_ask():
+    from agents.residue import loose
+
+    assert loose("total cpu requests of pods in web", ["total"]) == ["total"]
+    assert loose("delete the debug pod, it's not needed anymore", ["needed", "anymore"]) == []
+
+
+def test_a_negation_that_filters_is_not_an_instruction():
+    from agents.coverage import understand
+
+    u = understand("list secrets in web that no pod mounts", "resources", "read", {"kind": "Secret", "namespace": "web"},
+                   {"list", "secrets"})
+    assert "no" in u.unused or "mounts" in u.unused
