@@ -59,7 +59,11 @@ def workload_reader(kube: Any, default_ns: str | None) -> Callable[[str], str | 
     """`workload_of` for `resolve_parts` over the live cluster (the context's own name resolution)."""
     from agents.context import build_context
 
+    seen: dict[str, str | None] = {}  # each part is asked about again for every cut point
+
     def workload_of(text: str) -> str | None:
-        return build_context(kube, text, default_ns).entities.workload
+        if text not in seen:
+            seen[text] = build_context(kube, text, default_ns).entities.workload
+        return seen[text]
 
     return workload_of

@@ -63,10 +63,7 @@ def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = ""
     if fp is None:
         fp, closest = fastpaths.best(ctx, agent)
     if fp is not None and closest is not None:
-        res = fp.plan(ctx, closest.slots)
-        res.data.setdefault("understood", closest.summary())
-        res.data.setdefault("loose", list(closest.loose))
-        return res
+        return fastpaths.answer(ctx, fp, closest)
     candidates = [r.understood for r in own] + ([closest] if closest is not None else [])
     nearest = min(candidates, key=lambda u: len(u.unused), default=None)
     if run_loop is not None and not getattr(ctx, "no_loop", False):

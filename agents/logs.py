@@ -115,8 +115,7 @@ def _lines_asked(ctx: AgentContext) -> bool:
     """The one registry path that fully understood the request is the log lines' (a read of the log as written)."""
     from agents import fastpaths
 
-    fp, _ = fastpaths.best(ctx, "logs")
-    return fp is not None and fp.intent == "logs-tail"
+    return fastpaths.best_intent(ctx, "logs") == "logs-tail"
 
 
 # The effect classes (agents.residue) a diagnosis's fix may have: negating any of them asks for the diagnosis alone.

@@ -9,6 +9,7 @@ from typing import Any
 from agents import metrics_range
 from agents.context import AgentContext
 from agents.decide import decide, reading
+from agents.fastpaths.pod_node import ASKS as PLACEMENT
 from agents.state import AgentResult
 from tools.diagnose import util
 from tools.k8s.client import KubeError
@@ -40,11 +41,10 @@ _TOP_N = re.compile(r"\btop\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|n
                                   r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:busiest|biggest|"
                                   r"heaviest|hungriest|largest|most)\b")
 _NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
-# A question about where a pod runs, not about usage (agents.fastpaths.pod_node answers it).
-PLACEMENT = re.compile(r"^(?!.*\b(?:most|least|busiest|highest|lowest|heaviest|usage|using|uses|use|cpu|memory|"
-                       r"loaded|load)\b)(?:.*\b(?:which|what)\s+nodes?\b.*\b(?:on|scheduled|placed|running|runs|run|"
-                       r"lands?|landed)\b|.*\bwhere\b.*\b(?:running|run|runs|scheduled|placed)\b|.*\bon\s+(?:which|"
-                       r"what)\s+nodes?\b)")
+# A question about where a pod runs, not about usage (agents.fastpaths.pod_node answers it): its own question,
+# when no usage word is in it ("which node uses the most memory" stays a usage question).
+USAGE_WORDS = re.compile(r"\b(?:most|least|busiest|highest|lowest|heaviest|usage|using|uses|use|cpu|memory|loaded|"
+                         r"load)\b")
 # "total", "altogether", "overall": the sum over what was asked about, said first.
 TOTAL = re.compile(r"\b(?:total|sum|altogether|overall|combined|in\s+all)\b")
 CONTROL_PLANE = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -67,7 +67,8 @@ def run(ctx: AgentContext, prometheus: Any = None) -> AgentResult:
         n = int(w) if w.isdigit() else _NUMBERS[w]
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said, "others": others, "top": n}
     own = metrics_range.readings(ctx, prometheus)
-    if not PLACEMENT.search(ctx.text.lower()):  # "which node is db-0 running on": where, not how much
+    low = ctx.text.lower()
+    if not PLACEMENT.search(low) or USAGE_WORDS.search(low):  # "which node is db-0 running on": where, not how much
         own.append(reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx, others, n or 5, said)))
     return decide(ctx, "metrics", own, ASK + metrics_range.ASK)
 

@@ -344,15 +344,18 @@ def without_told(text: str) -> str:
     from agents.coverage import tokens
 
     ids = identifiers(text)
-    keep, at = [], 0
-    for m in [*_CLAUSE_CUT.finditer(text), None]:
-        end = m.start() if m else len(text)
-        part = text[at:end]
-        words = tokens(part)
-        if not (words and narrative(words) and not any(_NAME_CHARS.search(w) or w in ids for w in words)):
-            keep.append(part + (m.group(0) if m else ""))
-        at = m.end() if m else len(text)
+    keep = [part + cut for part, cut in _parts(text) if not ((words := tokens(part)) and narrative(words) and not any(
+        _NAME_CHARS.search(w) or w in ids for w in words))]
     return "".join(keep).strip(" ,;—–-") or text
+
+
+def _parts(text: str) -> list[tuple[str, str]]:
+    """The text as written, cut into (clause, the cut after it); joined again they give the text back."""
+    out, at = [], 0
+    for m in [*_CLAUSE_CUT.finditer(text), None]:
+        out.append((text[at:m.start() if m else len(text)], m.group(0) if m else ""))
+        at = m.end() if m else len(text)
+    return out
 
 
 def loose(text: str, context: Iterable[str]) -> list[str]:
@@ -373,15 +376,8 @@ def told_counts_dropped(text: str) -> str:
     make it 3": the 1 is what is, not what to do), for readers that take a count from anywhere in the text."""
     from agents.coverage import tokens
 
-    out, at = [], 0
-    for m in [*_CLAUSE_CUT.finditer(text), None]:
-        end = m.start() if m else len(text)
-        part = text[at:end]
-        if narrative(tokens(part)):
-            part = re.sub(r"(?<![\w.:/-])\d+(?![\w.:/%-])", " ", part)
-        out.append(part + (m.group(0) if m else ""))
-        at = m.end() if m else len(text)
-    return "".join(out)
+    return "".join((re.sub(r"(?<![\w.:/-])\d+(?![\w.:/%-])", " ", part) if narrative(tokens(part)) else part) + cut
+                   for part, cut in _parts(text))
 
 
 def asks(words: list[str]) -> bool:

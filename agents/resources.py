@@ -75,11 +75,7 @@ def run(ctx: AgentContext) -> AgentResult:
             from agents import fastpaths
 
             fp, u = fastpaths.best(ctx, AGENT)
-            if fp is None or u is None:
-                return res
-            out = fp.plan(ctx, u.slots)
-            out.data.setdefault("understood", u.summary())
-            return out
+            return fastpaths.answer(ctx, fp, u) if fp is not None and u is not None else res
     if req.intent == "author" and (kind := _model_kind(ctx, req)):
         return _decide_model_written(ctx, req, kind, act)
     slots, vocab = _understood(ctx, req)

@@ -190,12 +190,13 @@ class Supervisor:
         """The parts of a split request with the namespace said once and "it" resolved (agents.coreference)."""
         from agents.coreference import resolve_parts, workload_reader
 
-        try:
-            namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
-        except KubeError:
-            namespaces = []
-        texts = resolve_parts(list(parts.values()), namespaces, workload_reader(kube, default_ns))
+        texts = resolve_parts(list(parts.values()), _namespaces(kube), workload_reader(kube, default_ns))
         return dict(zip(parts, texts, strict=True))
+
+    def _read(self, ctx: Any, agent: str) -> AgentResult:
+        """`agent`'s answer to the request, or when it abstains, the one other agent's that understood all of it."""
+        res = self.agents[agent](ctx)
+        return self._elsewhere(ctx, agent, res) if (res.data or {}).get("abstain") else res
 
     def _elsewhere(self, ctx: Any, routed: str, abstained: AgentResult) -> AgentResult:
         """The answer of the one other domain agent that understood the whole request, else the abstention.
@@ -245,9 +246,7 @@ class Supervisor:
                     ctx = build_context(kube, text, ns, self.llm)
                     context_calls, where = len(kube.calls), ctx.namespace
                     try:
-                        res = self.agents[agent](ctx)
-                        if (res.data or {}).get("abstain"):
-                            res = self._elsewhere(ctx, agent, res)
+                        res = self._read(ctx, agent)
                     except KubeError as e:
                         res = AgentResult(agent, f"I could not finish: {e.message}", [e.message])
                 span.set({"kubesage.namespace": where, "kubesage.mutations": len(res.mutations),
@@ -316,23 +315,18 @@ class Supervisor:
         from agents.coreference import resolve_parts, workload_reader
         from agents.router import split_points
 
-        try:
-            namespaces = [n["metadata"]["name"] for n in kube.list("Namespace")]
-        except KubeError:
-            namespaces = []
+        namespaces, workload_of = _namespaces(kube), workload_reader(kube, ns)
         starters = getattr(getattr(self.router, "embedding", self.router), "starters", None)
         for left, right in split_points(" ".join(text.split()), starters, orders_on_it=True):
             out = []
-            for half in resolve_parts([left, right], namespaces, workload_reader(kube, ns)):
+            for half in resolve_parts([left, right], namespaces, workload_of):
                 agent = next(iter(a for a in self.router.route(half).agents if a in self.agents), None)
                 if agent is None:
                     break
                 ctx = build_context(kube, half, ns, self.llm)
                 ctx.no_loop = True
                 try:
-                    res = self.agents[agent](ctx)
-                    if (res.data or {}).get("abstain"):
-                        res = self._elsewhere(ctx, agent, res)
+                    res = self._read(ctx, agent)
                 except KubeError:
                     break
                 if not _settled(res):
@@ -700,6 +694,14 @@ def _ordered(text: str) -> bool:
 
     words = [w for w in tokens(text) if w not in ("please", "kindly", "pls", "hey", "hi", "ok", "so", "now")]
     return bool(words) and verb_class(words[0]) not in (None, "generic")
+
+
+def _namespaces(kube: Kube) -> list[str]:
+    """The namespaces the principal can list ([] when it cannot)."""
+    try:
+        return [n["metadata"]["name"] for n in kube.list("Namespace")]
+    except KubeError:
+        return []
 
 
 def _settled(res: AgentResult) -> bool:

@@ -128,10 +128,7 @@ def elsewhere(ctx: AgentContext) -> AgentResult | None:
             sure.append((fp, u))
     if len(sure) != 1:
         return None
-    fp, u = sure[0]
-    res = fp.plan(ctx, u.slots)
-    res.data.setdefault("understood", u.summary())
-    return res
+    return fastpaths.answer(ctx, *sure[0])
 
 
 def _not_understood(smith: Toolsmith, text: str, out: Outcome) -> AgentResult:

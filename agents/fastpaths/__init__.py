@@ -80,10 +80,29 @@ def candidates(ctx: Any, agent: str) -> list[tuple[FastPath, Understanding]]:
 
 
 def best(ctx: Any, agent: str) -> tuple[FastPath | None, Understanding | None]:
-    """The one confident fast path for this request, else (None, the closest understanding for the reply)."""
-    found = candidates(ctx, agent)
-    sure = [(fp, u) for fp, u in found if u.confident]
-    if len(sure) == 1:
-        return sure[0]
-    closest = min(found, key=lambda fu: len(fu[1].unused), default=(None, None))[1]
-    return None, closest
+    """The one confident fast path for this request, else (None, the closest understanding for the reply).
+
+    Kept on the context for its request: an agent asks more than once (which path it is, then to act), and every
+    path's `match` reads the cluster."""
+    memo = ctx.__dict__.setdefault("_fastpaths_best", {})
+    key = (agent, ctx.text)
+    if key not in memo:
+        found = candidates(ctx, agent)
+        sure = [(fp, u) for fp, u in found if u.confident]
+        memo[key] = sure[0] if len(sure) == 1 else \
+            (None, min(found, key=lambda fu: len(fu[1].unused), default=(None, None))[1])
+    return memo[key]
+
+
+def best_intent(ctx: Any, agent: str) -> str | None:
+    """The intent of the one fast path of `agent` that understood the whole request, if there is one."""
+    fp, _ = best(ctx, agent)
+    return fp.intent if fp is not None else None
+
+
+def answer(ctx: Any, fp: FastPath, understood: Understanding) -> AgentResult:
+    """The fast path's plan, marked with what it understood (and the context it passed over, for a takeover)."""
+    res = fp.plan(ctx, understood.slots)
+    res.data.setdefault("understood", understood.summary())
+    res.data.setdefault("loose", list(understood.loose))
+    return res

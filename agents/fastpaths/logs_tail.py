@@ -15,8 +15,8 @@ from typing import Any
 from agents.fastpaths import register
 from agents.fastpaths._words import COMMON, cite, has, namespace, norm, one, resolve
 from agents.state import AgentResult
+from tools.k8s.health import pods_of
 from tools.k8s.kinds import WORKLOADS
-from tools.k8s.objects import label_selector_matches
 
 AGENT = "logs"
 DEFAULT_TAIL = 20
@@ -53,11 +53,7 @@ class LogsTail:
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         ns, kind, name, tail = slots["namespace"], slots["kind"], slots["name"], slots["tail"]
-        if kind == "Pod":
-            pods = [ctx.kube.get("Pod", ns, name)]
-        else:
-            sel = (ctx.kube.get(kind, ns, name).get("spec") or {}).get("selector") or {}
-            pods = [p for p in ctx.kube.list("Pod", ns) if label_selector_matches(sel, p["metadata"].get("labels"))]
+        pods = pods_of(ctx.kube, kind, ctx.kube.get(kind, ns, name))
         if not pods:
             return AgentResult(AGENT, f"{cite(kind, ns, name)} has no pods, so there is no log to show.",
                                [f"{cite(kind, ns, name)}: 0 pods"])

@@ -14,8 +14,8 @@ from typing import Any
 from agents.fastpaths import register
 from agents.fastpaths._words import COMMON, cite, namespace, norm, one, resolve
 from agents.state import AgentResult
+from tools.k8s.health import pods_of
 from tools.k8s.kinds import WORKLOADS
-from tools.k8s.objects import label_selector_matches
 
 AGENT = "resources"
 ASKS = re.compile(r"\b(?:which|what)\s+nodes?\b.*\b(?:on|scheduled|placed|running|runs|run|live|lives|landed|lands|"
@@ -44,11 +44,7 @@ class PodNode:
 
     def plan(self, ctx: Any, slots: dict[str, Any]) -> AgentResult:
         ns, kind, name = slots["namespace"], slots["kind"], slots["name"]
-        if kind == "Pod":
-            pods = [ctx.kube.get("Pod", ns, name)]
-        else:
-            sel = (ctx.kube.get(kind, ns, name).get("spec") or {}).get("selector") or {}
-            pods = [p for p in ctx.kube.list("Pod", ns) if label_selector_matches(sel, p["metadata"].get("labels"))]
+        pods = pods_of(ctx.kube, kind, ctx.kube.get(kind, ns, name))
         if not pods:
             return AgentResult(AGENT, f"{cite(kind, ns, name)} has no pods, so it runs on no node.",
                                [f"{cite(kind, ns, name)}: 0 pods"])

@@ -15,7 +15,8 @@ from tools.k8s.kinds import WORKLOADS
 from tools.k8s.objects import condition_true, is_ready, restart_counts, selector_string
 
 
-def _pods_of(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
+def pods_of(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pods an object stands for: itself (a Pod), the ones its selector picks (a workload or a Service)."""
     ns = obj["metadata"].get("namespace")
     if kind == "Pod":
         return [obj]
@@ -54,7 +55,7 @@ def _current_pods(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, 
         return [obj]
     if kind == "StatefulSet":
         rev = (obj.get("status") or {}).get("updateRevision")
-        return [p for p in _pods_of(kube, kind, obj) if rev and (p["metadata"].get("labels") or {}).get(
+        return [p for p in pods_of(kube, kind, obj) if rev and (p["metadata"].get("labels") or {}).get(
             "controller-revision-hash") == rev]
     if kind != "Deployment":
         return []
@@ -64,7 +65,7 @@ def _current_pods(kube: Kube, kind: str, obj: dict[str, Any]) -> list[dict[str, 
         owned = any(o.get("uid") == obj["metadata"]["uid"] for o in rs["metadata"].get("ownerReferences") or [])
         if owned and want and (rs["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision") == want:
             h = (rs["metadata"].get("labels") or {}).get("pod-template-hash")
-            return [p for p in _pods_of(kube, kind, obj) if (p["metadata"].get("labels") or {}).get(
+            return [p for p in pods_of(kube, kind, obj) if (p["metadata"].get("labels") or {}).get(
                 "pod-template-hash") == h]
     return []
 
@@ -77,7 +78,7 @@ def status_of(kube: Kube, kind: str, obj: dict[str, Any]) -> tuple[bool, str, di
         want = spec.get("replicas", 1) if kind != "DaemonSet" else st.get("desiredNumberScheduled", 0)
         ready = st.get("readyReplicas", 0) if kind != "DaemonSet" else st.get("numberReady", 0)
         updated = st.get("updatedReplicas", 0) if kind != "DaemonSet" else st.get("updatedNumberScheduled", 0)
-        pods = [p for p in _pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
+        pods = [p for p in pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
         if seen < gen:
             return False, "the controller has not seen the change yet", restart_counts(pods)
         if updated < want or ready < want or len(pods) > want:
@@ -87,7 +88,7 @@ def status_of(kube: Kube, kind: str, obj: dict[str, Any]) -> tuple[bool, str, di
         phase = st.get("phase")
         return is_ready(obj), f"pod is {phase}{', ready' if is_ready(obj) else ', not ready'}", restart_counts([obj])
     if kind == "Service":  # what a Service change controls is which pods it selects; their health is their own
-        pods = [p for p in _pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
+        pods = [p for p in pods_of(kube, kind, obj) if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in pods if is_ready(p))
         return bool(pods), f"selects {len(pods)} pod(s), {ready} ready", {}
     if kind == "PersistentVolumeClaim":
