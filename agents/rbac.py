@@ -63,7 +63,7 @@ VOCAB: dict[str, frozenset[str]] = {k: frozenset(v + _SUBJECT_WORDS) for k, v in
                 "access", "permission", "permissions", "rights", "users", "accounts", "everyone", "anyone", "list",
                 "show", "tell"),
     "list-rights": ("what", "can", "do", "allowed", "able", "permitted", "permission", "permissions", "rights",
-                    "access", "privileges", "list", "show", "tell", "all", "am", "my"),
+                    "access", "privileges", "list", "show", "tell", "all", "am", "my", "exactly", "currently"),
     "self-grant": ("give", "grant", "make", "me", "admin", "cluster-admin", "rights", "access", "role",
                    "permissions", "permission"),
     "over-broad": ("over-broad", "overbroad", "broad", "grants", "grant", "too", "much", "many", "risky", "wildcard",
@@ -83,8 +83,10 @@ _WHO = re.compile(r"\b(?:who|which\s+(?:subjects?|users?|accounts?|service\s*acc
                   r".*\b(?:can|could|may|allowed|able|permitted|access|permissions?|rights)\b")
 # "what can ci-bot do in shop", "what am I allowed to do", "list alice's permissions", "what permissions does the
 # orders service account have": everything one subject may do (kubectl auth can-i --list), not one can-i.
-_RIGHTS = re.compile(r"\bwhat\s+(?:can|could|may)\b.*\bdo\b|\bwhat\b.*\b(?:allowed|able|permitted)\s+to\s+do\b|"
-                     r"\bwhat\s+(?:permissions|rights|access|privileges)\b|"
+_RIGHTS = re.compile(r"\bwhat\s+(?:exactly\s+|precisely\s+)?(?:can|could|may)\b.*\bdo\b|\bwhat\b.*\b(?:allowed|able|permitted)\s+to\s+do\b|"
+                     r"\b(?:what|which)\s+(?:permissions|rights|access|privileges)\b|"
+                     r"\bwhat\s+(?:are|is)\s+(?:my|your|the|its|their|[\w-]+'s)\s+(?:permissions|rights|access|"
+                     r"privileges)\b|"
                      r"\b(?:list|show|tell|display|describe)\b.*\b(?:permissions|rights|privileges)\b")
 # Taking rights away: the registry's revoke path (agents.fastpaths.rbac_revoke), never a can-i about "remove".
 _REVOKE = re.compile(r"\b(?:revoke|remove|take\s+away|withdraw|strip|unbind)\b")
@@ -95,6 +97,15 @@ _QUESTION = re.compile(r"^\s*(?!please\s+do\b)(?:please\s+)?(?:can|could|may|is|
                        r"why|how)\b(?!\s+(?:you|u|we|i)\b)|^\s*(?:please\s+)?(?:check|tell\s+me|find\s+out|see|verify|"
                        r"i\s+wonder|do\s+you\s+know)\b.*\b(?:whether|if)\b")
 _SELF = re.compile(r"\b(?:i|me|my|myself)\b")
+# "bob here — what are my permissions", "this is bob: what can I do": the person asking says who they are; the
+# answer is still the signed-in principal's own rights (what the API server says), never the name's bindings.
+INTRO = re.compile(r"^\W*(?:(?:hi|hey|hello)\W+)?(?:(?:it'?s|this\s+is|i'?m|i\s+am)\s+)?([a-z0-9][\w.@-]*)"
+                   r"(?:\s+here\b|(?=\s*[:,—-]+\s*(?:what|which|list|show)\b))")
+# Narrowing rights ("ci-bot shouldn't be able to touch secrets any more; it still needs …") is an order for the
+# registry's narrow path (agents.fastpaths.rbac_narrow), never a can-i about what it can do now.
+_NARROW = re.compile(r"\b(?:should\s*n[o']?t|should\s+not|must\s*n[o']?t|must\s+not|no\s+longer|any\s*more)\b.*"
+                     r"\b(?:still|keep|keeps|retain|only\s+needs?)\b|\b(?:still|keep|keeps|retain)\b.*"
+                     r"\b(?:should\s*n[o']?t|should\s+not|must\s*n[o']?t|must\s+not|no\s+longer|any\s*more)\b")
 
 
 def _intents(text: str, e: Any) -> list[str]:
@@ -105,7 +116,7 @@ def _intents(text: str, e: Any) -> list[str]:
     who = bool(_WHO.search(text))
     rights = not who and bool(_RIGHTS.search(text)) and bool(e.subject or _SELF.search(text))
     question = bool(_QUESTION.search(text))
-    order = not question and bool(_GRANTS.search(text) or _REVOKE.search(text))
+    order = not question and bool(_GRANTS.search(text) or _REVOKE.search(text) or _NARROW.search(text))
     if who:
         out.append("who-can")
     if rights:
@@ -116,9 +127,10 @@ def _intents(text: str, e: Any) -> list[str]:
         # asking for rights for oneself: only someone who may bind roles can do that, never silently ("give me a
         # health overview" asks for an answer, not for rights)
         out.append("self-grant")
-    if re.search(r"over-?broad|too (?:much|many)|risky|wildcard|cluster-admin|audit", text):
+    if re.search(r"\b(?:over-?broad|too (?:much|many)|risky|wildcards?|cluster-admin|audit)\b", text):
         out.append("over-broad")
-    if _GRANTS.search(text) and not question and e.subject and e.resource and "/" not in e.resource:
+    if _GRANTS.search(text) and not question and e.subject and e.resource and "/" not in e.resource and \
+            not (e.resource == "roles" and re.search(r"\brole\b", text)):  # "let the deployer role …": a Role named
         out.append("grant")  # no resource said ("edit rights", "admin"): the registry's grant path reads it
     if not (who or rights or order) and (question or e.subject):
         out.append("can-i")  # "create a deployment in shop", "list the cronjobs": orders, never a can-i about them
@@ -131,6 +143,9 @@ def run(ctx: AgentContext) -> AgentResult:
     acts = {"who-can": _who_can, "list-rights": _list_rights, "self-grant": _self_grant, "over-broad": _overbroad,
             "grant": _grant, "can-i": _can_i}
     slots = {"subject": e.subject, "namespace": e.namespace, "verb": e.verb_word, "resource": e.resource_word}
+    intro = INTRO.search(text)
+    if intro and _SELF.search(text):
+        slots["caller"] = intro.group(1)  # "bob here — what are my permissions": who the person says they are
     readings = [reading(ctx, "rbac", intent, slots, VOCAB[intent], lambda intent=intent: acts[intent](ctx))
                 for intent in _intents(text, e)]
     return decide(ctx, "rbac", readings, ASK)
@@ -295,8 +310,10 @@ def _list_rights(ctx: AgentContext) -> AgentResult:
     it is in)."""
     e = ctx.entities
     ns = _said_namespace(ctx)
-    if e.subject is None:
-        return _self_rights(ctx, ns or ctx.namespace or "default")
+    intro = INTRO.search(ctx.text.lower())
+    said = intro.group(1) if intro and _SELF.search(ctx.text.lower()) else None
+    if e.subject is None or (said and e.subject.split(":")[-1] == said):
+        return _self_rights(ctx, ns or ctx.namespace or "default", said)
     subj = _subject_obj(e.subject)
     if ns is None and subj["kind"] == "ServiceAccount":
         ns = subj["namespace"]
@@ -332,8 +349,9 @@ def _list_rights(ctx: AgentContext) -> AgentResult:
     return AgentResult("rbac", answer, sources)
 
 
-def _self_rights(ctx: AgentContext, ns: str) -> AgentResult:
-    """What the person asking may do in `ns`, as the API server answers it (SelfSubjectRulesReview)."""
+def _self_rights(ctx: AgentContext, ns: str, said: str | None = None) -> AgentResult:
+    """What the person asking may do in `ns`, as the API server answers it (SelfSubjectRulesReview). `said`: the
+    name they gave ("bob here"); the answer is the signed-in principal's, and says so when that is someone else."""
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": ns}}
     try:
         status = (ctx.kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body) or {}) \
@@ -343,7 +361,10 @@ def _self_rights(ctx: AgentContext, ns: str) -> AgentResult:
     who = ctx.kube.principal.label
     text = _table_text(_table(status.get("resourceRules") or []), ctx.entities.resource)
     answer = f"What you ({who}) may do in namespace {ns}: {text}." if text else \
-        f"You ({who}) may do nothing in namespace {ns} beyond checking your own access."
+        f"You ({who}) may do nothing in namespace {ns}: no permissions there. You cannot get, list, create, change " \
+        "or delete anything in it, except check your own access (which every signed-in user may)."
+    if said and said not in (who, who.split(":")[-1]):
+        answer = f"You are signed in as {who}, not {said}; the API server answers for {who}. " + answer
     if status.get("incomplete"):
         answer += f" The API server says this list is incomplete: {status.get('evaluationError', '')}".rstrip(": ")
     return AgentResult("rbac", answer, [f"SelfSubjectRulesReview in {ns}: {len(status.get('resourceRules') or [])} "

@@ -21,6 +21,7 @@ from agents.fastpaths._words import (
     can,
     expect,
     has,
+    listed,
     mutation,
     namespace,
     namespaces,
@@ -71,6 +72,19 @@ _LOGS_OF = re.compile(r"\blogs?\s+(?:of|from|for)\s+(?:the\s+|its\s+|their\s+)?p
 
 _MAKES_ROLE = re.compile(r"\b(create|make|add)\s+(?:(?:a|an|the|new|one)\s+)*(?:[\w-]+\s+){0,2}?(?:role|clusterrole|"
                          r"rolebinding|binding|cluster\s+role)s?\b")
+
+
+_ROLE_OF = re.compile(r"\b(?:its|their|his|her)\s+(?:own\s+|existing\s+|current\s+)?roles?\b")
+
+
+def names_role(ctx: Any, ns: str) -> bool:
+    """The request is about a Role that exists ("the deployer role", "role 'log-reader'", "its role"): changing it is
+    agents.fastpaths.rbac_adjust's, never a second Role beside it."""
+    low = norm(ctx.text)
+    if _ROLE_OF.search(low):
+        return True
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}['\"]?\s+role\b|\brole\s+['\"]?{re.escape(n)}(?![\w-])", low)
+               for n in (o["metadata"]["name"] for o in listed(ctx, "Role", ns)))
 
 
 def _subject(ctx: Any, ns: str) -> dict[str, Any] | None:
@@ -142,6 +156,8 @@ class GrantAccess:
             return None  # asking for oneself, or a question: the RBAC agent's own paths
         cluster = bool(_CLUSTER.search(low))
         ns = namespace(ctx)
+        if names_role(ctx, ns):
+            return None  # "let the deployer role also …", "add it to its role": a Role that exists (rbac_adjust)
         subject = _subject(ctx, None if cluster else ns)
         if subject is None:
             return None
