@@ -8,11 +8,15 @@ from typing import Any
 
 from agents import metrics_range
 from agents.context import AgentContext
+from agents.coverage import tokens
 from agents.decide import decide, reading
 from agents.fastpaths.pod_node import ASKS as PLACEMENT
+from agents.pod_states import grouped, not_running, pod_name
 from agents.state import AgentResult
 from tools.diagnose import util
 from tools.k8s.client import KubeError
+from tools.k8s.kinds import WORKLOADS
+from tools.k8s.objects import label_selector_matches
 
 
 def _cpu(q: str) -> int:
@@ -23,6 +27,8 @@ def _mem(q: str) -> int:
     return util.bytes_(q) or 0
 
 
+# "now", said in other words ("these days" is not a window: no number over one is asked)
+NOW = ("these days", "at the moment", "at present", "right now", "as of now")
 # The words the usage answer (top pods and nodes by CPU or memory, one workload's or node's share) fully answers;
 # anything else ("restart count", "limit", "last week") is a question this answer does not answer (agents.decide).
 VOCAB = frozenset("""cpu cpu-wise memory ram mem usage use using uses used top most busiest busy loaded load node nodes
@@ -31,7 +37,7 @@ sorted sort by highest high utilisation utilization share much lot whole across 
 kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
 how list current currently compare compared comparing comparison versus vs against than footprint roughly
 approximately only least lowest fewest smallest idlest quietest statefulset sts daemonset replicaset total sum
-altogether overall combined all loaded utilized utilised tell give""".split())
+altogether overall combined all loaded utilized utilised tell give""".split()) | set(NOW)
 # Words that ask for the other end of the ranking: "which node has the least memory used", and the most of what is
 # left ("the most CPU headroom", "the most free memory") is the least used.
 LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|idlest|quietest)\b|\b(?:free|spare|headroom|unused|available|"
@@ -68,16 +74,28 @@ def run(ctx: AgentContext, prometheus: Any = None) -> AgentResult:
     slots = {"namespace": ctx.namespace, "workload": ctx.entities.workload, "node": said, "others": others, "top": n}
     own = metrics_range.readings(ctx, prometheus)
     low = ctx.text.lower()
-    if not PLACEMENT.search(low) or USAGE_WORDS.search(low):  # "which node is db-0 running on": where, not how much
-        own.append(reading(ctx, "metrics", "usage", slots, VOCAB, lambda: _usage(ctx, others, n or 5, said)))
+    if _span_said(low):
+        pass  # "how much CPU did catalog use since the last deploy": a span of time, which usage now does not answer
+    elif not PLACEMENT.search(low) or USAGE_WORDS.search(low):  # "which node is db-0 running on": where, not how much
+        sizing = RIGHT_SIZE.search(low)  # "… I want to right-size its requests": why it is asked, and answered
+        vocab = VOCAB | {sizing.group(0)} if sizing else VOCAB
+        own.append(reading(ctx, "metrics", "usage", slots, vocab, lambda: _usage(ctx, others, n or 5, said)))
     return decide(ctx, "metrics", own, ASK + metrics_range.ASK)
+
+
+# Words that say a span of time ("since the last deploy", "over the past hour", "yesterday"); "before"/"after" also
+# order steps ("scale web, then check cpu after")
+SPAN = (metrics_range.TIME_WORDS - {"before", "after"}) | {"last", "past", "previous", "lately", "recently"}
+
+
+def _span_said(low: str) -> bool:
+    for phrase in NOW:
+        low = low.replace(phrase, " ")
+    return bool(set(tokens(low)) & SPAN)
 
 
 def _other_workloads(ctx: AgentContext) -> list[str]:
     """Workloads named besides the main one ("report-cruncher compared with the web pods"): each gets its own line."""
-    from agents.coverage import tokens
-    from tools.k8s.kinds import WORKLOADS
-
     words = set(tokens(ctx.text))
     out: list[str] = []
     for kind in WORKLOADS:
@@ -87,6 +105,99 @@ def _other_workloads(ctx: AgentContext) -> list[str]:
                 if name in words and name != ctx.entities.workload and name not in out:
                     out.append(name)
     return out
+
+
+def _pods(ctx: AgentContext) -> list[dict[str, Any]]:
+    """The pods of the namespace asked about (all namespaces when none): what the usage rows are checked against, so
+    a pod with no metrics is named, with why, and never silently left out."""
+    try:
+        return ctx.kube.list("Pod", ctx.namespace)
+    except KubeError:
+        return []
+
+
+def _owned(ctx: AgentContext, target: str, pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pods of the workload `target`: those its selector picks when it is found in the namespace, else the pods
+    named after it (`target-…`)."""
+    said = getattr(ctx.entities, "workload_kind", None) if target == ctx.entities.workload else None
+    for kind in dict.fromkeys([said, *WORKLOADS] if ctx.namespace else []):
+        if kind not in WORKLOADS:
+            continue
+        try:
+            obj = ctx.kube.get(kind, ctx.namespace, target)
+        except KubeError:
+            continue
+        sel = (obj.get("spec") or {}).get("selector") or {}
+        return [p for p in pods if label_selector_matches(sel, (p.get("metadata") or {}).get("labels"))]
+    return [p for p in pods if pod_name(p) == target or pod_name(p).startswith(target + "-")]
+
+
+def _workload_line(ctx: AgentContext, target: str, rows: list[tuple[int, int, str, str]],
+                   pods: list[dict[str, Any]]) -> tuple[str, set[str]]:
+    """(the line about one workload asked for, the pods it names). Its measured pods with their usage; each pod that
+    is not running named with its waiting reason ("catalog-x is not running (ImagePullBackOff): no usage to
+    report"): a pod with no metrics is said as such, never replaced by other pods' numbers nor left out."""
+    owned = _owned(ctx, target, pods)
+    names = {pod_name(p) for p in owned}
+    mine = [r for r in rows if r[3] in names] if owned else \
+        [r for r in rows if r[3].startswith(target + "-") or r[3] == target]
+    measured = {r[3] for r in mine}
+    state = {pod_name(p): why for p in owned if (why := not_running(p))}  # measured between two crashes
+    parts = [f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory" +
+             (f" (now {state[r[3]]})" if r[3] in state else "") for r in mine]
+    idle = [(n, why) for n, why in state.items() if n not in measured]
+    parts += [f"{n} is not running ({why}): no usage to report" for n, why in idle]
+    parts += [f"{pod_name(p)} is running but has no metrics yet" for p in owned
+              if pod_name(p) not in measured and not not_running(p)]
+    total = (sum(r[0] for r in mine), sum(r[1] for r in mine) // 1024 // 1024)
+    if not parts:
+        line = f"{target}: no CPU or memory metrics for its pods right now (none of them is running and measured; a " \
+               "pod that keeps restarting has none between restarts)." if not pods else \
+               f"{target}: it has no pods right now, so there is no CPU or memory usage to report."
+    elif not mine and idle and len(idle) == len(owned):
+        line = f"{target}: its pods are not running, so there is no CPU or memory usage to report: " + "; ".join(parts)
+    else:
+        line = f"{target}: " + "; ".join(parts) + (f" (together {total[0]}m CPU, {total[1]}Mi)" if len(mine) > 1 else "")
+    sizing = _right_size(ctx, owned, mine)
+    return line + (f"\n{sizing}" if sizing else ""), names | measured
+
+
+# "I want to right-size its requests", "to size the requests properly": why the usage is asked; the answer then
+# also gives the requests it would be compared with (the words of the phrase are understood, not others').
+RIGHT_SIZE = re.compile(r"\b(?:(?:right|re)[- ]?siz(?:e|ing)|siz(?:e|ing)|tun(?:e|ing)|adjust(?:ing)?)\s+"
+                        r"(?:(?:its|their|the|our|my|his|her|cpu|memory|and|resource|pod|container)\s+){0,4}"
+                        r"requests?(?:\s+(?:properly|correctly|better|right))?\b")
+
+
+def _right_size(ctx: AgentContext, owned: list[dict[str, Any]], mine: list[tuple[int, int, str, str]]) -> str:
+    """What the person sizing requests compares: the requests per pod (from a pod's spec) beside the usage now."""
+    if not RIGHT_SIZE.search(ctx.text.lower()) or not owned:
+        return ""
+    reqs = [(c.get("resources") or {}).get("requests") or {} for c in (owned[0].get("spec") or {}).get("containers") or []]
+    cpu, mem = sum(_cpu(str(r.get("cpu", "0"))) for r in reqs), sum(_mem(str(r.get("memory", "0"))) for r in reqs)
+    asked = f"Requests per pod: {cpu}m CPU and {mem // 1024 // 1024}Mi memory" if cpu or mem else \
+        "Its pods set no requests"
+    if not mine:
+        return f"{asked}; with no pod running there is no usage to size them against yet (make the pods run first)."
+    peak = (max(r[0] for r in mine), max(r[1] for r in mine) // 1024 // 1024)
+    return f"{asked}; the busiest pod uses {peak[0]}m CPU and {peak[1]}Mi now (one reading: size against the peak " \
+           "over a window, e.g. 'peak cpu of this workload over the last day' with Prometheus)."
+
+
+def _unmeasured(pods: list[dict[str, Any]], rows: list[tuple[int, int, str, str]], said: set[str],
+                ns: str | None) -> str:
+    """The pods with no usage row that no workload line named, grouped by why ("catalog-a, catalog-b
+    (ImagePullBackOff); worker-x (Pending: Unschedulable)"); "" when every pod is measured."""
+    measured = {(r[2], r[3]) for r in rows}
+    out = []
+    for p in pods:
+        key = (p["metadata"].get("namespace", ""), pod_name(p))
+        if key in measured or key[1] in said:
+            continue
+        name = key[1] if ns else f"{key[0]}/{key[1]}"
+        why = not_running(p)
+        out.append((name, f"not running: {why}" if why else "running, not measured yet"))
+    return grouped(out)
 
 
 def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
@@ -130,19 +241,15 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
         node_rows.sort(key=lambda r: (r[4][1] if want_mem else r[4][0], -r[0]), reverse=True)
     else:
         node_rows.sort(key=lambda r: (r[1] if want_mem else r[0], r[0]), reverse=True)
-    lines = []
+    lines: list[str] = []
     low = ctx.text.lower()
+    listed = _pods(ctx)
+    said: set[str] = set()  # pods a workload's own line already accounts for
     for target in [w for w in [ctx.entities.workload, *(others or [])] if w and not re.search(
             rf"\b{re.escape(w)}\s+nodes?\b", low)]:  # "which worker node": a kind of node, not the workload "worker"
-        mine = [r for r in rows if r[3].startswith(target + "-") or r[3] == target]
-        if mine:
-            total = (sum(r[0] for r in mine), sum(r[1] for r in mine) // 1024 // 1024)
-            lines.append(f"{target}: " + "; ".join(f"{r[3]} uses {r[0]}m CPU and {r[1] // 1024 // 1024}Mi memory"
-                                                   for r in mine) +
-                         (f" (together {total[0]}m CPU, {total[1]}Mi)" if len(mine) > 1 else ""))
-        else:  # the answer is about what was asked: no number for it is said as such, not replaced by others'
-            lines.append(f"{target}: no CPU or memory metrics for its pods right now (none of them is running and "
-                         "measured; a pod that keeps restarting has none between restarts).")
+        line, covered = _workload_line(ctx, target, rows, listed)
+        lines.append(line)
+        said |= covered
     where = f"namespace {ns}" if ns else "the cluster"
     top = rows[:top_n]
     by = "memory" if want_mem else "CPU"
@@ -156,6 +263,9 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
     if top:
         lines.append(f"{'Least-using' if least else 'Top'} pods by {by} in {where}: " + ", ".join(
             f"{r[3]} {r[0]}m CPU / {r[1] // 1024 // 1024}Mi" for r in top) + ".")
+    missing = _unmeasured(listed, rows, said, ns)
+    if missing:  # never leave a pod out of a ranking silently: the ones with no metrics, and why, in one line
+        lines.append(f"Not in these numbers (no metrics): {missing}.")
     if node_rows:
         first = node_rows[0]
         if want_mem or least:
@@ -169,5 +279,8 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
                          + ", ".join(f"{r[2]} {r[0]}m" for r in node_rows[1:]) + ".")
     evidence = [f"kubectl top pods: {r[3]} {r[0]}m {r[1] // 1024 // 1024}Mi" for r in top] + \
                [f"kubectl top nodes: {r[2]} {r[0]}m" for r in node_rows]
+    evidence += [f"pod {p['metadata'].get('namespace', '')}/{pod_name(p)}: not running ({why})"
+                 for p in listed if (why := not_running(p))]
     return AgentResult("metrics", "\n".join(lines) or f"No metrics are available in {where}.", evidence,
-                       data={"pods": rows, "nodes": node_rows})
+                       data={"pods": rows, "nodes": node_rows,
+                             "not_running": {pod_name(p): why for p in listed if (why := not_running(p))}})

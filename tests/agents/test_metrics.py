@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from agents.metrics import _usage
+from tools.k8s.client import KubeError
 
 
 class _Kube:
@@ -17,12 +18,17 @@ class _Kube:
         return [{"metadata": {"name": "n1"}, "usage": {"cpu": "100m", "memory": "1Gi"}}]
 
     def list(self, kind, ns=None):
+        if kind == "Pod":
+            return []
         return [{"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "4"}}}]
+
+    def get(self, kind, ns, name):
+        raise KubeError(404, "NotFound", f"{kind} {name} not found")
 
 
 def _ctx(workload):
     return SimpleNamespace(kube=_Kube(), namespace="shop", text=f"is {workload} using a lot of memory?",
-                           entities=SimpleNamespace(workload=workload))
+                           entities=SimpleNamespace(workload=workload, workload_kind=None))
 
 
 def test_the_workload_asked_for_is_answered_first():
@@ -41,7 +47,7 @@ def test_two_workloads_each_get_their_line_and_top_n_is_kept():
                     for n, c in (("web-a", "5m"), ("web-b", "7m"), ("cruncher-x", "900m"), ("db-0", "20m"))]
 
     ctx = SimpleNamespace(kube=Two(), namespace="shop", text="memory of cruncher compared with web",
-                          entities=SimpleNamespace(workload="cruncher"))
+                          entities=SimpleNamespace(workload="cruncher", workload_kind=None))
     answer = _usage(ctx, ["web"], top_n=2).answer
     assert "cruncher: cruncher-x uses 900m CPU and 64Mi memory" in answer
     assert "web: web-b uses 7m CPU and 64Mi memory; web-a uses 5m CPU and 64Mi memory (together 12m CPU, 128Mi)" in answer
@@ -57,6 +63,8 @@ class _Nodes(_Kube):
                 for n, c, m in (("cp", "50m", "200Mi"), ("w1", "3000m", "3Gi"), ("w2", "500m", "1Gi"))]
 
     def list(self, kind, ns=None):
+        if kind == "Pod":
+            return []
         cp = {"node-role.kubernetes.io/control-plane": ""}
         return [{"metadata": {"name": n, "labels": lab}, "status": {"allocatable": {"cpu": c, "memory": m}}}
                 for n, lab, c, m in (("cp", cp, "1", "1Gi"), ("w1", {}, "4", "8Gi"), ("w2", {}, "4", "8Gi"))]
