@@ -22,6 +22,13 @@ from typing import Any
 _NS_SAID = re.compile(r"(?:\bin(?:to)?|\bnamespace|\bns|-n|--namespace)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?"
                       r"([a-z0-9][a-z0-9-]*)|['\"]?([a-z0-9][a-z0-9-]*)['\"]?\s+(?:namespace|ns)\b")
 _PRONOUN = re.compile(r"\b(it|them)\b", re.I)
+# a namespace a part names, existing or made there ("create namespace qa", "a new 'qa' namespace"), and a later part's
+# "in it" / "into it" / "in there" / "there"
+_NS_NAMED = (re.compile(r"\bnamespace\s+(?:(?:called|named)\s+)?['\"]?([a-z0-9][a-z0-9-]*)"),
+             re.compile(r"['\"]?([a-z0-9][a-z0-9-]*)['\"]?\s+namespace\b"))
+_NOT_NAMES = frozenset("""a an the new that this same its which each every any create make add set up setup delete
+    remove whole entire own separate dedicated""".split())
+_IN_IT = re.compile(r"\b(in|into|inside)\s+(?:it|there)\b|\b(?<!over\s)(?<!is\s)(?<!are\s)(?<!was\s)(?<!were\s)(?<!get\s)(there)\b(?!\s+(?:is|are|was|were)\b)", re.I)
 
 
 def said_namespaces(text: str, known: Sequence[str]) -> list[str]:
@@ -47,6 +54,12 @@ def resolve_parts(texts: Sequence[str], namespaces: Sequence[str],
         ns = distinct.pop()
         out = [t if s else f"{t.rstrip(' .?!')} in {ns}" for t, s in zip(out, said, strict=True)]
     for i in range(1, len(out)):
+        where = {m.group(1) for pattern in _NS_NAMED for m in pattern.finditer(out[i - 1].lower())} - _NOT_NAMES
+        if len(where) == 1 and _IN_IT.search(out[i]):
+            # "create namespace qa and deploy nginx in it": the place is the namespace the part before named
+            ns = where.pop()
+            out[i] = _IN_IT.sub(lambda m, ns=ns: f"{m.group(1) or 'in'} {ns}", out[i], count=1)
+            continue
         if len(_PRONOUN.findall(out[i])) != 1 or workload_of(out[i]):
             continue
         before = workload_of(out[i - 1])

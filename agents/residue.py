@@ -151,7 +151,7 @@ EFFECTS: dict[str, frozenset[str]] = {
     # changes
     "scale-replicas": frozenset({"scale"}), "scale": frozenset({"scale"}),
     "create-hpa": frozenset({"create", "change"}), "autoscale": frozenset({"create", "change"}),
-    "set-env": frozenset({"change", "restart"}), "set-image": frozenset({"change", "restart"}),
+    "set-env": frozenset({"change", "restart"}), "env-from": frozenset({"change", "restart"}), "set-image": frozenset({"change", "restart"}),
     "set-resources": frozenset({"change", "restart"}), "set-labels": frozenset({"change", "restart"}),
     "rollout-restart": frozenset({"restart"}), "restart": frozenset({"restart"}),
     "undo": frozenset({"change", "restart"}),
@@ -161,7 +161,7 @@ EFFECTS: dict[str, frozenset[str]] = {
     "cronjob-schedule": frozenset({"change"}), "cronjob-suspend": frozenset({"change"}),
     "create-namespace-workload": frozenset({"create"}), "author": frozenset({"create"}),
     "grant-access": frozenset({"create", "grant"}), "grant": frozenset({"create", "grant"}),
-    "self-grant": frozenset({"create", "grant"}),
+    "self-grant": frozenset({"create", "grant"}), "bind-role": frozenset({"create", "grant"}),
     "revoke": frozenset({"delete", "change", "grant"}), "list-rights": READ,  # agents.fastpaths.rbac_revoke, agents.rbac
     "fix-role-resource": frozenset({"change", "grant"}),
     "change": frozenset({"change", "restart"}),

@@ -72,23 +72,23 @@ def kind_of(text: str, after: int = 0) -> tuple[str | None, int]:
     """The first kind word at or after `after`, with its start position (words inside URLs and dotted host names,
     like the `svc` of payments.shop.svc.cluster.local, are not kinds)."""
     low = re.sub(r"\S*(?:://|\.[a-z0-9-]+\.)\S*", lambda m: " " * len(m.group(0)), _norm(text))
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for word, kind in KIND_WORDS.items():
         for m in re.finditer(rf"\b{re.escape(word)}(?:s|es)?\b", low):  # "service accounts" is not "service"
             if m.start() < after:
                 continue
-            # "in namespace X" / "-n X" names where, not what
+            # "in namespace X" / "-n X" names where, not what: the kind only when no other kind is said
             before = low[max(0, m.start() - 4):m.start()]
-            if kind == "Namespace" and (before.endswith("in ") or before.endswith("to ")) and \
-                    not CREATE.search(low[:m.start()]):
+            where = kind == "Namespace" and (before.endswith("in ") or before.endswith("to "))
+            if where and not CREATE.search(low[:m.start()]):
                 continue
-            cand = (m.start(), -len(word), kind)
+            cand = (int(where), m.start(), -len(word), kind)
             if best is None or cand < best:
                 best = cand
             break
     if best is None:
         return None, -1
-    return best[2], best[0]
+    return best[3], best[1]
 
 
 def namespace_of(text: str) -> str:

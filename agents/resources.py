@@ -173,6 +173,10 @@ _V: dict[str, str] = {
         has have start failing it runs""",
 }
 _CONTAINER_WORDS = "cpu memory request requests limit limits resources container"
+_STANDALONE = frozenset({"ConfigMap", "Secret", "Namespace", "ServiceAccount", "PersistentVolumeClaim"})
+_STANDALONE_SLOTS = frozenset({"name", "namespace", "kind", "data", "pairs", "labels", "storage", "secret_type"})
+_CONTAINER_VOCAB = frozenset("""deploy run start launch spin replicas replica port ports listening listen on image running
+    using runs target targetport targeting forward forwards forwarding prints print echo command args""".split())
 _REFERENCED = (*WORKLOADS, "Service", "ConfigMap", "Secret", "Pod",
                "PersistentVolumeClaim", "CronJob", "Job")
 ASK = ("Say one object and one thing to do with it, for example 'create a deployment api in shop running nginx:1.27 "
@@ -225,6 +229,15 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
     refs = []
     for kind in _REFERENCED if req.intent != "read" or req.kind is None else (req.kind,):
         refs += [n for _, n in _names(ctx, kind, ns) if n in words]
+    if req.intent == "author" and req.kind in _STANDALONE:
+        # a ConfigMap, Secret, Namespace, ServiceAccount or claim made on its own uses no other object: a workload the
+        # request names ("… and load it into the checkout deployment") is a second thing to do, not understood here
+        refs = []
+        if slots.pop("workload", None):
+            vocab -= _kind_words(ctx.entities.workload_kind) - _kind_words(req.kind)
+        for k in set(slots) - _STANDALONE_SLOTS:  # an image, replicas or ports belong to another object
+            del slots[k]
+        vocab -= _CONTAINER_VOCAB
     slots["objects"] = sorted(set(refs))
     if ctx.entities.namespace:
         slots["namespace"] = slots.get("namespace") or ctx.entities.namespace

@@ -33,6 +33,7 @@ from agents.approvals import (
 )
 from agents.audit import AuditLog
 from agents.context import build_context
+from agents.corrections import corrected
 from agents.state import AgentResult, TurnState
 from memory import tracing
 from tools.k8s.client import Kube, KubeError, Mutation, Principal
@@ -115,8 +116,10 @@ class Supervisor:
         return Principal(p.get("user"), tuple(p.get("groups") or ()))
 
     def _route(self, state: TurnState) -> dict[str, Any]:
+        # "scale web to 5 and catalog to 0. Actually, skip catalog": the request as corrected is the request
+        fixed = corrected(state["text"])
         with tracing.span("route") as s:
-            r = self.router.route(state["text"])
+            r = self.router.route(fixed or state["text"])
             s.set({"kubesage.route.agents": list(r.agents), "kubesage.route.method": r.method,
                    "kubesage.route.confidence": float(r.confidence), "kubesage.route.margin": float(r.margin)})
         agents = [a for a in r.agents if a in self.agents] or [FALLBACK]
@@ -128,7 +131,8 @@ class Supervisor:
                               "method": "follow-up", "parts": [(state["text"], prev[0])]}}
         unsupported = [a for a in r.agents if a not in self.agents]
         return {"route": {"agents": agents, "unsupported": unsupported, "confidence": r.confidence,
-                          "margin": r.margin, "method": r.method, "parts": r.parts}}
+                          "margin": r.margin, "method": r.method, "parts": r.parts,
+                          **({"corrected": fixed} if fixed else {})}}
 
     def _work(self, state: TurnState, config: RunnableConfig) -> dict[str, Any]:
         principal = self._principal(state)
@@ -138,24 +142,32 @@ class Supervisor:
         ns0 = state.get("namespace") or self.default_namespace
         if len(parts) >= 2:  # "… web in shop … and then scale it to 4": each part written out in full
             parts = self._written_out(kube, parts, ns0)
-        steps = [(agent, parts.get(agent, state["text"])) for agent in state["route"]["agents"]]
+        text = state["route"].get("corrected") or state["text"]
+        steps = [(agent, parts.get(agent, text)) for agent in state["route"]["agents"]]
         results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0)
         if len(steps) >= 2 and any((r.get("data") or {}).get("abstain") for r in results):
             # the router cut a request that tells as much as it asks ("payments is running 1 pod and that's too few
             # for prod. please make it 3"), and a part that only told was not understood on its own: the whole
             # request, read by one agent that understands all of it, is the request
-            whole = self._whole(kube, state["text"], ns0, [a for a, _ in steps])
+            whole = self._whole(kube, text, ns0, [a for a, _ in steps])
             if whole is not None:
-                steps = [(whole.agent, state["text"])]
+                steps = [(whole.agent, text)]
                 results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0, [whole])
         if len(steps) == 1 and (results[0].get("data") or {}).get("abstain"):
             # "scale checkout to 3 and restart web in shop": two requests for one agent, which the router does not
             # cut (it cuts only between agents); each half fully understood on its own is the request
-            split = self._compound(kube, state["text"], ns0)
+            split = self._compound(kube, text, ns0)
             if split:
                 steps = [(a, t) for a, t, _ in split]
                 results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0,
                                                    [r for _, _, r in split])
+        if any((r.get("data") or {}).get("abstain") for r in results):
+            # "create a namespace reporting, a service account reporter in it, and let it list pods in shop": the
+            # plain objects set up on the way, then the rest of the request read on its own with them in place
+            made = self._creating(kube, text, ns0)
+            if made is not None:
+                steps = [(made.agent, text)]
+                results, pending = self._run_steps(kube, steps, principal, who, thread_id, ns0, [made])
         if pending and _retracted(pending, [(t, r) for (_, t), r in zip(steps, results, strict=False)]):
             # One request split in parts is still one request: a part not understood may change the others
             # ("scale web to 5 and catalog to 0. Actually, skip catalog"), so nothing is proposed on a partial
@@ -172,6 +184,8 @@ class Supervisor:
                 r["answer"] += (f"\nNot proposed: two parts of your request would both change {same}, and I cannot "
                                 "tell which change you mean. Nothing was changed; please ask for that change once.")
             pending = []
+        if text != state["text"] and results:
+            results[0]["answer"] = f"(Read with your correction: \"{text}\".)\n{results[0]['answer']}"
         for p in pending:  # the idempotency key of each proposal: random, never derived from the text
             p["approval_id"] = uuid.uuid4().hex
         out: dict[str, Any] = {"results": results, "pending": pending, "outcomes": []}
@@ -335,6 +349,43 @@ class Supervisor:
             else:
                 return out
         return None
+
+    def _creating(self, kube: Kube, text: str, ns: str | None) -> AgentResult | None:
+        """One answer for a request that creates plain objects on the way (agents.creations) and whose rest, read on
+        its own by one agent with those objects in place, is understood in full (`_settled`); else None."""
+        from agents.creations import Planned, plan, split
+
+        cut = split(text, _namespaces(kube), ns)
+        if cut is None:
+            return None
+        try:
+            made, already, _ = plan(cut.items, kube)
+        except KubeError:
+            return None
+        said = ("Proposed: " + "; ".join(m.why for m in made) + "." if made else "") + \
+            "".join(f"\n{line}" for line in already)
+        evidence = [f"{m.kind} {m.namespace + '/' if m.namespace else ''}{m.name} does not exist yet" for m in made]
+        if not cut.rest:
+            if not made:
+                return None
+            return AgentResult("resources", said.strip(), evidence, made,
+                               data={"understood": [m.why for m in made]})
+        ctx = build_context(Planned(kube, cut.items), cut.rest, ns, self.llm)
+        ctx.no_loop = True
+        agent = next(iter(a for a in self.router.route(cut.rest).agents if a in self.agents), None)
+        if agent is None:
+            return None
+        try:
+            res = self._read(ctx, agent)
+        except KubeError:
+            return None
+        if not _settled(res) or (_ordered(cut.rest) and not res.mutations):
+            return None
+        res.mutations = made + list(res.mutations)
+        res.answer = f"{said.strip()}\nThen, with {'them' if len(cut.items) > 1 else 'it'} in place: {res.answer}"
+        res.evidence = evidence + list(res.evidence)
+        res.data["setup"] = [m.why for m in made]
+        return res
 
     def _next_after_work(self, state: TurnState) -> str:
         return "approve" if state.get("pending") else "respond"

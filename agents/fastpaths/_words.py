@@ -157,9 +157,14 @@ def namespace(ctx: Any) -> str:
                     + ")", r"['\"]?(" + NAME + r")['\"]?\s+(?:namespace|ns)\b",
                     r"(?:\bfrom|\bof|\bon)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?(" + NAME + ")"):
         for m in re.finditer(pattern, low):
-            if m.group(1) in known:
+            if m.group(1) in known and not _NAMES_OTHER_KIND.match(low, m.end()):
                 return m.group(1)
     return ctx.namespace or "default"
+
+
+# "into the web deployment": a name followed by the kind of another object names that object, not a namespace
+_NAMES_OTHER_KIND = re.compile(r"['\"]?\s+(?:deployments?|deploy|statefulsets?|daemonsets?|pods?|services?|svc|jobs?|"
+                               r"cronjobs?|containers?|configmaps?|secrets?|app|workload|ingress|pvc|hpa)\b")
 
 
 # ---- numbers and quantities ---------------------------------------------------------------------------------------

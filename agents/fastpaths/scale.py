@@ -73,6 +73,12 @@ TRIGGERS = ("scale", "scaled", "rescale", "replicas", "replica", "halve", "doubl
 UNITS = ("replicas", "replica", "pods", "pod", "instances", "instance", "copies", "copy")
 _AUTOSCALE = ("autoscale", "autoscaling", "autoscaler", "hpa", "horizontal", "between", "min", "max", "minimum",
               "maximum")
+# "bump web to 4", "take checkout down to 1": a whole number a workload is brought to is its replica count (an image
+# version has a dot or a letter, a quantity a unit, a percentage a sign)
+_BARE_COUNT = re.compile(r"\b(?:bump|raise|lower|increase|decrease|reduce|bring|take|put|set|drop|grow|shrink)\s+"
+                         r"(?:the\s+)?(?:deployment\s+|statefulset\s+)?['\"]?[a-z0-9][a-z0-9-]*['\"]?"
+                         r"(?:\s+(?:deployment|statefulset))?(?:\s+in\s+[a-z0-9][a-z0-9-]*)?\s+(?:(?:up|down|back)\s+)?to\s+\d+"
+                         r"(?![\w.%:/])")
 _STANDALONE = re.compile(r"(?<![\w.:/@=-])\d+(?![\w.:/@=-])")
 
 
@@ -154,7 +160,7 @@ class Scale:
         # counts are read from what the person asks, not from what they tell ("payments is running 1 pod and that's
         # too few for prod. please make it 3"); the workloads and the namespace from the whole request
         low = _count_text(told_counts_dropped(ctx.text))
-        if not (has(ctx, *TRIGGERS) or has(ctx, *UNITS)) or has(ctx, *_AUTOSCALE):
+        if not (has(ctx, *TRIGGERS) or has(ctx, *UNITS) or _BARE_COUNT.search(low)) or has(ctx, *_AUTOSCALE):
             return None
         ns = namespace(ctx)
         objs = named(ctx, SCALABLE, ns)

@@ -113,13 +113,13 @@ class _ForcedRouter:
 
 def _fast_agent(agent: str) -> Any:
     from agents.coverage import abstain
-    from agents.fastpaths import best
+    from agents.fastpaths import answer, best
 
     def run(ctx: Any) -> AgentResult:
         fp, u = best(ctx, agent)
         if fp is None:
             return abstain(agent, u, "Please rephrase.")
-        return fp.plan(ctx, u.slots)
+        return answer(ctx, fp, u)
 
     return run
 

@@ -44,6 +44,9 @@ def _counts(r):
     (f"lower web in {NS} to 2 pods", [("web", 2)]),
     (f"reduce web in {NS} to 2 pods", [("web", 2)]),
     (f"take web in {NS} to 4 pods", [("web", 4)]),
+    # a whole number a workload is brought to is its replica count
+    (f"bump web in {NS} up to 5", [("web", 5)]),
+    (f"bump web to 4 in {NS}", [("web", 4)]),
     (f"shrink the frontend deployment in {NS} to a single pod", [("frontend", 1)]),
     # relative to the live count (web 3, payments 1, checkout 2)
     (f"add one more replica to payments in {NS}", [("payments", 2)]),
@@ -70,7 +73,8 @@ def test_wordings_become_one_absolute_scale_per_workload(kube, text, want):
     f"scale web in {NS} to 3 if it is healthy",
     f"scale web in {NS} to 5 tonight",
     f"bump web in {NS}",  # no count
-    f"bump web in {NS} up to 5",  # a verb other than scale needs a unit: 5 what?
+    f"bump web in {NS} up to 5.1",  # a version, not a count
+    f"bump web in {NS} up to 5%",
     f"scale web to 5 and catalog in {NS}",  # catalog: to what?
     f"scale web and checkout in {NS} to 3 and 4",  # which gets which?
     f"scale web and checkout in {NS} to three and four",
