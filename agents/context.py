@@ -25,6 +25,11 @@ class AgentContext:
         return self.entities.namespace
 
 
+# Words after "in" that name no namespace ("in the shop namespace", "in my team", "in order to")
+_NO_NAMESPACE = frozenset("""the a an my our your their this that it its order case general fact short total addition
+    any all every each some which what there here""".split())
+
+
 def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any = None) -> AgentContext:
     """Resolve names in the text against what the principal can list."""
     names: dict[str, list[tuple[str, str]]] = {}
@@ -39,7 +44,9 @@ def build_context(kube: Kube, text: str, default_ns: str | None = None, llm: Any
             raise
         # Without the right to list namespaces, trust the names the person gave ("in shop", "-n shop").
         cluster_wide = False
-        named = re.findall(r"(?:\bin|\bnamespace|\bns|-n)\s+([a-z0-9][a-z0-9-]*)", text.lower())
+        named = [n for m in re.findall(r"(?:\bin|\bnamespace|\bns|-n)\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)|"
+                                       r"\b([a-z0-9][a-z0-9-]*)\s+(?:namespace|ns)\b", text.lower())
+                 for n in m if n and n not in _NO_NAMESPACE]
         namespaces = list(dict.fromkeys(named + ([default_ns] if default_ns else [])))
     for kind in TARGETS:
         names[kind] = []

@@ -111,6 +111,13 @@ SCOPE = frozenset("""all every each both other others another except excluding u
     bottom most least either neither whether whichever whatever everything anything across also additionally plus
     then too only many between above below under beyond exceed exceeds exceeding fewer less greater higher than at_least
     at_most""".split())
+# A second thought said in the request ("no wait, that isn't right", "scratch that", "on second thought …"): what it
+# takes back is not said in a form any reading has (agents.corrections applies the ones that name what goes), so a
+# reading of the rest has not understood the request.
+RETRACTION = re.compile(r"\b(?:no\s*,?\s*wait|wait\s*[,.!—–-]|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|"
+                        r"hold\s+on\b(?!\s+to)|that'?s\s+(?:not\s+right|wrong)|that\s+(?:isn'?t|is\s+not|was\s+not|"
+                        r"wasn'?t)\s+right|i\s+(?:made\s+a\s+mistake|misspoke)|ignore\s+(?:that|what\s+i\s+(?:just\s+)?"
+                        r"said)|oops)", re.I)
 # Deferral: acting now on a request for later is a wrong action.
 TIME = frozenset("""tonight tomorrow later midnight weekend weekends weekday weekdays weekly daily hourly nightly
     schedule scheduled until cron night nights morning mornings evening evenings week weeks month months day days hour
@@ -404,6 +411,29 @@ _ALWAYS_NUMERIC = frozenset("half halve double triple twice thrice".split())
 _BEFORE_NUMBER = frozenset("to at by of from than top first last only every".split())
 
 
+_ASIDE = re.compile(r"\(([^()]{1,60})\)")
+
+
+def _asides(text: str, ids: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The words of short bracketed asides that name nothing and ask nothing ("(security finding)", "(long story)"):
+    a label the person puts on the request, not a part of it. An aside with a name, a number, a Kubernetes word, a
+    negation, a scope, a time or an order verb ("(read-only, nothing more)", "(get and list)") is read as written."""
+    from agents.coverage import tokens
+
+    names = set(ids) | set(known)
+    out: list[str] = []
+    for m in _ASIDE.finditer(text):
+        words = tokens(m.group(1))
+        if not words or len(words) > 4:
+            continue
+        if any(w in names or _NAME_CHARS.search(w) or _stem_in(w, K8S_NOUNS) or w in NEGATIONS or w in SCOPE or
+               w in TIME or w in PRESERVE or w in NUMBER_WORDS or (verb_class(w) or w in READ_VERBS) and
+               not (i and w.endswith("ing")) for i, w in enumerate(words)):
+            continue
+        out += words
+    return out
+
+
 def _numeric(word: str, words: list[str]) -> bool:
     """A number word used as a number somewhere in the request ("to one replica", "top three", "two resources"), not
     as a pronoun ("the current one", "if there is one already")."""
@@ -414,6 +444,8 @@ def _numeric(word: str, words: list[str]) -> bool:
             continue
         after = words[i + 1] if i + 1 < len(words) else ""
         before = words[i - 1] if i else ""
+        if before in ("those", "these"):
+            continue  # "only those two resources": a count of what was said, pointing back
         if before in _BEFORE_NUMBER or _stem_in(after, K8S_NOUNS) or after in ("more", "less", "of", "or", "to"):
             return True
     return False
@@ -456,6 +488,9 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
                   known: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """Split `unused` (the words no vocabulary or slot took) into (still not understood, context)."""
     unused = list(unused)
+    taken_back = RETRACTION.search(text)
+    if taken_back:  # "… no wait, that isn't right": the person took something back; what, no reading knows
+        return [*unused, taken_back.group(0).strip()], []
     if not unused:
         return [], []
     effects = EFFECTS.get(intent, ALL)
@@ -482,6 +517,9 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             free.update(w for w in words if w not in touched)
             continue
         held.update(words)
+    aside = set(_asides(text, ids, known))
+    held -= aside
+    free |= aside
     still, context = [], []
     from agents.coverage import tokens
 

@@ -379,8 +379,8 @@ class Supervisor:
             res = self._read(ctx, agent)
         except KubeError:
             return None
-        if not _settled(res) or (_ordered(cut.rest) and not res.mutations):
-            return None
+        if not _settled(res, loose_ok=True) or (_ordered(cut.rest) and not res.mutations):
+            return None  # (the rest went to the agent the router picked for it: context it passed over is its call)
         res.mutations = made + list(res.mutations)
         res.answer = f"{said.strip()}\nThen, with {'them' if len(cut.items) > 1 else 'it'} in place: {res.answer}"
         res.evidence = evidence + list(res.evidence)
@@ -755,13 +755,13 @@ def _namespaces(kube: Kube) -> list[str]:
         return []
 
 
-def _settled(res: AgentResult) -> bool:
+def _settled(res: AgentResult, loose_ok: bool = False) -> bool:
     """A reading another agent may take over with: it understood the whole request (`understood`, set by
     `agents.decide`) and either proposes a change or answers from evidence it read. A question back ("What should I
     create?", "… but not what") or an answer with nothing read behind it ("I found no model server") is no reading of
     the request, only of its words."""
     data = res.data or {}
-    if not data.get("understood") or data.get("abstain") or data.get("loose"):
+    if not data.get("understood") or data.get("abstain") or (data.get("loose") and not loose_ok):
         return False  # a word of the request that asks was passed over: good enough for the agent it was sent to only
     if res.mutations:
         return True

@@ -70,6 +70,7 @@ _MAKE_ROLE = re.compile(r"\bmake\s+(?:user\s+)?(" + NAME + r")\s+(?:an?\s+)?(?:a
 _LOGS_OF = re.compile(r"\blogs?\s+(?:of|from|for)\s+(?:the\s+|its\s+|their\s+)?pods?\b|\bpods?\s+logs?\b")
 
 
+_SPELLED_OUT = re.compile(r"\b([a-z-]+)\s*\(([a-z ,/-]+)\)")
 _MAKES_ROLE = re.compile(r"\b(create|make|add)\s+(?:(?:a|an|the|new|one)\s+)*(?:[\w-]+\s+){0,2}?(?:role|clusterrole|"
                          r"rolebinding|binding|cluster\s+role)s?\b")
 
@@ -127,6 +128,11 @@ def _verbs(ctx: Any) -> tuple[list[str], list[str]]:
     low = _MAKES_ROLE.sub(lambda m: m.group(0)[len(m.group(1)):], low)  # "create a Role" is not the verb granted
     found: list[str] = []
     said: list[str] = []
+    for m in _SPELLED_OUT.finditer(low):  # "read (get and list)": the verbs in brackets say what the word means
+        inner = re.findall(r"[a-z-]+", m.group(2))
+        if m.group(1) in VERB_WORDS and all(w in ("and", "or") or VERB_WORDS.get(w) == (w,) for w in inner):
+            said.append(m.group(1))
+            low = low[:m.start(1)] + " " * len(m.group(1)) + low[m.end(1):]
     for w in re.findall(r"[a-z-]+", low):
         if w in VERB_WORDS:
             found += VERB_WORDS[w]

@@ -102,6 +102,8 @@ class _Split:
     agent = "scaling"
 
     def route(self, text: str) -> Route:
+        if ". " not in text:
+            return Route(["scaling"], 1.0, 1.0, "rule", [(text, "scaling")])
         first, rest = text.split(". ", 1)
         return Route(["scaling", "resources"], 0.6, 0.01, "embedding", [(first, "scaling"), (rest, "resources")])
 
@@ -116,13 +118,20 @@ def _split(runtime, text: str) -> dict:
 
 
 @pytest.mark.parametrize("text", [
-    "scale web to 5 and catalog to 0 in fp-scale. Actually, skip catalog - just do web.",
     "scale web to 5 and catalog to 0 in fp-scale. no wait, that isn't right",
+    "scale web to 5 and catalog to 0 in fp-scale. Actually, make catalog 1 instead",
 ])
 def test_a_split_request_whose_other_part_may_take_it_back_changes_nothing(kube, runtime, text):
     out = _split(runtime, text)
     assert not out.get("approval") and "Not proposed" in out["answer"]
     assert kube.get("Deployment", NS, "catalog")["spec"]["replicas"] == 2
+
+
+def test_a_correction_that_takes_one_object_out_is_the_request(kube, runtime):
+    """agents.corrections: "Actually, skip catalog - just do web" leaves "scale web to 5 in fp-scale"."""
+    out = _split(runtime, "scale web to 5 and catalog to 0 in fp-scale. Actually, skip catalog - just do web.")
+    assert out.get("approval") and "Read with your correction" in out["answer"]
+    assert out["approval"]["action"] == "scale Deployment fp-scale/web"
 
 
 def test_a_split_request_whose_other_part_was_not_understood_proposes_nothing(kube, runtime):
