@@ -21,7 +21,7 @@ from typing import Any
 
 _NS_SAID = re.compile(r"(?:\bin(?:to)?|\bnamespace|\bns|-n|--namespace)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?"
                       r"([a-z0-9][a-z0-9-]*)|['\"]?([a-z0-9][a-z0-9-]*)['\"]?\s+(?:namespace|ns)\b")
-_PRONOUN = re.compile(r"\b(it|them)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|them|its|their)\b", re.I)
 # a namespace a part names, existing or made there ("create namespace qa", "a new 'qa' namespace"), and a later part's
 # "in it" / "into it" / "in there" / "there"
 _NS_NAMED = (re.compile(r"\bnamespace\s+(?:(?:called|named)\s+)?['\"]?([a-z0-9][a-z0-9-]*)"),
@@ -64,7 +64,8 @@ def resolve_parts(texts: Sequence[str], namespaces: Sequence[str],
             continue
         before = workload_of(out[i - 1])
         if before:
-            out[i] = _PRONOUN.sub(before, out[i], count=1)
+            out[i] = _PRONOUN.sub(lambda m, w=before: w + "'s" if m.group(1).lower() in ("its", "their") else w,
+                                  out[i], count=1)
     return out
 
 

@@ -137,7 +137,8 @@ def extract(text: str, names: dict[str, list[tuple[str, str]]], namespaces: list
         if w in VERBS and e.verb is None:
             e.verb, e.verb_word = VERBS[w], w
     # "in the default namespace" says where, "the ci-bot service account" says who: neither is the resource asked about
-    what = re.sub(r"\b(?:in|into|from)\s+(?:the\s+)?(?:namespace\s+[a-z0-9-]+|[a-z0-9-]+\s+namespace)\b|"
+    what = re.sub(r"\b(?:in|into|from|to|for|on|of|over|across|within)\s+(?:the\s+)?(?:namespace\s+[a-z0-9-]+|"
+                  r"[a-z0-9-]+\s+namespace)\b|"
                   r"\bservice\s*accounts?\b", " ", low)
     for phrase, res in sorted(RESOURCES.items(), key=lambda x: -len(x[0])):
         if re.search(rf"\b{re.escape(phrase)}\b", what):

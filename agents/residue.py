@@ -375,7 +375,8 @@ def loose(text: str, context: Iterable[str]) -> list[str]:
         if narrative(words) or purpose(words) or any(w in NEGATIONS or w in PRESERVE for w in words):
             continue
         asked.update(words)
-    return [w for w in context if w in asked]
+    settled = set(_assured(text)) | set(_asides(text, (), ()))  # said of every change, or a label on the request
+    return [w for w in context if w in asked and w not in settled]
 
 
 def told_counts_dropped(text: str) -> str:
@@ -409,6 +410,23 @@ def negated(text: str) -> set[str]:
 
 _ALWAYS_NUMERIC = frozenset("half halve double triple twice thrice".split())
 _BEFORE_NUMBER = frozenset("to at by of from than top first last only every".split())
+
+
+# What every change already does or leaves as it is: kubesage verifies each change after the apply ("make sure it
+# rolls out", "and check it comes up healthy") and a change stays until changed again ("until further notice", "for
+# the time being"). Beside a change these words ask nothing more; beside a read they are not read here.
+_ASSURANCE = re.compile(r"\b(?:and\s+)?(?:make\s+sure|ensure|check|verify|confirm|see)\s+(?:that\s+)?(?:it|they|the\s+"
+                        r"(?:rollout|new\s+pods?|pods?|deployment))\s+(?:rolls?\s+out|rolled\s+out|comes?\s+up|came\s+up|"
+                        r"(?:is|are)\s+(?:healthy|up|ready|running|fine|ok)|works?|goes\s+through|succeeds?|finish(?:es)?|"
+                        r"completes?)(?:\s+(?:fine|ok|properly|cleanly|successfully|afterwards|after))*\b|"
+                        r"\buntil\s+further\s+notice\b|\bfor\s+the\s+time\s+being\b|\bindefinitely\b|\bfor\s+good\b",
+                        re.I)
+
+
+def _assured(text: str) -> list[str]:
+    from agents.coverage import tokens
+
+    return [w for m in _ASSURANCE.finditer(text) for w in tokens(m.group(0))]
 
 
 _ASIDE = re.compile(r"\(([^()]{1,60})\)")
@@ -517,7 +535,7 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             free.update(w for w in words if w not in touched)
             continue
         held.update(words)
-    aside = set(_asides(text, ids, known))
+    aside = set(_asides(text, ids, known)) | (set(_assured(text)) if effects - READ else set())
     held -= aside
     free |= aside
     still, context = [], []

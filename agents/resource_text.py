@@ -22,8 +22,8 @@ IMAGE_ALIASES = {"postgresql": "postgres", "apache": "httpd", "mongodb": "mongo"
 
 CREATE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i need\s+|i want\s+|we need\s+|let'?s\s+)?(?:create|make|"
                     r"add|deploy|run|start|launch|spin up|set up|setup|generate|write|build|new|expose|provision|"
-                    r"give me|store|save|schedule|put up)\b|^\s*(?:i|we)\s+(?:need|want|would like)\s+(?:a|an|one|"
-                    r"new)\b")
+                    r"give me|store|save|schedule|put up)\b|^\s*(?:(?:hi|hey|hello|ok|so)[\s,!.]+)?(?:i|we)\s*"
+                    r"(?:need|want|would\s+like|'d\s+like|would\s+love|'d\s+love)\s+(?:a|an|one|new)\b")
 REPAIR = re.compile(r"\b(fix|repair|heal|remedy|whatever is wrong|what'?s wrong|broken|mend|sort out)\b")
 DELETE = re.compile(r"^\s*(?:please\s+)?(?:delete|remove|destroy|drop|get rid of|clean up|tear down)\b")
 CHANGE = re.compile(r"\b(set|update|change|upgrade|downgrade|bump|replace|switch|point|mount|attach|inject|wire|"
@@ -193,7 +193,7 @@ def schedule_of(text: str) -> str:
     if re.search(r"every\s+minute", low):
         return "* * * * *"
     hour = 0
-    m = re.search(r"\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", low)
+    m = re.search(r"\bat\s+(\d{1,2})(?!\d)(?::(\d{2}))?\s*(am|pm)?", low)
     minute = 0
     if m:
         hour = int(m.group(1)) % 12 + (12 if m.group(3) == "pm" else 0) if m.group(3) else int(m.group(1))
@@ -240,7 +240,9 @@ def pairs(text: str) -> dict[str, str]:
 TARGET_PORT = (r"\btarget(?:ing|s)?(?:\s*-?\s*port|port)?\s+(?:to\s+|of\s+|=\s*)?(?:port\s+)?(\d{2,5})\b",
                r"\b(?:to|on)\s+(?:the\s+)?container(?:'s)?\s*port\s+(\d{2,5})\b",
                r"\b\d{2,5}\s*(?:->|to)\s*(\d{2,5})\b",
-               r"\bforward(?:ing|s|ed)?\s+(?:traffic\s+)?to\s+(?:port\s+)?(\d{2,5})\b")
+               r"\bforward(?:ing|s|ed)?\s+(?:traffic\s+)?to\s+(?:port\s+)?(\d{2,5})\b",
+               r"\b(?:point(?:ing|s|ed)?|send(?:ing|s)?|rout(?:ing|es?|ed))\s+(?:traffic\s+)?(?:at|to)\s+(?:the\s+)?"
+               r"(?:container(?:'s)?\s+)?(?:port\s+)?(\d{2,5})\b")
 
 
 def ports_of(text: str) -> tuple[list[int], int | None]:
@@ -301,7 +303,8 @@ def parse(text: str) -> Request:
         m = CREATE.search(low)
         start = m.end() if m else 0
     kind, _ = kind_of(text, start)
-    if intent == "author" and re.search(r"^\s*expose\b", low):
+    if intent == "author" and re.search(r"^\s*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|kindly)\s+)?expose\b",
+                                        low):
         kind = "Service"
     s = Slots()
     s.namespace = namespace_of(text)
@@ -318,6 +321,10 @@ def parse(text: str) -> Request:
     if m and kind in ("PersistentVolumeClaim", "StatefulSet"):
         s.storage = _mem(m.group(1) + m.group(2).replace("tb", "ti")) or ""
         s.requests, s.limits = {}, {}
+    m = re.search(r"\bstorage\s*class(?:name)?\s*(?:[:=]|of|called|named)?\s*['\"]?([a-z0-9][a-z0-9.-]*)|['\"]?"
+                  r"([a-z0-9][a-z0-9.-]*)['\"]?\s+(?:storage\s*class|sc)\b", low)
+    if m and kind == "PersistentVolumeClaim" and (m.group(1) or m.group(2)) not in ("the", "a", "its", "default"):
+        s.storage_class = m.group(1) or m.group(2)
     m = re.search(r"\b(?:at|under|on|to|into)\s+(/[a-z0-9._/-]*)", low)
     if m:
         s.mount_path = m.group(1)

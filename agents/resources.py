@@ -158,9 +158,10 @@ _V: dict[str, str] = {
         all every across cluster-wide whole endpoints endpoint have changed change different differs diff
         modified last latest rollout revision version print give find see view""",
     "author": """create make add deploy run start launch spin up set setup generate write build new expose provision
+        like class storageclass day days
         give store save schedule put named called name with replicas replica port ports listening listen on image
         running using that runs every minute minutes hour hours hourly daily night nightly weekly at am pm storage volume claim
-        target targetport targeting forward forwards forwarding
+        target targetport targeting forward forwards forwarding pointing points
         of as env environment variable variables var vars label labels key keys value values data prints print echo
         command args type for one-off once one off job keep keeps""",
     "change": """set update change upgrade downgrade bump replace switch point mount attach inject wire add put raise
@@ -174,7 +175,9 @@ _V: dict[str, str] = {
 }
 _CONTAINER_WORDS = "cpu memory request requests limit limits resources container"
 _STANDALONE = frozenset({"ConfigMap", "Secret", "Namespace", "ServiceAccount", "PersistentVolumeClaim"})
-_STANDALONE_SLOTS = frozenset({"name", "namespace", "kind", "data", "pairs", "labels", "storage", "secret_type"})
+_STANDALONE_SLOTS = frozenset({"name", "namespace", "kind", "data", "pairs", "labels", "storage", "storage_class",
+                               "secret_type"})
+_DELETE_SLOTS = frozenset({"name", "namespace", "kind", "workload", "labels", "selector"})
 _CONTAINER_VOCAB = frozenset("""deploy run start launch spin replicas replica port ports listening listen on image running
     using runs target targetport targeting forward forwards forwarding prints print echo command args""".split())
 _REFERENCED = (*WORKLOADS, "Service", "ConfigMap", "Secret", "Pod",
@@ -238,6 +241,13 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         for k in set(slots) - _STANDALONE_SLOTS:  # an image, replicas or ports belong to another object
             del slots[k]
         vocab -= _CONTAINER_VOCAB
+    if slots.get("probe"):  # "http GET /healthz on port 80": how the probe asks is part of the probe said
+        vocab |= {"http", "https", "get", "tcp", "httpget", "path", "endpoint", "check", "health"}
+    if req.intent == "delete":
+        # a delete takes an object and nothing else: a count, an image or a port said with it ("drop it to 1
+        # replica") is another request, never consumed by the delete
+        for k in set(slots) - _DELETE_SLOTS:
+            del slots[k]
     slots["objects"] = sorted(set(refs))
     if ctx.entities.namespace:
         slots["namespace"] = slots.get("namespace") or ctx.entities.namespace

@@ -33,6 +33,7 @@ class Slots:
     requests: dict[str, str] = field(default_factory=dict)
     limits: dict[str, str] = field(default_factory=dict)
     storage: str = ""
+    storage_class: str = ""  # a PersistentVolumeClaim's storageClassName, when said
     schedule: str = ""
     service_type: str = ""
     data: dict[str, str] = field(default_factory=dict)
@@ -211,7 +212,8 @@ def _build_cronjob(s: Slots) -> dict[str, Any]:
 
 def _build_persistentvolumeclaim(s: Slots) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(s),
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": s.storage or "1Gi"}}}}
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": s.storage or "1Gi"}},
+                     **({"storageClassName": s.storage_class} if s.storage_class else {})}}
 
 
 def _build_networkpolicy(s: Slots) -> dict[str, Any]:

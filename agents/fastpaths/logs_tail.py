@@ -25,6 +25,19 @@ _COUNT = re.compile(r"\b(?:last|latest|final|tail(?:\s+of)?|recent|first)\s+(\d{
 _SHOW = ("show", "print", "tail", "fetch", "grab", "display", "dump", "read", "see", "get", "give", "paste")
 
 
+# "the last 20 lines from the payments pod": lines of a pod are its log
+_LINES = re.compile(r"\b(?:last|final|latest|first)\s+\d+\s+lines\b|\blines\s+(?:from|of)\b")
+
+
+def _pod_of(ctx: Any) -> Any:
+    """The context with "the payments pod" said as "payments": a workload's pod, named by its workload."""
+    import copy
+
+    out = copy.copy(ctx)
+    out.text = re.sub(r"\b(pods?)\b", " ", ctx.text, flags=re.I)
+    return out
+
+
 class LogsTail:
     agent = AGENT
     intent = "logs-tail"
@@ -34,7 +47,7 @@ class LogsTail:
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
         low = norm(ctx.text)
-        if not has(ctx, "log", "logs") or not has(ctx, *_SHOW):
+        if not (has(ctx, "log", "logs") or _LINES.search(low)) or not has(ctx, *_SHOW):
             return None
         if re.search(r"\bfirst\s+\d", low):
             return None  # the head of a log is not what the API's tailLines gives
@@ -42,7 +55,7 @@ class LogsTail:
         if len(counts) > 1:
             return None
         ns = namespace(ctx)
-        found = resolve(ctx, [*WORKLOADS, "Pod"], ns)
+        found = resolve(ctx, [*WORKLOADS, "Pod"], ns) or resolve(_pod_of(ctx), WORKLOADS, ns)
         target = one(found)
         if target is None:
             return None

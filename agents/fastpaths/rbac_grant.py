@@ -104,6 +104,11 @@ def _subject(ctx: Any, ns: str) -> dict[str, Any] | None:
         _, obj, word = sa
         return {"kind": "ServiceAccount", "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
                 "said": [word]}
+    found = re.fullmatch(r"system:serviceaccount:(" + NAME + "):(" + NAME + ")", ctx.entities.subject or "")
+    if found and not named and not sas and re.search(rf"(?<![\w-]){re.escape(found.group(2))}(?![\w-])", low) and \
+            sum(o["metadata"]["name"] == found.group(2) for o in listed(ctx, "ServiceAccount", None)) == 1:
+        # "ci-bot needs to create jobs in batch": the one ServiceAccount of that name, in its own namespace
+        return {"kind": "ServiceAccount", "name": found.group(2), "namespace": found.group(1), "said": [found.group(2)]}
     user = None if named or sas else person(ctx)
     return {"kind": "User", "name": user, "apiGroup": RBAC, "said": [user]} if user else None
 
@@ -168,7 +173,7 @@ class GrantAccess:
         if subject is None:
             return None
         verbs, said_verbs = _verbs(ctx)
-        resources = resources_said(ctx, skip={subject["name"], ns})
+        resources = resources_said(_without_place(ctx, ns), skip={subject["name"], ns})
         if not resources and not cluster:
             return _role_slots(ctx, subject, ns, said_verbs)
         if not verbs or not resources:
@@ -242,6 +247,17 @@ class GrantAccess:
         exactly = f"exactly {', '.join(verbs)} on {', '.join(resources)}" if len(rules) == 1 else f"exactly {asked}"
         return AgentResult(AGENT, f"Proposed: {role_kind} {name} allowing {exactly} {where}, and {bind_kind} {name} "
                                   f"binding it to {who}. Nothing broader.", evidence, muts)
+
+
+def _without_place(ctx: Any, ns: str) -> Any:
+    """The context with "the batch namespace" / "namespace batch" said as just "batch": where the rights apply is
+    not a grant on the namespaces resource ("give carol view access to the batch namespace")."""
+    import copy
+
+    out = copy.copy(ctx)
+    out.text = re.sub(rf"(?:\bthe\s+)?\b{re.escape(ns)}\s+(?:namespace|ns)\b|\b(?:namespace|ns)\s+{re.escape(ns)}\b", ns,
+                      ctx.text, flags=re.I)
+    return out
 
 
 def _who(subj: dict[str, Any]) -> str:

@@ -79,6 +79,8 @@ _BARE_COUNT = re.compile(r"\b(?:bump|raise|lower|increase|decrease|reduce|bring|
                          r"(?:the\s+)?(?:deployment\s+|statefulset\s+)?['\"]?[a-z0-9][a-z0-9-]*['\"]?"
                          r"(?:\s+(?:deployment|statefulset))?(?:\s+in\s+[a-z0-9][a-z0-9-]*)?\s+(?:(?:up|down|back)\s+)?to\s+\d+"
                          r"(?![\w.%:/])")
+_DROP_TO = re.compile(r"\b(drop|remove|cut|add)\s+(?:(?:it|them|the|[a-z0-9][a-z0-9-]*)\s+){0,3}?(?:down\s+|up\s+|back\s+)?"
+                      r"to\s+\d+(?![\w.%:/])")
 _STANDALONE = re.compile(r"(?<![\w.:/@=-])\d+(?![\w.:/@=-])")
 
 
@@ -172,7 +174,8 @@ class Scale:
             return None
         (counts, spans), (changes, dspans) = absolute, deltas
         told = set(re.findall(r"[a-z]+", low)) - set(re.findall(r"[a-z]+", _count_text(without_told(ctx.text))))
-        if (set(re.findall(r"[a-z]+", _blank(low, dspans))) - told) & _DELTA_WORDS:
+        absolute_to = [m.span(1) for m in _DROP_TO.finditer(low)]  # "drop it to 1 replica": a count, not a delta
+        if (set(re.findall(r"[a-z]+", _blank(low, dspans + absolute_to))) - told) & _DELTA_WORDS:
             # "add", "more", "by" outside a relative count: something this path does not do (in a clause that only
             # tells, "we're adding read replicas", they are the person's story, not an order)
             return None

@@ -36,3 +36,11 @@ def test_nothing_is_guessed():
 def test_said_namespaces_reads_in_dash_n_and_the_x_namespace():
     assert said_namespaces("scale web -n shop and the data namespace", NAMESPACES) == ["shop", "data"]
     assert said_namespaces("the web deployment", NAMESPACES) == []
+
+
+def test_its_is_the_earlier_parts_workload_and_in_it_the_namespace_it_made():
+    assert resolve_parts(["restart checkout in shop", "then show me its logs"], NAMESPACES, _workload_of)[1] == \
+        "then show me checkout's logs in shop"
+    made = resolve_parts(["create namespace qa", "deploy nginx:1.27 in it as smoke"], NAMESPACES, _workload_of)
+    assert made[1] == "deploy nginx:1.27 in qa as smoke"
+    assert resolve_parts(["create namespace qa", "is there a pod"], NAMESPACES, _workload_of)[1] == "is there a pod"

@@ -175,3 +175,26 @@ def test_a_negation_that_filters_is_not_an_instruction():
     u = understand("list secrets in web that no pod mounts", "resources", "read", {"kind": "Secret", "namespace": "web"},
                    {"list", "secrets"})
     assert "no" in u.unused or "mounts" in u.unused
+
+
+def test_second_thoughts_asides_and_what_every_change_does():
+    from agents.residue import context_words, loose
+
+    def still(text: str, unused: list[str], intent: str = "scale-replicas") -> list[str]:
+        return context_words(text, unused, intent, {}, frozenset())[0]
+
+    # a retraction no reading has applied leaves the request not understood
+    assert still("scale web to 5. no wait, that isn't right", [])
+    assert still("scale web to 5, scratch that", [])
+    # a short aside that names nothing is a label; one that names or limits something is read
+    assert not still("ci-bot shouldn't read secrets any more (security finding). fix it", ["finding"], "revoke")
+    from agents.residue import _asides
+
+    assert _asides("give ci-bot access (read-only, nothing more) (get and list) (see OPS-12) (all pods)", [], []) == []
+    # verified and kept: said of every change, asked of nothing more
+    text = "switch catalog to nginx:1.28 and make sure it rolls out"
+    assert not still(text, ["rolls", "out"], "set-image") and loose(text, ["rolls", "out"]) == []
+    assert not still("suspend nightly-report until further notice", ["until", "further", "notice"], "cronjob-suspend")
+    # a count pointing back at what was said is no count
+    assert not still("let it read configmaps and secrets. only those two resources, nothing else", ["two"],
+                     "grant-access")

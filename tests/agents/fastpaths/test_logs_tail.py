@@ -26,6 +26,7 @@ def objects(kube):
     (f"show me the last 5 lines of logs from {OTHER} in {NS}", 5),
     (f"print the logs of {OTHER} in namespace {NS}", 20),
     (f"tail 12 lines of the {OTHER} logs in {NS} please", 12),
+    (f"show me the last 7 lines from the {OTHER} pod in {NS}", 7),  # lines of a workload's pod are its log
 ])
 def test_the_lines_asked_for_are_quoted_from_the_live_log(kube, text, tail):
     res = plan(kube, text, AGENT, INTENT)

@@ -88,3 +88,21 @@ def test_applied_through_the_supervisor_the_subject_can_exactly_that(kube, runti
     assert [o["status"] for o in out["outcomes"]] == ["applied", "applied"]
     assert goal_holds(kube, goals(r)) == []
     assert plan(kube, text, AGENT, INTENT).answer.startswith("Already so")
+
+
+def test_the_namespace_said_as_a_place_is_no_resource_and_brackets_spell_out_verbs(kube):
+    r = plan(kube, "give user carol view access to the fp-rbac namespace", AGENT, INTENT)
+    (binding,) = r.mutations
+    assert (binding.kind, binding.body["roleRef"]) == ("RoleBinding", {"apiGroup": "rbac.authorization.k8s.io",
+                                                                       "kind": "ClusterRole", "name": "view"})
+    role, _ = _grant(plan(kube, "let the deployer service account in fp-rbac read (get and list) secrets", AGENT,
+                          INTENT))
+    assert role.body["rules"][0]["verbs"] == ["get", "list"]
+
+
+def test_a_service_account_of_another_namespace_is_granted_where_asked(kube):
+    create(kube, namespace("fp-rbac-jobs"))
+    role, binding = _grant(plan(kube, "reporter needs to be able to create jobs in fp-rbac-jobs, please set that up",
+                                AGENT, INTENT))
+    assert role.namespace == "fp-rbac-jobs"
+    assert binding.body["subjects"] == [{"kind": "ServiceAccount", "name": "reporter", "namespace": NS}]

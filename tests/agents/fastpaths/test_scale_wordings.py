@@ -47,6 +47,7 @@ def _counts(r):
     # a whole number a workload is brought to is its replica count
     (f"bump web in {NS} up to 5", [("web", 5)]),
     (f"bump web to 4 in {NS}", [("web", 4)]),
+    (f"checkout is overprovisioned, drop it to 1 replica in {NS}", [("checkout", 1)]),
     (f"shrink the frontend deployment in {NS} to a single pod", [("frontend", 1)]),
     # relative to the live count (web 3, payments 1, checkout 2)
     (f"add one more replica to payments in {NS}", [("payments", 2)]),
