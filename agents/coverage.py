@@ -213,9 +213,21 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
         unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
                    in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]
+    asked = _YES_NO.match(text.lower())
+    if EFFECTS.get(intent, ALL) and asked and (asked.group(1) or asked.group(2)) not in unused:
+        unused.append(asked.group(1) or asked.group(2))  # "did you restart web?", "should we scale it?": a question, not the change
     from agents.residue import loose
 
     return Understanding(agent, intent, dict(slots), used, unused, context, loose(text, context))
+
+
+# A yes/no question about doing something ("did you restart web?", "do I need to scale checkout?", "should we roll it
+# back?"); "can/could/would/will you …" is a polite order and is not one of these.
+# "does checkout have an autoscaler?" asks; "do restart web" and "have web load the configmap" order: after "do" and
+# "have" only a person or a pronoun makes a question.
+_YES_NO = re.compile(r"^\s*(?:(?:hey|hi|so|ok|and|but|um|hmm)[\s,!.]+)*(?:(did|does|should|shall|must|was|were|has|had|is|"
+                     r"are)\s+[a-z0-9'-]+|(do|have)\s+(?:you|i|we|someone|somebody|anyone|anybody|they|he|she|it|this|that)"
+                     r")\b")
 
 
 def abstain(agent: str, understood: Understanding | None, ask: str, why: str = "") -> AgentResult:

@@ -179,3 +179,15 @@ def test_give_me_an_overview_is_a_read_in_reads_only():
     change = understand("give me a quick overview of the pods in shop", "rbac", "grant",
                         {"namespace": "shop"}, {"pods", "overview"})
     assert "give" in change.unused
+
+
+def test_a_yes_no_question_about_a_change_is_not_the_change():
+    from agents.coverage import understand
+
+    for text in ("did you restart web in shop?", "do I need to restart web in shop?",
+                 "does checkout in shop have an autoscaler?"):
+        assert not understand(text, "scaling", "restart", {"workload": "web", "namespace": "shop"},
+                              {"restart", "autoscaler", "need", "have"}).confident
+    for text in ("can you restart web in shop?", "have the web deployment in shop restart"):
+        assert understand(text, "scaling", "restart", {"workload": "web", "namespace": "shop"},
+                          {"restart", "deployment"}).confident
