@@ -140,8 +140,18 @@ def image_of(text: str) -> str:
 
 
 def quantities(text: str) -> dict[str, dict[str, str]]:
-    """{"requests": {...}, "limits": {...}} from '500m cpu', '256Mi memory', 'memory limit 1Gi', '2 cores'."""
+    """{"requests": {...}, "limits": {...}} from '500m cpu', '256Mi memory', 'memory limit 1Gi', '2 cores'.
+
+    When the text says which are requests and which are limits, the one careful reader
+    (agents.fastpaths._words.quantities) decides, per phrase ("cpu request 200m and memory limit 512Mi" was read as
+    the other way round by a look-back window); when it cannot tell, nothing is read. Only a request that names
+    neither ("with 500m cpu and 256Mi memory") takes the default below."""
     low = _norm(text)
+    if re.search(r"\brequest|\blimit|\bcap(?:ped)?\b", low):
+        from agents.fastpaths._words import quantities as said
+
+        found = said(text)
+        return {k: dict(v) for k, v in found[0].items()} if found else {}
     out: dict[str, dict[str, str]] = {}
     default = "requests" if re.search(r"\brequest", low) and not re.search(r"\blimit", low) else "limits"
     cpu_re = r"(\d+(?:\.\d+)?m\b|\d+(?:\.\d+)?\s*(?:cores?|cpus?|vcpus?))"

@@ -177,6 +177,10 @@ _CONTAINER_WORDS = "cpu memory request requests limit limits resources container
 _STANDALONE = frozenset({"ConfigMap", "Secret", "Namespace", "ServiceAccount", "PersistentVolumeClaim"})
 _STANDALONE_SLOTS = frozenset({"name", "namespace", "kind", "data", "pairs", "labels", "storage", "storage_class",
                                "secret_type"})
+_READ_IGNORES = frozenset({"probe", "requests", "limits", "env", "command", "schedule", "replicas", "ports",
+                           "target_port", "storage", "storage_class", "mount_path", "service_type", "min_replicas",
+                           "max_replicas", "cpu_percent", "data", "secret_type", "policy", "from_labels", "image",
+                           "verbs", "resources", "subject", "host"})
 _DELETE_SLOTS = frozenset({"name", "namespace", "kind", "workload", "labels", "selector"})
 _CONTAINER_VOCAB = frozenset("""deploy run start launch spin replicas replica port ports listening listen on image running
     using runs target targetport targeting forward forwards forwarding prints print echo command args""".split())
@@ -243,6 +247,11 @@ def _understood(ctx: AgentContext, req: Request) -> tuple[dict[str, Any], set[st
         vocab -= _CONTAINER_VOCAB
     if slots.get("probe"):  # "http GET /healthz on port 80": how the probe asks is part of the probe said
         vocab |= {"http", "https", "get", "tcp", "httpget", "path", "endpoint", "check", "health"}
+    if req.intent == "read":
+        # a read lists and shows; it filters by name, namespace and labels only: a probe, a quantity, an image or a
+        # schedule said in it ("which deployments don't have a readiness probe") is a condition it does not apply
+        for k in set(slots) & _READ_IGNORES:
+            del slots[k]
     if req.intent == "delete":
         # a delete takes an object and nothing else: a count, an image or a port said with it ("drop it to 1
         # replica") is another request, never consumed by the delete

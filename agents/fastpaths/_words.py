@@ -194,7 +194,7 @@ def quantities(text: str) -> tuple[dict[str, dict[str, str]], list[str]] | None:
     limit 256Mi", "requests of 250m cpu and 64Mi memory", "requests and limits of 500m CPU". None when a quantity is
     there but which resource or whether request or limit is not said (so the caller does not guess)."""
     low = norm(text).replace("requests and limits", "requests+limits").replace("request and limit", "requests+limits")
-    low = low.replace("limits and requests", "requests+limits")
+    low = re.sub(r"\blimits?\s+(?:and|&|\+)\s+requests?\b|\brequests?\s+(?:and|&|\+)\s+limits?\b", "requests+limits", low)
     out: dict[str, dict[str, str]] = {}
     said: list[str] = []
     which: list[str] = []

@@ -34,3 +34,18 @@ def test_ports_and_times_are_not_read_inside_other_numbers():
     assert ports_of("expose orders as a service on port 80 pointing at 8080") == ([80], 8080)
     assert schedule_of("a service on port 80 pointing at 8080") == ""
     assert schedule_of("every day at 2am") == "0 2 * * *"
+
+
+def test_which_quantities_are_requests_and_which_limits_is_read_per_phrase():
+    req = parse("set cpu request 200m and memory limit 512Mi on the orders deployment in shop")
+    assert (req.slots.requests, req.slots.limits) == ({"cpu": "200m"}, {"memory": "512Mi"})
+    assert parse("set the memory limit and request of web to 512Mi").slots.limits == {"memory": "512Mi"}
+    both = parse("create a pod p running nginx with 100m cpu and 128Mi memory").slots
+    assert both.limits == {"cpu": "100m", "memory": "128Mi"}  # neither said: the default, as before
+
+
+def test_a_read_applies_no_condition_it_cannot_filter_by():
+    from agents.resources import _READ_IGNORES
+
+    req = parse("which deployments in shop don't have a readiness probe?")
+    assert req.intent == "read" and req.slots.probe and "probe" in _READ_IGNORES

@@ -175,8 +175,7 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
             qty = re.sub(r"\s+", "", m.group(2))
             qty = qty[:-2] + qty[-2:].capitalize() if qty.endswith(("mi", "gi", "ki")) else qty
             s.add(m, f"{ctr}resources.{which}.{m.group(3)}", _cmp_op(m.group(1)), qty)
-        for m in re.finditer(r"\b(?:without|with\s+no|missing|lacking|no)\s+(?:an?\s+|any\s+)?(liveness|readiness|"
-                             r"startup)\s+probes?", t):
+        for m in re.finditer(r"\b" + neg + r"\s+(?:an?\s+|any\s+)?(liveness|readiness|startup)\s+probes?", t):
             s.add(m, f"{ctr}{m.group(1)}Probe", "missing")
         for m in re.finditer(r"\b(?:with|having|that\s+have)\s+(?:an?\s+)?(liveness|readiness|startup)\s+probes?", t):
             s.add(m, f"{ctr}{m.group(1)}Probe", "exists")
