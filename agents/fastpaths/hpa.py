@@ -41,10 +41,19 @@ _BOUNDS = (re.compile(r"\bbetween\s+(\d+)\s+(?:and|to|-)\s+(\d+)"),
            re.compile(r"\b(\d+)\s*(?:-|–|\.\.|to)\s*(\d+)\s+" + _UNIT))
 _MIN = (re.compile(r"\b(?:min(?:imum)?(?:\s+(?:of|replicas?|pods?))?|at\s+least|no\s+(?:fewer|less)\s+than|minreplicas)"
                    r"\s*[=:]?\s*(?:of\s+)?(\d+)"),
-        re.compile(r"\b(\d+)\s+(?:" + _UNIT + r"\s+)?(?:min(?:imum)?|at\s+(?:the\s+)?least)\b"))
+        re.compile(r"\b(\d+)\s+(?:" + _UNIT + r"\s+)?(?:min(?:imum)?|at\s+(?:the\s+)?least)\b"),
+        # "should never go below 2 pods"
+        re.compile(r"\b(?:never|not|don'?t|doesn'?t)\s+(?:go\s+|drop\s+|fall\s+|dip\s+|scale\s+|get\s+)?(?:below|under|"
+                   r"lower\s+than|less\s+than|fewer\s+than)\s+(\d+)(?!\s*(?:%|percent|pct))"))
 _MAX = (re.compile(r"\b(?:max(?:imum)?(?:\s+(?:of|replicas?|pods?))?|at\s+most|up\s+to|no\s+more\s+than|maxreplicas)"
                    r"\s*[=:]?\s*(?:of\s+)?(\d+)"),
-        re.compile(r"\b(\d+)\s+(?:" + _UNIT + r"\s+)?(?:max(?:imum)?|at\s+(?:the\s+)?most)\b"))
+        re.compile(r"\b(\d+)\s+(?:" + _UNIT + r"\s+)?(?:max(?:imum)?|at\s+(?:the\s+)?most)\b"),
+        # "… or above 8", "should never go over 8 pods"
+        re.compile(r"\b(?:never|not|don'?t|doesn'?t|or)\s+(?:go\s+|rise\s+|grow\s+|scale\s+|get\s+)?(?:above|over|beyond|"
+                   r"past|more\s+than|higher\s+than)\s+(\d+)(?!\s*(?:%|percent|pct))"))
+# "scale on cpu at 75%", "scale it based on memory": scaling on a metric is autoscaling
+_ON_METRIC = re.compile(r"\bscal(?:e|ing)\s+(?:it\s+|them\s+)?(?:on|by|with|based\s+on|according\s+to)\s+(?:the\s+)?"
+                        r"(?:cpu|memory|mem|load|utili[sz]ation)\b")
 _TARGET = re.compile(r"\b(\d{1,3})\s*(?:%|percent|pct)")
 
 
@@ -72,13 +81,14 @@ class CreateHPA:
         deployment deploy statefulset sts between min minimum max maximum least most up down fewer less more than no
         replicas replica instances copies cpu utilization utilisation usage load target targeting threshold above over
         exceeds exceed exceeding goes go reaches hits hit when whenever average avg percent pct memory based
-        scale scaling scales create add set setup configure enable keep range automatically auto should""".split()
+        scale scaling scales create add set setup configure enable keep range automatically auto should never below
+        under beyond past on or drop fall dip rise grow""".split()
                            ) | COMMON
 
     def match(self, ctx: Any) -> dict[str, Any] | None:
-        if not has(ctx, *TRIGGERS):
-            return None
         low = digits(ctx.text)
+        if not has(ctx, *TRIGGERS) and not _ON_METRIC.search(low):
+            return None
         bounds = _bounds(low)
         targets = _TARGET.findall(low)
         if bounds is None or len(targets) > 1:

@@ -40,6 +40,7 @@ def _hpa(r):
     ("hpa for web in fp-hpa, min 1 max 4", 1, 4, 80),
     ("I need web in the fp-hpa namespace to autoscale: at least 2 and at most 5 instances, scale up when average cpu "
      "usage exceeds 75%", 2, 5, 75),
+    ("web in fp-hpa should never go below 2 pods or above 8, scale on cpu at 75%", 2, 8, 75),
 ])
 def test_wordings_become_one_hpa_with_the_asked_bounds(kube, text, lo, hi, target):
     r = plan(kube, text, AGENT, INTENT)
@@ -58,6 +59,7 @@ def test_wordings_become_one_hpa_with_the_asked_bounds(kube, text, lo, hi, targe
     "autoscale web in fp-hpa between 2 and 8 replicas above 70% CPU and 80% memory",
     "autoscale web in fp-hpa to 8",  # no bounds
     "scale web in fp-hpa to 8 replicas",  # not autoscaling
+    "scale web in fp-hpa on cpu, never below 2 pods",  # no maximum
     "autoscale it between 2 and 8 above 70% cpu",  # which workload?
 ])
 def test_extra_or_missing_clauses_are_not_understood(kube, text):
