@@ -185,8 +185,8 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
             s.add(m, f"{ps}hostNetwork", "eq", True)
         if (m := re.search(r"\b(?:mount(?:ing|s)?|with|using)\s+(?:an?\s+)?host\s*path(?:\s+volumes?)?\b", t)):
             s.add(m, f"{ps}volumes[*].hostPath", "exists")
-        if (m := re.search(r"\b(?:(?:image\s+)?tag(?:ged)?\s+(?:is\s+)?[\"']?:?latest[\"']?|[\"']?:?latest[\"']?\s+"
-                           r"(?:image\s+)?tag|:latest)\b", t)):
+        if (m := re.search(r"\b(?:(?:image\s+)?(?:tag(?:ged)?|pinned|set)\s+(?:is\s+|to\s+|at\s+|on\s+)?(?:the\s+)?"
+                           r"[\"']?:?latest[\"']?(?:\s+tag)?|[\"']?:?latest[\"']?\s+(?:image\s+)?tag|:latest)\b", t)):
             s.add(m, f"{ctr}image", "matches", r"(:latest$)|^[^:@]+$")
         if (m := re.search(r"\b(?:running|using|with|from)\s+(?:the\s+)?image\s+([\w./:@-]+)", t)):
             s.add(m, f"{ctr}image", "contains", m.group(1))
@@ -217,6 +217,9 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
                            r"|with\s+(?:status|phase)\s+)?(?:phase\s+|state\s+)?(pending|failed|succeeded)\b|\b(?:in\s+)?"
                            r"phase\s+(pending|failed|succeeded|running|unknown)\b", t)):
             s.add(m, "status.phase", "eq", (m.group(1) or m.group(2) or m.group(3)).capitalize())
+        if (m := re.search(r"\b(?:(?:are|is)\s+)?(?:not|n't|aren'?t|isn'?t)\s+(?:in\s+(?:the\s+)?)?(running|pending|failed|"
+                           r"succeeded)\b(?:\s+(?:state|phase))?", t)):
+            s.add(m, "status.phase", "ne", m.group(1).capitalize())  # "pods that are not Running"
         if (m := re.search(r"\bnot\s+ready\b|\bunready\b", t)):
             s.add(m, "status.conditions[type=Ready].status", "ne", "True")
         if (m := re.search(r"\brestart(?:ed|s)?\s+(?:more\s+than|over|greater\s+than|at\s+least)\s+(\d+|once|twice|thrice|"
@@ -334,6 +337,9 @@ def _rules(s: _State, t: str, known_nodes: list[str]) -> None:
             s.add(m, "spec.taints", "missing")
         elif (m := re.search(r"\b(?:with|having|that\s+have|carrying)\s+(?:a\s+|any\s+)?taints?\b|\btainted\b", t)):
             s.add(m, "spec.taints", "exists")
+        if (m := re.search(r"\b(?:(?:are|is)\s+)?(?:not|n't|aren'?t|isn'?t)\s+(?:in\s+(?:the\s+)?)?(running|pending|failed|"
+                           r"succeeded)\b(?:\s+(?:state|phase))?", t)):
+            s.add(m, "status.phase", "ne", m.group(1).capitalize())  # "pods that are not Running"
         if (m := re.search(r"\bnot\s+ready\b|\bunready\b", t)):
             s.add(m, "status.conditions[type=Ready].status", "ne", "True")
         elif (m := re.search(r"\bready\b", t)):

@@ -37,6 +37,11 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     ("PVCs not bound", "PersistentVolumeClaim", "status.phase", "ne"),
     ("deployments whose replicas differ from ready", "Deployment", "status.readyReplicas", "ne"),
     ("jobs that finished more than a week ago", "Job", "status.completionTime", "older_than"),
+    ("which pods across all namespaces are not Running right now?", "Pod", "status.phase", "ne"),
+    ("which deployments in web don't have a readiness probe?", "Deployment",
+     "spec.template.spec.containers[*].readinessProbe", "missing"),
+    ("list deployments in web whose image is pinned to :latest", "Deployment",
+     "spec.template.spec.containers[*].image", "matches"),
 ])
 def test_rules_extract_plans(catalog: Catalog, text: str, kind: str, field: str, op: str) -> None:
     e = extract(text, catalog, ["batch", "web"], [])
