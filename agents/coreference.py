@@ -54,7 +54,8 @@ def resolve_parts(texts: Sequence[str], namespaces: Sequence[str],
         ns = distinct.pop()
         out = [t if s else f"{t.rstrip(' .?!')} in {ns}" for t, s in zip(out, said, strict=True)]
     for i in range(1, len(out)):
-        where = {m.group(1) for pattern in _NS_NAMED for m in pattern.finditer(out[i - 1].lower())} - _NOT_NAMES
+        where = ({m.group(1) for pattern in _NS_NAMED for m in pattern.finditer(out[i - 1].lower())} |
+                 set(said_namespaces(out[i - 1], namespaces))) - _NOT_NAMES
         if len(where) == 1 and _IN_IT.search(out[i]):
             # "create namespace qa and deploy nginx in it": the place is the namespace the part before named
             ns = where.pop()

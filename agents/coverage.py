@@ -41,7 +41,7 @@ named called name
 yes yeah yep sure right yes/no y/n u ur he she him her his hers
 is there any thing something stuff bit little
 be able let let's lets make sure
-n lot much advance appreciated appreciate greatly asap folks guys
+n lot much advance appreciated appreciate greatly asap folks guys ton bunch million
 """.split())
 
 # What a read answers with: "give me a quick overview / a list / the numbers".
@@ -213,12 +213,31 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     if EFFECTS.get(intent, ALL):  # "restart web if it crashes", "how many restarts does web have": not a change
         unused += [w for i, w in enumerate(words) if (w in CONDITIONS or w in QUESTIONS and (i == 0 or words[i - 1]
                    in ("and", "but"))) and not in_phrase[i] and w not in vocab and w not in unused]
+    if not EFFECTS.get(intent, ALL):  # a read: an order said in the request is not answered by it
+        unused += [w for w in _orders(text) if w not in unused]
     asked = _YES_NO.match(text.lower())
     if EFFECTS.get(intent, ALL) and asked and (asked.group(1) or asked.group(2)) not in unused:
         unused.append(asked.group(1) or asked.group(2))  # "did you restart web?", "should we scale it?": a question, not the change
     from agents.residue import loose
 
     return Understanding(agent, intent, dict(slots), used, unused, context, loose(text, context))
+
+
+_POLITE = frozenset("please pls kindly can could would will you u just also then and so now ok okay".split())
+
+
+def _orders(text: str) -> list[str]:
+    """The order verbs that open a clause of the request ("please give its container a 256Mi memory limit", "can you
+    restart it"): an answer that only reads has not done what they ask. "give me / show us …" asks for an answer."""
+    from agents.residue import clauses, verb_class
+
+    out = []
+    for words in clauses(text):
+        rest = [w for w in words if w not in _POLITE] or [""]
+        first, after = rest[0], (rest[1] if len(rest) > 1 else "")
+        if verb_class(first) not in (None, "generic") and after not in ("me", "us"):
+            out.append(first)
+    return out
 
 
 # A yes/no question about doing something ("did you restart web?", "do I need to scale checkout?", "should we roll it

@@ -138,6 +138,10 @@ SUBJECTS = frozenset("""i we they he she it this that there someone somebody nob
     customers team folks""".split())
 _JOINS = frozenset("and but or so also then plus".split())
 _IT = frozenset("it this that them these those".split())
+_BECAUSE = frozenset("because cause cuz".split())
+_PEOPLE = frozenset("""folks team teams people guys devs developers engineers squad crew owners oncall on-call lead leads
+    manager managers folk""".split())
+_GREETINGS = frozenset("hi hey hello hiya dear yo morning evening greetings howdy".split())
 _NOT_TOLD = frozenset("if unless whether only until".split())  # a condition or a limit is asked, not told
 COPULA = frozenset("is are was were been seems looks".split())
 OTHER = frozenset("else other others rest another more".split())
@@ -184,8 +188,9 @@ _NAME_CHARS = re.compile(r"[0-9\-_.:/=@]")
 _NUMBER = re.compile(r"\d+(?:%|m|mi|gi|ki|x)?")  # a count or a quantity told; a version (1.23) names something
 # Clause boundaries in the text as written: sentence and clause punctuation, dashes set apart by spaces, and the
 # conjunctions that start a new clause.
-_CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|so|because|though|"
-                         r"although|as|while|cause|cuz)\s", re.I)
+_CLAUSE_CUT = re.compile(r"[.;:!?()\n,]+(?:\s|$)|\s[—–-]+\s|[—–]|\s(?:but|and then|then|though|although|as|while)\s|"
+                         r"\s(?=(?:so|because|cause|cuz)\s)|\s(?:and|but)\s(?=(?:please\s+)?(?:leave|keep|don'?t|do\s+not|"
+                         r"never|nothing)\b)", re.I)
 
 
 def _stem_in(word: str, table: Iterable[str] | Mapping[str, Any]) -> bool:
@@ -243,7 +248,11 @@ def clauses(text: str) -> list[list[str]]:
     from agents.coverage import tokens
 
     text = _IS.sub(lambda m: m.group(1) + " is", text)  # "it's for the upgrade" keeps its verb
-    return [t for t in (tokens(part) for part in _CLAUSE_CUT.split(text)) if t]
+    # a bracketed aside is a clause of its own, and the sentence around it one clause ("the checkout deployment (shop
+    # ns) is using too many pods" tells, whole)
+    asides = _ASIDE.findall(text)
+    text = _ASIDE.sub(" ", text)
+    return [t for t in (tokens(part) for chunk in (text, *asides) for part in _CLAUSE_CUT.split(chunk)) if t]
 
 
 # Words that are a subject only when a verb follows ("it keeps crashing", "this is fine"), and otherwise a
@@ -283,14 +292,14 @@ def _wish(words: list[str], i: int) -> bool:
 def narrative(words: list[str]) -> bool:
     """A clause that tells rather than asks: a person or someone else as its subject, no wish or obligation, not a
     question; or a plain statement with a copula ("traffic is low this week")."""
-    while words and words[0] in _JOINS:  # "and how big are they?" is a question, not a statement
+    while words and (words[0] in _JOINS or words[0] in _BECAUSE):  # "and how big are they?" is a question
         words = words[1:]
     if not words or words[0] in QUESTION_START or verb_class(words[0]) or words[0] in READ_VERBS:
         return False
     lead = words[1:] if words[0] in ("i", "we") else words
     if len(lead) > 2 and lead[0] in ("need", "needed", "want", "wanted") and lead[1] in _IT and lead[2] == "for":
         return True  # "need it for the upgrade plan": why the answer is wanted, not another request
-    if any(_wish(words, i) or w in _NOT_TOLD for i, w in enumerate(words)):
+    if any(_wish(words, i) or (w in _NOT_TOLD and not _told_only(words, i)) for i, w in enumerate(words)):
         return False
     at = next((i for i, w in enumerate(words[:3]) if w in SUBJECTS and (w not in _WEAK_SUBJECTS or (
         i + 1 < len(words) and _verb_like(words[i + 1])))), None)
@@ -307,10 +316,21 @@ def narrative(words: list[str]) -> bool:
                                                                                   if w in COPULA)])
 
 
+def _told_only(words: list[str], i: int) -> bool:
+    """ "only" of a told amount ("the web deployment only has 3 replicas", "it's only at 2"), not a limit asked."""
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    return words[i] == "only" and (nxt in TELLS or nxt in COPULA or nxt in ("has", "have", "had", "got", "runs", "run")
+                                   or nxt.isdigit() or (i > 0 and words[i - 1] in COPULA))
+
+
 def purpose(words: list[str]) -> bool:
     """A clause that only says what a request is for: "for the load test later", "for the audit next week". It asks
     nothing (no order or answer verb, no condition), so a time in it is when the purpose is, not when to act."""
-    while words and words[0] in _JOINS:
+    while words and words[0] in _JOINS - {"so"}:
+        words = words[1:]
+    if len(words) > 2 and words[0] == "so" and (words[1] in SUBJECTS or words[1] in _DETERMINERS or words[1] == "that"):
+        words = ["for", *words[1:]]  # "so our cost reports pick it up": what the change is for
+    while words and words[0] in _BECAUSE:
         words = words[1:]
     return len(words) > 1 and words[0] == "for" and not any(
         verb_class(w) or w in READ_VERBS or w in _NOT_TOLD or w in NEGATIONS or w in SCOPE for w in words)
@@ -323,6 +343,9 @@ def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touc
     span = words[at + 1:]
     classes = {c for w in span if (c := verb_class(w))}
     if not classes:  # "not the sidecar", "no more than 3": a limit on what is meant, for the intent to consume
+        if "grant" in effects and any(_stem_in(w, K8S_NOUNS) for w in span) and \
+                not any(w in touched or _stem_in(w, touched) for w in span):
+            return True  # "… but nothing on secrets": a grant that names no secrets gives none
         return not any(operative(w, ids, known) for w in span)
     if any(w in PERMISSION for w in words):  # "they shouldn't be able to change nodes": about what a grant gives
         wanted_off = set().union(*(_RBAC_OF[c] for c in classes))
@@ -372,7 +395,8 @@ def loose(text: str, context: Iterable[str]) -> list[str]:
     picks the request up (agents.supervisor)."""
     asked: set[str] = set()
     for words in clauses(text):
-        if narrative(words) or purpose(words) or any(w in NEGATIONS or w in PRESERVE for w in words):
+        if narrative(words) or purpose(words) or any(w in NEGATIONS or w in PRESERVE for w in words) or \
+                (words[0] in _GREETINGS and len(words) <= 3):
             continue
         asked.update(words)
     settled = set(_assured(text)) | set(_asides(text, (), ()))  # said of every change, or a label on the request
@@ -421,12 +445,23 @@ _ASSURANCE = re.compile(r"\b(?:and\s+)?(?:make\s+sure|ensure|check|verify|confir
                         r"completes?)(?:\s+(?:fine|ok|properly|cleanly|successfully|afterwards|after))*\b|"
                         r"\buntil\s+further\s+notice\b|\bfor\s+the\s+time\s+being\b|\bindefinitely\b|\bfor\s+good\b",
                         re.I)
+# A preface that only announces what follows ("two things:", "quick one -", "a couple of requests:")
+_PREFACE = re.compile(r"(?:^|(?<=[.!?]\s))\s*(?:(?:ok|so|hey|hi)[\s,]+)?(?:(?:two|three|four|a\s+couple\s+of|a\s+few|some|"
+                      r"couple(?:\s+of)?)\s+(?:things|requests|asks|items|changes|questions)|quick\s+(?:one|question|request|"
+                      r"ask)|one\s+more\s+thing|also)\s*[:,—–-]", re.I)
 
 
 def _assured(text: str) -> list[str]:
+    """The words of what every change does anyway, and of a preface ("two things:")."""
     from agents.coverage import tokens
 
-    return [w for m in _ASSURANCE.finditer(text) for w in tokens(m.group(0))]
+    return [w for pat in (_ASSURANCE, _PREFACE) for m in pat.finditer(text) for w in tokens(m.group(0))]
+
+
+def _prefaced(text: str) -> list[str]:
+    from agents.coverage import tokens
+
+    return [w for m in _PREFACE.finditer(text) for w in tokens(m.group(0))]
 
 
 _ASIDE = re.compile(r"\(([^()]{1,60})\)")
@@ -519,7 +554,14 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
     free: set[str] = set()      # operative words a clause makes context
     held: set[str] = set()      # operative words some clause keeps operative
     for words in clauses(text):
+        if words[0] in _GREETINGS and len(words) <= 3 and not any(w in known for w in words[1:]):
+            free.update(words)  # "Hi team-bot!": who is greeted is no object
+            continue
         if narrative(words) or purpose(words):
+            # a hyphenated word in what is told that names nothing in the cluster ("we over-provisioned") is a word;
+            # a name before a word for people is a team ("the frontend folks asked for it")
+            free.update(w for w in words if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", w) and w not in ids and w not in known)
+            free.update(w for w, nxt in zip(words, words[1:], strict=False) if nxt in _PEOPLE and w not in ids)
             # what the person tells ("it's currently at 2", "it has 0 replicas anyway") is context, numbers too;
             # names stay operative (a name told may still be the object the plan must be about)
             free.update(w for w in words if (not _NAME_CHARS.search(w) or _NUMBER.fullmatch(w)) and w not in ids
@@ -535,7 +577,7 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             free.update(w for w in words if w not in touched)
             continue
         held.update(words)
-    aside = set(_asides(text, ids, known)) | (set(_assured(text)) if effects - READ else set())
+    aside = set(_asides(text, ids, known)) | set(_prefaced(text)) | (set(_assured(text)) if effects - READ else set())
     held -= aside
     free |= aside
     still, context = [], []

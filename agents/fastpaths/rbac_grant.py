@@ -45,7 +45,8 @@ VERB_WORDS: dict[str, tuple[str, ...]] = {
     "update": ("update",), "patch": ("patch",), "delete": ("delete",), "deletecollection": ("deletecollection",),
     "write": ("create", "update", "patch", "delete"), "full": ALL, "manage": ALL, "admin": ALL,
 }
-_GRANT = re.compile(r"\b(?:give|grant|allow|let|permit|create|make|add|set\s+(?:(?:that|this|it)\s+)?up|bind|enable)\b")
+_GRANT = re.compile(r"\b(?:give|grant|allow|let|permit|create|make|add|set\s+(?:(?:that|this|it)\s+)?up|bind|enable)\b|"
+                    r"\bneeds?\s+(?:[\w-]+\s+){0,2}(?:access|rights|permissions?)\b")  # "the intern needs read-only access"
 _CLUSTER = re.compile(r"\bcluster[- ]?wide\b|\b(?:all|every)\s+namespaces\b|\bacross\s+(?:the\s+)?cluster\b|"
                       r"\bclusterrole\b|\bcluster\s+role\b")
 
@@ -251,13 +252,21 @@ class GrantAccess:
 
 def _without_place(ctx: Any, ns: str) -> Any:
     """The context with "the batch namespace" / "namespace batch" said as just "batch": where the rights apply is
-    not a grant on the namespaces resource ("give carol view access to the batch namespace")."""
+    not a grant on the namespaces resource ("give carol view access to the batch namespace"); and without what is
+    refused ("… but nothing on secrets", "not secrets", "except secrets"): a resource said there is not granted (the
+    residue reads the refusal against the grant)."""
     import copy
 
     out = copy.copy(ctx)
     out.text = re.sub(rf"(?:\bthe\s+)?\b{re.escape(ns)}\s+(?:namespace|ns)\b|\b(?:namespace|ns)\s+{re.escape(ns)}\b", ns,
                       ctx.text, flags=re.I)
+    out.text = _REFUSED.sub(" ", out.text)
     return out
+
+
+# "but nothing on secrets", "and no access to secrets", "not secrets", "except secrets and configmaps"
+_REFUSED = re.compile(r"\b(?:nothing|not|no|never|except|excluding|but\s+not)\b(?:\s+(?:on|to|for|with|access\s+to|rights\s+on|"
+                      r"permissions?\s+on|the))*\s+[a-z]+s?(?:\s*(?:,|and|or)\s*[a-z]+s?)*", re.I)
 
 
 def _who(subj: dict[str, Any]) -> str:

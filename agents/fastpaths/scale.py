@@ -53,7 +53,8 @@ _PAIR = re.compile(rf"['\"]?({NAME})['\"]?\s+(?:{_KIND}\s+)?{_IN_NS}"
 _LIST = re.compile(rf"((?:['\"]?{NAME}['\"]?\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:the\s+)?)+['\"]?{NAME}['\"]?)\s+"
                    rf"(?:{_KIND}s?\s+)?{_IN_NS}(?:(?:down|up|back)\s+)?(?:to|=|at)\s+(\d+)\b")
 # "make it 3", "set them to 5": the one workload named elsewhere in the request, to a count
-_IT_COUNT = re.compile(r"\b(?:make|set|put|bring|take|get|have)\s+(?:it|them)\s+(?:to\s+|at\s+)?(\d+)\b(?!\s*%|\.\d)")
+_IT_COUNT = re.compile(r"\b(?:make|set|put|bring|take|get|have|bump|raise|lower|increase|decrease|reduce|drop|scale|grow|"
+                       r"shrink)\s+(?:it|them)\s+(?:(?:up|down|back)\s+)?(?:to\s+|at\s+)?(\d+)\b(?!\s*%|\.\d)")
 _COUNT = re.compile(rf"\b(?:to|=|at)\s+(\d+)\b(?:\s+{_UNIT})?|\b(\d+)\s+{_UNIT}\b")
 # A count relative to the live one: (sign word, how many, the workload it names or None).
 _ONE = r"(?P<n>\d+|an?|another)"
@@ -135,7 +136,10 @@ def _absolute(low: str, by_name: dict[str, tuple[str, str]], ns: str) -> tuple[d
     spans: list[tuple[int, int]] = []
     found = [(n, int(c), m.span()) for m in _PAIR.finditer(low) for n, c in [m.groups()] if n in by_name]
     for m in _LIST.finditer(low):
-        names = [n for n in re.split(r"[\s,&'\"]+", m.group(1)) if n and n not in ("and", "the")]
+        names = [n for n in re.split(r"[\s,&'\"]+", m.group(1)) if n and n not in ("and", "the")
+                 and n not in UNITS and not n.isdigit()]  # "web to 2 replicas and checkout to 1": the list is checkout
+        if len(names) < 2:
+            continue
         if all(n in by_name for n in names):
             found += [(n, int(m.group(2)), m.span()) for n in names]
         elif any(not n.isdigit() and n not in FILLER and n != ns for n in names[:-1]):

@@ -198,3 +198,30 @@ def test_second_thoughts_asides_and_what_every_change_does():
     # a count pointing back at what was said is no count
     assert not still("let it read configmaps and secrets. only those two resources, nothing else", ["two"],
                      "grant-access")
+
+
+@pytest.mark.parametrize("text,unused,intent", [
+    ("the chekout deployment (shop ns) is using way too many pods for the traffic we get, please take it down to one",
+     ["many", "traffic"], "scale-replicas"),                       # the aside leaves its sentence one told clause
+    ("please label the namespace shop with team=payments so our cost reports pick it up", ["reports"], "set-labels"),
+    ("Hi team-bot! scale web to 6", ["team-bot"], "scale-replicas"),  # who is greeted is no object
+    ("we over-provisioned: set web to 2 replicas", ["over-provisioned"], "scale-replicas"),
+    ("add FEATURE_FLAGS=beta to web, the frontend folks asked for it", ["frontend"], "set-env"),
+    ("the web deployment only has 3 replicas. could you bump it to 6?", ["only"], "scale-replicas"),
+    ("two things: scale web to 5, and restart orders", ["two", "things"], "scale-replicas"),
+])
+def test_what_is_told_around_a_request_is_context(text, unused, intent):
+    from agents.residue import context_words, loose
+
+    still, context = context_words(text, unused, intent, {}, frozenset(), frozenset({"frontend"}))
+    assert still == [] and sorted(context) == sorted(unused)
+    assert all(w not in loose(text, context) for w in ("team-bot", "two", "things"))
+
+
+def test_an_order_beside_a_read_is_not_answered_by_it():
+    from agents.coverage import understand
+
+    text = "orders has no memory limit. please give its container a 256Mi memory limit"
+    assert "give" in understand(text, "metrics", "usage", {"workload": "orders"}, {"memory", "limit"}).unused
+    assert understand("give me the top 3 pods by cpu", "metrics", "usage", {"top": 3},
+                      {"give", "top", "pods", "cpu"}).confident

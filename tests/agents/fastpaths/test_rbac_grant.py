@@ -106,3 +106,12 @@ def test_a_service_account_of_another_namespace_is_granted_where_asked(kube):
                                 AGENT, INTENT))
     assert role.namespace == "fp-rbac-jobs"
     assert binding.body["subjects"] == [{"kind": "ServiceAccount", "name": "reporter", "namespace": NS}]
+
+
+def test_needed_access_is_a_grant_and_what_is_refused_is_not_granted(kube):
+    role, _ = _grant(plan(kube, 'the new intern (user "dave") needs read-only access to pods in fp-rbac, nothing else',
+                          AGENT, INTENT))
+    assert role.body["rules"][0]["resources"] == ["pods"]
+    role, _ = _grant(plan(kube, "give the deployer service account in fp-rbac permission to create and delete "
+                                "configmaps, but nothing on secrets", AGENT, INTENT))
+    assert [r["resources"] for r in role.body["rules"]] == [["configmaps"]]

@@ -48,6 +48,8 @@ def _counts(r):
     (f"bump web in {NS} up to 5", [("web", 5)]),
     (f"bump web to 4 in {NS}", [("web", 4)]),
     (f"checkout is overprovisioned, drop it to 1 replica in {NS}", [("checkout", 1)]),
+    (f"set web to 2 replicas and checkout to 1 in {NS}", [("web", 2), ("checkout", 1)]),
+    (f"the 'web' deployment in {NS} only has 3 replicas. Could you bump it to 6?", [("web", 6)]),
     (f"shrink the frontend deployment in {NS} to a single pod", [("frontend", 1)]),
     # relative to the live count (web 3, payments 1, checkout 2)
     (f"add one more replica to payments in {NS}", [("payments", 2)]),
