@@ -25,7 +25,8 @@ CREATE = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i need\s+|i want\
                     r"give me|store|save|schedule|put up)\b|^\s*(?:(?:hi|hey|hello|ok|so)[\s,!.]+)?(?:i|we)\s*"
                     r"(?:need|want|would\s+like|'d\s+like|would\s+love|'d\s+love)\s+(?:a|an|one|new)\b")
 REPAIR = re.compile(r"\b(fix|repair|heal|remedy|whatever is wrong|what'?s wrong|broken|mend|sort out)\b")
-DELETE = re.compile(r"^\s*(?:please\s+)?(?:delete|remove|destroy|drop|get rid of|clean up|tear down)\b")
+DELETE = re.compile(r"^\s*(?:please\s+)?(?:delete|remove|destroy|drop|get rid of|clean up|clean\s+(?:it|them|that|this)\s+up|"
+                    r"tear down)\b")
 CHANGE = re.compile(r"\b(set|update|change|upgrade|downgrade|bump|replace|switch|point|mount|attach|inject|wire|"
                     r"add|put|raise|lower|increase|decrease|give|label|annotate|tag|expand|resize|grow|patch|edit|"
                     r"use|route|send|shift|enable|configure|limit|cap|move|remove|unset|rename)\b")
@@ -278,6 +279,14 @@ def replicas_of(text: str) -> int | None:
     return int(v) if v.isdigit() else words[v]
 
 
+def _asking_clauses(low: str) -> list[str]:
+    """The clauses, each from its order verb on ("I think there's a leftover job called old-migration in batch, can
+    you clean it up?" → "clean it up?"): an order need not open the request, nor come without "can you"."""
+    parts = re.split(r"(?<=[.?!;,:])\s+|\s[—–-]+\s", low)
+    return [re.sub(r"^(?:(?:and|so|then|also|please|pls|kindly|can|could|would|will|you|u|just)\s+)+", "", p)
+            for p in parts]
+
+
 def intent_of(text: str) -> str:
     from agents.residue import without_told
 
@@ -286,7 +295,7 @@ def intent_of(text: str) -> str:
         return "repair"
     # a part of an object said as a word ("remove the DEBUG key"), not inside a name ("the secret api-keys")
     part_of_object = re.search(r"(?<![\w-])(annotation|label|env|variable|limit|sidecar|key|mount|probe)s?(?![\w-])", low)
-    if not part_of_object and (DELETE.search(low) or re.search(
+    if not part_of_object and (DELETE.search(low) or any(DELETE.search(c) for c in _asking_clauses(low)) or re.search(
             r"\b(delete|destroy|get rid of|tear down)\s+(?:the|a|an|this|that|all)?\s*[a-z0-9-]*\s*(?:deployment|pod|"
             r"service|configmap|secret|job|cronjob|statefulset|daemonset|namespace|pvc|ingress)s?\b", low)):
         return "delete"
@@ -295,7 +304,7 @@ def intent_of(text: str) -> str:
                   r"mount|container|cpu|memory)\b", low)
         or re.search(r"\b(?:to|on|into)\s+(?:the\s+)?[a-z0-9-]+\s+(?:deployment|pod|statefulset|daemonset|service|"
                      r"container|job|cronjob)\b", low))
-    if CREATE.search(low) and not adds_to_existing:
+    if (CREATE.search(low) or any(CREATE.search(c) for c in _asking_clauses(low))) and not adds_to_existing:
         return "author"
     if re.search(r"^\s*(?:what|which|who|where|how|show|list|get|describe|display|print|tell|give me the|find|are there|is "
                  r"there|do we|does|count|view|dump|explain)\b", low):

@@ -49,3 +49,12 @@ def test_a_read_applies_no_condition_it_cannot_filter_by():
 
     req = parse("which deployments in shop don't have a readiness probe?")
     assert req.intent == "read" and req.slots.probe and "probe" in _READ_IGNORES
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("I think there's a leftover job called old-migration in batch, can you clean it up? we don't need it", "delete"),
+    ("the catalog deployment in shop keeps failing, can you delete it?", "delete"),
+    ("we need somewhere to keep flags. could you make a configmap flags in shop with A=1", "author"),
+])
+def test_an_order_need_not_open_the_request(text, intent):
+    assert parse(text).intent == intent
