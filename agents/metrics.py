@@ -253,7 +253,7 @@ def _usage(ctx: AgentContext, others: list[str] | None = None, top_n: int = 5,
     where = f"namespace {ns}" if ns else "the cluster"
     top = rows[:top_n]
     by = "memory" if want_mem else "CPU"
-    if TOTAL.search(low) and rows:
+    if TOTAL.search(low) and rows and not lines:  # a workload said: its own line gives its total ("together …")
         lines.insert(0, f"Total in {where}: {sum(r[0] for r in rows)}m CPU and "
                         f"{sum(r[1] for r in rows) // 1024 // 1024}Mi memory over {len(rows)} measured pod(s).")
     for name in nodes_said or []:  # "how loaded is sandbox-worker-2": that node's line first

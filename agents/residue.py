@@ -330,10 +330,13 @@ def purpose(words: list[str]) -> bool:
         words = words[1:]
     if len(words) > 2 and words[0] == "so" and (words[1] in SUBJECTS or words[1] in _DETERMINERS or words[1] == "that"):
         words = ["for", *words[1:]]  # "so our cost reports pick it up": what the change is for
+    if len(words) > 2 and words[0] in ("asking", "it's", "its", "this", "that's") and "for" in words[1:3]:
+        words = words[words.index("for", 1):]  # "asking for the audit", "it's for the audit": what the answer is for
     while words and words[0] in _BECAUSE:
         words = words[1:]
     return len(words) > 1 and words[0] == "for" and not any(
-        verb_class(w) or w in READ_VERBS or w in _NOT_TOLD or w in NEGATIONS or w in SCOPE for w in words)
+        ((verb_class(w) or w in READ_VERBS) and words[i - 1] not in _DETERMINERS) or w in _NOT_TOLD or w in NEGATIONS
+        or w in SCOPE for i, w in enumerate(words))  # "for the audit": a noun after "the", not an order
 
 
 def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touched: frozenset[str],

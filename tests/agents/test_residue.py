@@ -209,6 +209,7 @@ def test_second_thoughts_asides_and_what_every_change_does():
     ("add FEATURE_FLAGS=beta to web, the frontend folks asked for it", ["frontend"], "set-env"),
     ("the web deployment only has 3 replicas. could you bump it to 6?", ["only"], "scale-replicas"),
     ("two things: scale web to 5, and restart orders", ["two", "things"], "scale-replicas"),
+    ("who can read secrets in shop? asking for the audit", ["asking", "audit"], "who-can"),
 ])
 def test_what_is_told_around_a_request_is_context(text, unused, intent):
     from agents.residue import context_words, loose
