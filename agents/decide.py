@@ -49,7 +49,7 @@ def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = ""
     for r in own:
         if r.understood.confident:
             res = r.act()
-            if (res.data or {}).get("abstain"):
+            if (res.data or {}).get("abstain") or _asks_back(res):
                 # the reading found, acting, that it lacks something ("which key=value?"): a registry path that
                 # fully understood the request ("switch catalog to nginx:1.27, the current tag doesn't exist" is an
                 # image, not a label) answers instead; with none, the reading's own question stands
@@ -76,6 +76,12 @@ def decide(ctx: Any, agent: str, own: Sequence[Reading], ask: str, why: str = ""
         res.answer += " " + note
         res.data["abstain"]["rights"] = note
     return res
+
+
+def _asks_back(res: AgentResult) -> bool:
+    """A reading that, acting, only asked what to do ("I understood you want to change cronjob batch/nightly-report,
+    but not what"): not an answer when a registry path understood the whole request."""
+    return not res.mutations and "but not what" in res.answer
 
 
 def _rights_note(ctx: Any, readings: Sequence[Reading]) -> str:

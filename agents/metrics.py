@@ -37,7 +37,7 @@ sorted sort by highest high utilisation utilization share much lot whole across 
 kubectl n resource resources rank ranking biggest largest hungry hog hogs hogging workload workloads deployment app
 how list current currently compare compared comparing comparison versus vs against than footprint roughly
 approximately only least lowest fewest smallest idlest quietest statefulset sts daemonset replicaset total sum
-altogether overall combined all loaded utilized utilised tell give hungriest greediest hungry greedy""".split()) | set(NOW)
+altogether overall combined all loaded utilized utilised tell give hungriest greediest hungry greedy hottest hot""".split()) | set(NOW)
 # Words that ask for the other end of the ranking: "which node has the least memory used", and the most of what is
 # left ("the most CPU headroom", "the most free memory") is the least used.
 LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|idlest|quietest)\b|\b(?:free|spare|headroom|unused|available|"

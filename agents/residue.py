@@ -428,7 +428,8 @@ def negated(text: str) -> set[str]:
     for words in clauses(text):
         # an instruction not to ("do not", "never", "without", "must not"), not a description ("it won't start")
         at = next((i for i, w in enumerate(words) if w in ("never", "without") or (
-            w == "not" and i and words[i - 1] in ("do", "must", "should", "shall"))), None)
+            w == "not" and i and words[i - 1] in ("do", "must", "should", "shall")) or (
+            w in ("not", "no") and i == 0)), None)  # "… the root cause, not a fix"
         if at is None or any(w in PERMISSION for w in words) or any(w in OTHER for w in words[at + 1:]):
             continue
         out.update(c for w in words[at + 1:] if (c := verb_class(w)))

@@ -107,6 +107,28 @@ def _time(low: str) -> tuple[int, int] | None:
     return (minute, hour) if hour < 24 and minute < 60 else None
 
 
+def _asked_schedule(low: str) -> str | None:
+    """The one schedule the request asks for. "it runs at midnight but it should run at 3am" says two: the one in a
+    clause that tells (what is) is not the one asked; two left, or two in one clause, is not understood."""
+    from agents.coverage import tokens
+    from agents.residue import _CLAUSE_CUT, narrative
+
+    parts = [part for part in _CLAUSE_CUT.split(low) if schedule(part)]
+    if any(len({"".join(t).replace(" ", "") for t in _TIMES.findall(part)}) > 1 for part in parts):
+        return None  # "at midnight or at 3am": two times in one breath
+    said = [(schedule(part), narrative(tokens(part))) for part in parts]
+    whole = schedule(low)
+    if len({e for e, _ in said}) <= 1:
+        return whole if not said or whole == said[0][0] else None
+    asked = {e for e, told in said if not told}
+    return asked.pop() if len(asked) == 1 else None
+
+
+# a time of day said: "3am", "at 6:30pm", "at 14:00", "midnight" (each once, however it is written)
+_TIMES = re.compile(r"\b(?:at\s+)?(\d{1,2}(?::\d{2})?\s*(?:am|pm))\b|\bat\s+(\d{1,2}(?::\d{2})?)\b(?!\s*(?:am|pm))|"
+                    r"\b(midnight|noon)\b")
+
+
 class CronJobSchedule:
     agent = AGENT
     intent = "cronjob-schedule"
@@ -128,7 +150,7 @@ class CronJobSchedule:
         # the schedule is read from the words around the name: "nightly-report" says nothing about when it runs
         unnamed = re.sub(rf"(?<![\w-]){re.escape(obj['metadata']['name'])}(?![\w-])|(?<![\w-]){re.escape(word)}(?![\w-])",
                          " ", low)
-        expr = schedule(unnamed)
+        expr = _asked_schedule(unnamed)
         if expr is None:
             return None
         said = [word, *expr.split(), *[w for w in NUMBER_WORDS if re.search(rf"\b{w}\b", low)],

@@ -37,3 +37,11 @@ def test_with_no_registry_path_the_own_question_stands(monkeypatch):
     monkeypatch.setattr(decide_mod.fastpaths, "best", lambda ctx, agent: (None, None))
     res = decide(SimpleNamespace(text="label web", no_loop=True), "resources", [_reading()], "ask")
     assert res is ASKED
+
+
+def test_a_reading_that_only_asks_what_to_change_yields_to_a_confident_registry_path():
+    from agents.decide import _asks_back
+    from agents.state import AgentResult
+
+    assert _asks_back(AgentResult("resources", "I understood you want to change cronjob batch/x, but not what."))
+    assert not _asks_back(AgentResult("resources", "Proposed: …"))

@@ -226,3 +226,10 @@ def test_an_order_beside_a_read_is_not_answered_by_it():
     assert "give" in understand(text, "metrics", "usage", {"workload": "orders"}, {"memory", "limit"}).unused
     assert understand("give me the top 3 pods by cpu", "metrics", "usage", {"top": 3},
                       {"give", "top", "pods", "cpu"}).confident
+
+
+def test_not_a_fix_asks_for_no_change():
+    from agents.residue import negated
+
+    assert "change" in negated("why do the orders pods keep restarting? I'd like the root cause, not a fix")
+    assert not negated("is it not running?")

@@ -38,6 +38,7 @@ def objects(kube):
     ("Hi team, could you please change the schedule of the 'backup' cron job in namespace fp-cron so it runs daily at "
      "2am instead? Thanks a lot", "0 2 * * *"),
     ("set schedule of cronjob report -n fp-cron to \"30 3 * * 1\"", "30 3 * * 1"),
+    ("the report cronjob in fp-cron runs at midnight but it should run at 3am, please change it", "0 3 * * *"),
     ("make the backup cronjob in fp-cron run on weekdays at 6:30pm", "30 18 * * 1-5"),
     ("reschedul report in fp-cron: every monday at 9am", "0 9 * * 1"),
     ("move the report cronjob in fp-cron to every two hours", "0 */2 * * *"),
@@ -60,6 +61,7 @@ def test_the_same_schedule_is_already_so(kube):
     "reschedule report in fp-cron to every 15 minutes in the Berlin timezone",
     "reschedule report in fp-cron to every 90 minutes",  # not a cron interval
     "reschedule the cronjob to every 15 minutes",  # which one?
+    "the report cronjob in fp-cron should run at midnight or at 3am",  # which of the two?
     "reschedule report in fp-cron to every 15 minutes and suspend backup",
 ])
 def test_extra_or_unreadable_clauses_are_not_understood(kube, text):
