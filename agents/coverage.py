@@ -235,7 +235,7 @@ def _orders(text: str) -> list[str]:
     for words in clauses(text):
         rest = [w for w in words if w not in _POLITE] or [""]
         first, after = rest[0], (rest[1] if len(rest) > 1 else "")
-        if verb_class(first) not in (None, "generic") and after not in ("me", "us"):
+        if verb_class(first) not in (None, "generic") and after not in ("me", "us", "sure", "certain"):
             out.append(first)
     return out
 

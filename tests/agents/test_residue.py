@@ -233,3 +233,10 @@ def test_not_a_fix_asks_for_no_change():
 
     assert "change" in negated("why do the orders pods keep restarting? I'd like the root cause, not a fix")
     assert not negated("is it not running?")
+
+
+def test_make_sure_is_no_order_beside_a_read():
+    from agents.coverage import _orders
+
+    assert _orders("make sure we have a model server in models, just tell me its name") == []
+    assert _orders("make a configmap x in shop") == ["make"]
