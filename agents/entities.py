@@ -88,7 +88,8 @@ def extract(text: str, names: dict[str, list[tuple[str, str]]], namespaces: list
     ws = words(text)
     low = text.lower()
     m = re.search(r"(?:-n|--namespace|namespace|ns|in)\s+([a-z0-9][a-z0-9-]*)", low)
-    for cand in ([m.group(1)] if m else []) + ws:
+    bracket = re.search(r"\(\s*(?:ns|namespace)?\s*[:=]?\s*['\"]?([a-z0-9][a-z0-9-]*)['\"]?(?:\s+(?:ns|namespace))?\s*\)", low)
+    for cand in ([m.group(1)] if m else []) + ([bracket.group(1)] if bracket else []) + ws:
         if cand in namespaces:
             e.namespace = cand
             break

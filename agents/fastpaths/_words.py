@@ -154,7 +154,7 @@ def namespace(ctx: Any) -> str:
     # "in shop" and "the shop namespace" say the namespace; "from web" / "of web" / "on web" only may ("the logs from
     # web in shop": web is the workload), so they count only when nothing stronger is said.
     for pattern in (r"(?:\bin(?:to)?|\bnamespace|\bns|-n|--namespace)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?(" + NAME
-                    + ")", r"['\"]?(" + NAME + r")['\"]?\s+(?:namespace|ns)\b",
+                    + ")", r"['\"]?(" + NAME + r")['\"]?\s+(?:namespace|ns)\b", _NS_IN_BRACKETS,
                     r"(?:\bfrom|\bof|\bon)\s+(?:the\s+)?(?:namespace\s+|ns\s+)?['\"]?(" + NAME + ")"):
         for m in re.finditer(pattern, low):
             if m.group(1) in known and not _NAMES_OTHER_KIND.match(low, m.end()):
@@ -162,6 +162,8 @@ def namespace(ctx: Any) -> str:
     return ctx.namespace or "default"
 
 
+# "web (shop) is getting hammered", "checkout (ns: shop)": the namespace in brackets after a name
+_NS_IN_BRACKETS = r"\(\s*(?:ns|namespace)?\s*[:=]?\s*['\"]?(" + NAME + r")['\"]?(?:\s+(?:ns|namespace))?\s*\)"
 # "into the web deployment": a name followed by the kind of another object names that object, not a namespace
 _NAMES_OTHER_KIND = re.compile(r"['\"]?\s+(?:deployments?|deploy|statefulsets?|daemonsets?|pods?|services?|svc|jobs?|"
                                r"cronjobs?|containers?|configmaps?|secrets?|app|workload|ingress|pvc|hpa)\b")

@@ -41,6 +41,7 @@ def _hpa(r):
     ("I need web in the fp-hpa namespace to autoscale: at least 2 and at most 5 instances, scale up when average cpu "
      "usage exceeds 75%", 2, 5, 75),
     ("web in fp-hpa should never go below 2 pods or above 8, scale on cpu at 75%", 2, 8, 75),
+    ("web (fp-hpa) is getting hammered, let it autoscale from 3 up to 9 pods whenever cpu goes above 80%", 3, 9, 80),
 ])
 def test_wordings_become_one_hpa_with_the_asked_bounds(kube, text, lo, hi, target):
     r = plan(kube, text, AGENT, INTENT)
