@@ -463,9 +463,22 @@ def _assured(text: str) -> list[str]:
 
 
 def _prefaced(text: str) -> list[str]:
+    """The words of a preface ("two things:") and of a trailing purpose phrase that names nothing ("… for his on-call
+    shifts", "… for the quarterly review")."""
     from agents.coverage import tokens
 
-    return [w for m in _PREFACE.finditer(text) for w in tokens(m.group(0))]
+    out = [w for m in _PREFACE.finditer(text) for w in tokens(m.group(0))]
+    for m in _FOR_WHAT.finditer(text):
+        words = tokens(m.group(0))
+        if not any(_stem_in(w, K8S_NOUNS) or w in NEGATIONS or w in SCOPE or w in TIME or verb_class(w)
+                   or w in READ_VERBS or _NUMBER.fullmatch(w) for w in words[2:]):
+            out += words
+    return out
+
+
+# "… for his on-call shifts", "… for the quarterly review": what it is for, at the end of a clause
+_FOR_WHAT = re.compile(r"\bfor\s+(?:his|her|their|our|my|your|the|a|an|this|that)\s+(?:[a-z][a-z-]*\s*){1,3}(?=[.,;!?]|$)",
+                       re.I)
 
 
 _ASIDE = re.compile(r"\(([^()]{1,60})\)")

@@ -210,6 +210,7 @@ def test_second_thoughts_asides_and_what_every_change_does():
     ("the web deployment only has 3 replicas. could you bump it to 6?", ["only"], "scale-replicas"),
     ("two things: scale web to 5, and restart orders", ["two", "things"], "scale-replicas"),
     ("who can read secrets in shop? asking for the audit", ["asking", "audit"], "who-can"),
+    ("bob needs to view deployments in shop for his on-call shifts", ["on-call", "shifts"], "grant-access"),
 ])
 def test_what_is_told_around_a_request_is_context(text, unused, intent):
     from agents.residue import context_words, loose
@@ -240,3 +241,9 @@ def test_make_sure_is_no_order_beside_a_read():
 
     assert _orders("make sure we have a model server in models, just tell me its name") == []
     assert _orders("make a configmap x in shop") == ["make"]
+
+
+def test_a_purpose_with_a_time_stays_a_time():
+    from agents.residue import context_words
+
+    assert context_words("scale web in shop to 3 for the weekend", ["weekend"], "scale-replicas", {}, frozenset())[0]
