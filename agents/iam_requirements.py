@@ -380,7 +380,10 @@ def _names(text: str, words: list[str], st: _State) -> tuple[list[Res], list[str
             if not 0 <= j < len(words):
                 continue
             cand = words[j]
-            before = j == i - 1 and cand not in _known() and re.fullmatch(r"[a-z0-9][a-z0-9._-]*", cand)
+            # "the invoices bucket"; "the uploads bucket" too: a verb form between "the" and the noun is its name
+            named_by_the = j > 0 and words[j - 1] in ("the", "our", "my", "their") and cand in _VERB_FORMS
+            before = j == i - 1 and (cand not in _known() or named_by_the) and \
+                re.fullmatch(r"[a-z0-9][a-z0-9._-]*", cand)
             if cand in quoted or before or (j == i + 1 and _name_after(cand)):
                 arn = _named_arn(svc, cand, st)
                 if arn:

@@ -105,3 +105,13 @@ def test_the_answer_shows_the_requests_and_the_diff() -> None:
     assert "Requirements read from your words" in res.answer and "Diff:" in res.answer
     assert "allow s3:PutObject on arn:aws:s3:::backups/any-object" in res.answer
     assert json.dumps(res.data["repaired_policy"])
+
+
+def test_a_bucket_named_like_a_verb_is_the_bucket():
+    text = ('this policy is way too broad, it lets the app do anything in S3. it only needs to put objects into the '
+            'uploads bucket: {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", '
+            '"Resource": "*"}]}')
+    reqs = read(text, json.loads(text[text.index("{"):]))
+    assert not reqs.unread
+    assert {"action": "s3:PutObject", "resource": "arn:aws:s3:::uploads/any-object", "expect": "allow"} in reqs.requests
+    assert any(r["expect"] == "deny" and r["action"] == "s3:DeleteObject" for r in reqs.requests)
