@@ -216,7 +216,8 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     if not EFFECTS.get(intent, ALL):  # a read: an order said in the request is not answered by it
         unused += [w for w in _orders(text) if w not in unused]
     asked = _YES_NO.match(text.lower())
-    if EFFECTS.get(intent, ALL) and asked and (asked.group(1) or asked.group(2)) not in unused:
+    if EFFECTS.get(intent, ALL) and intent not in EXPLAINS and intent != "repair" and asked and \
+            (asked.group(1) or asked.group(2)) not in unused:  # a diagnosis answers questions ("is anything wrong …")
         unused.append(asked.group(1) or asked.group(2))  # "did you restart web?", "should we scale it?": a question, not the change
     from agents.residue import loose
 

@@ -191,3 +191,10 @@ def test_a_yes_no_question_about_a_change_is_not_the_change():
     for text in ("can you restart web in shop?", "have the web deployment in shop restart"):
         assert understand(text, "scaling", "restart", {"workload": "web", "namespace": "shop"},
                           {"restart", "deployment"}).confident
+
+
+def test_a_question_to_the_diagnosis_is_its_own():
+    from agents.coverage import understand
+
+    assert understand("is anything wrong with the web deployment in shop?", "logs", "diagnose",
+                      {"workload": "web", "namespace": "shop"}, {"anything", "wrong", "deployment"}).confident
