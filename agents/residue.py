@@ -402,7 +402,8 @@ def loose(text: str, context: Iterable[str]) -> list[str]:
                 (words[0] in _GREETINGS and len(words) <= 3):
             continue
         asked.update(words)
-    settled = set(_assured(text)) | set(_asides(text, (), ()))  # said of every change, or a label on the request
+    # said of every change, a label on the request, or what it is for
+    settled = set(_assured(text)) | set(_asides(text, (), ())) | set(_prefaced(text))
     return [w for w in context if w in asked and w not in settled]
 
 
@@ -462,7 +463,7 @@ def _assured(text: str) -> list[str]:
     return [w for pat in (_ASSURANCE, _PREFACE) for m in pat.finditer(text) for w in tokens(m.group(0))]
 
 
-def _prefaced(text: str) -> list[str]:
+def _prefaced(text: str, known: Iterable[str] = ()) -> list[str]:
     """The words of a preface ("two things:") and of a trailing purpose phrase that names nothing ("… for his on-call
     shifts", "… for the quarterly review")."""
     from agents.coverage import tokens
@@ -470,15 +471,17 @@ def _prefaced(text: str) -> list[str]:
     out = [w for m in _PREFACE.finditer(text) for w in tokens(m.group(0))]
     for m in _FOR_WHAT.finditer(text):
         words = tokens(m.group(0))
+        at = words.index("for") + 1
         if not any(_stem_in(w, K8S_NOUNS) or w in NEGATIONS or w in SCOPE or w in TIME or verb_class(w)
-                   or w in READ_VERBS or _NUMBER.fullmatch(w) for w in words[2:]):
+                   or w in READ_VERBS or _NUMBER.fullmatch(w) or w in known or _NAME_CHARS.search(w.replace("-", ""))
+                   for w in words[at:]):
             out += words
     return out
 
 
 # "… for his on-call shifts", "… for the quarterly review": what it is for, at the end of a clause
-_FOR_WHAT = re.compile(r"\bfor\s+(?:his|her|their|our|my|your|the|a|an|this|that)\s+(?:[a-z][a-z-]*\s*){1,3}(?=[.,;!?]|$)",
-                       re.I)
+_FOR_WHAT = re.compile(r"\b(?:(?:only|just)\s+)?for\s+(?:(?:his|her|their|our|my|your|the|a|an|this|that)\s+)?"
+                       r"(?:[a-z][a-z-]*\s*){1,3}(?=[.,;!?]|$)", re.I)
 
 
 _ASIDE = re.compile(r"\(([^()]{1,60})\)")
@@ -594,7 +597,7 @@ def context_words(text: str, unused: Iterable[str], intent: str, slots: Mapping[
             free.update(w for w in words if w not in touched)
             continue
         held.update(words)
-    aside = set(_asides(text, ids, known)) | set(_prefaced(text)) | (set(_assured(text)) if effects - READ else set())
+    aside = set(_asides(text, ids, known)) | set(_prefaced(text, known)) | (set(_assured(text)) if effects - READ else set())
     held -= aside
     free |= aside
     still, context = [], []

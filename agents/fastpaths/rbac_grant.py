@@ -46,7 +46,8 @@ VERB_WORDS: dict[str, tuple[str, ...]] = {
     "write": ("create", "update", "patch", "delete"), "full": ALL, "manage": ALL, "admin": ALL,
 }
 _GRANT = re.compile(r"\b(?:give|grant|allow|let|permit|create|make|add|set\s+(?:(?:that|this|it)\s+)?up|bind|enable)\b|"
-                    r"\bneeds?\s+(?:[\w-]+\s+){0,2}(?:access|rights|permissions?)\b")  # "the intern needs read-only access"
+                    r"\bneeds?\s+(?:[\w-]+\s+){0,2}(?:access|rights|permissions?)\b|"  # "the intern needs read-only access"
+                    r"\b(?:want|need|like)\b.{1,60}?\bto\s+be\s+able\s+to\b")  # "I want ci-bot to be able to …"
 _CLUSTER = re.compile(r"\bcluster[- ]?wide\b|\b(?:all|every)\s+namespaces\b|\bacross\s+(?:the\s+)?cluster\b|"
                       r"\bclusterrole\b|\bcluster\s+role\b")
 

@@ -211,6 +211,7 @@ def test_second_thoughts_asides_and_what_every_change_does():
     ("two things: scale web to 5, and restart orders", ["two", "things"], "scale-replicas"),
     ("who can read secrets in shop? asking for the audit", ["asking", "audit"], "who-can"),
     ("bob needs to view deployments in shop for his on-call shifts", ["on-call", "shifts"], "grant-access"),
+    ("set LOG_LEVEL=debug on orders in shop, only for troubleshooting", ["only", "troubleshooting"], "set-env"),
 ])
 def test_what_is_told_around_a_request_is_context(text, unused, intent):
     from agents.residue import context_words, loose

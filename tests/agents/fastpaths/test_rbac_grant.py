@@ -115,3 +115,9 @@ def test_needed_access_is_a_grant_and_what_is_refused_is_not_granted(kube):
     role, _ = _grant(plan(kube, "give the deployer service account in fp-rbac permission to create and delete "
                                 "configmaps, but nothing on secrets", AGENT, INTENT))
     assert [r["resources"] for r in role.body["rules"]] == [["configmaps"]]
+
+
+def test_wanting_a_subject_to_be_able_to_is_a_grant(kube):
+    role, _ = _grant(plan(kube, 'I want the "deployer" service account in fp-rbac to be able to list and watch '
+                                "configmaps there. Just that.", AGENT, INTENT))
+    assert role.body["rules"][0]["verbs"] == ["list", "watch"]
