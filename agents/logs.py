@@ -165,6 +165,17 @@ def _not_crashing(ctx: AgentContext, ns: str, target: str) -> str | None:
     return f"{target} in namespace {ns} is not crashing: its pod{'s' if len(mine) > 1 else ''} {said}."
 
 
+def _about_what_was_named(ctx: AgentContext, f: Any) -> bool:
+    """Whether a namespace-wide finding may carry a proposed fix: only when the request names no subject, or the
+    finding is about the one it names ("the orders service account can't read configmaps" is not a reason to fix
+    the catalog image, the namespace's first finding)."""
+    subject = ctx.entities.subject or ""
+    if not subject:
+        return True
+    return subject.startswith("system:serviceaccount:") and f.kind == "ServiceAccount" and \
+        f.name == subject.rsplit(":", 1)[-1]
+
+
 def _diagnose(ctx: AgentContext, propose: bool = True) -> AgentResult:
     from tools.diagnose import run_all
     from tools.diagnose.snapshot import snapshot_from_client
@@ -203,7 +214,7 @@ def _diagnose(ctx: AgentContext, propose: bool = True) -> AgentResult:
             lines.append(f"  Fix: {f.suggested_fix}")
         evidence.extend(f"{f.name}: {e}" for e in f.evidence[:4])
         m = _mutation(getattr(f, "fix", None), f.suggested_fix or f.summary)
-        if m is not None and (target or len(muts) < 1):
+        if m is not None and (target or (len(muts) < 1 and _about_what_was_named(ctx, f))):
             first = len(muts)
             muts.append(m)
             r = getattr(f, "restart", None)

@@ -57,3 +57,13 @@ def test_a_negation_is_not_vocabulary(kube: Kube, text: str) -> None:
     res = run(build_context(kube, text, None, None))
     ab = res.data["abstain"]
     assert not res.mutations and ({"not", "never"} & set(ab["not_understood"])), res.answer
+
+
+def test_a_namespace_wide_diagnosis_fixes_only_what_the_request_names(kube: Kube) -> None:
+    from agents.context import build_context
+    from agents.logs import _diagnose
+
+    ctx = build_context(kube, "why can't the orders service account in shop read configmaps? fix it")
+    ctx.entities.workload = None  # the subject named, no workload: the whole namespace is read
+    names = {(m.kind, m.name) for m in _diagnose(ctx).mutations}
+    assert ("Deployment", "catalog") not in names and ("RoleBinding", "orders-configmap-reader") in names
