@@ -165,15 +165,24 @@ def _not_crashing(ctx: AgentContext, ns: str, target: str) -> str | None:
     return f"{target} in namespace {ns} is not crashing: its pod{'s' if len(mine) > 1 else ''} {said}."
 
 
+# kind words after a name ("the orders-config rolebinding", "the app-env configmap")
+_KIND_AFTER = frozenset("""rolebinding binding role clusterrole clusterrolebinding configmap secret sa serviceaccount
+    service deployment pod job cronjob pvc ingress statefulset daemonset""".split())
+
+
 def _about_what_was_named(ctx: AgentContext, f: Any) -> bool:
     """Whether a namespace-wide finding may carry a proposed fix: only when the request names no subject, or the
     finding is about the one it names ("the orders service account can't read configmaps" is not a reason to fix
     the catalog image, the namespace's first finding)."""
     subject = ctx.entities.subject or ""
-    if not subject:
-        return True
-    return subject.startswith("system:serviceaccount:") and f.kind == "ServiceAccount" and \
-        f.name == subject.rsplit(":", 1)[-1]
+    if subject:
+        return subject.startswith("system:serviceaccount:") and f.kind == "ServiceAccount" and \
+            f.name == subject.rsplit(":", 1)[-1]
+    # an object of the cluster named in the request ("the orders-config binding"): only its own finding
+    ws = tokens(ctx.text)
+    said = {w for w in ws if w in ctx.known and w != ctx.namespace}
+    said |= {w for w, nxt in zip(ws, ws[1:], strict=False) if nxt in _KIND_AFTER and re.search(r"[-\d]", w)}
+    return not said or f.name in said
 
 
 def _diagnose(ctx: AgentContext, propose: bool = True) -> AgentResult:

@@ -67,3 +67,15 @@ def test_a_namespace_wide_diagnosis_fixes_only_what_the_request_names(kube: Kube
     ctx.entities.workload = None  # the subject named, no workload: the whole namespace is read
     names = {(m.kind, m.name) for m in _diagnose(ctx).mutations}
     assert ("Deployment", "catalog") not in names and ("RoleBinding", "orders-configmap-reader") in names
+
+
+def test_a_namespace_wide_diagnosis_fixes_no_object_the_request_does_not_name(kube: Kube) -> None:
+    from agents.context import build_context
+    from agents.logs import _diagnose
+
+    ctx = build_context(kube, "the orders-config rolebinding in shop points at the wrong role, please fix whatever is "
+                              "wrong")
+    ctx.entities.workload, ctx.entities.subject = None, None
+    assert not any(m.name == "catalog" for m in _diagnose(ctx).mutations)
+    whole = build_context(kube, "what is wrong in shop? fix it")
+    assert _diagnose(whole).mutations  # the namespace as a whole: its first finding's fix, as before
