@@ -268,6 +268,12 @@ class Supervisor:
                 self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": where},
                                   "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
             first_pending = len(pending)
+            if not_asked := _unasked(kube, text, res.mutations):
+                # a workload the request does not name, while it names others ("… the orders binding …, fix it" is
+                # no reason to change catalog, the namespace's first finding): not proposed
+                res.answer += "\nNot proposed: " + "; ".join(m.describe() for m in not_asked) + \
+                    " (your request does not name it; ask for it on its own if you want it)."
+                res.mutations = [m for m in res.mutations if m not in not_asked]
             new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
             deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
             for m in res.mutations:
@@ -745,6 +751,39 @@ def _ordered(text: str) -> bool:
 
     words = [w for w in tokens(text) if w not in ("please", "kindly", "pls", "hey", "hi", "ok", "so", "now")]
     return bool(words) and verb_class(words[0]) not in (None, "generic")
+
+
+def _unasked(kube: Kube, text: str, plan: list[Mutation]) -> list[Mutation]:
+    """The changes to existing workloads the request does not name while it names other objects of the cluster.
+
+    Why: every reading checks that it understood the words it used; none checks that what it changes is what the
+    words were about. A workload changed (patched, scaled, deleted) whose name the request never says, beside a
+    request that names other objects, is a change nobody asked for. A request that names no object ("fix whatever
+    is wrong in shop") leaves the diagnosis its choice."""
+    from agents.coverage import tokens
+    from tools.k8s.kinds import WORKLOADS
+
+    changes = [m for m in plan if m.verb in ("patch", "scale", "delete") and m.kind in WORKLOADS]
+    if not changes:
+        return []
+    words = set(tokens(text))
+    named: dict[str, set[str]] = {}
+    for m in changes:
+        if m.namespace not in named:
+            named[m.namespace] = set()
+            for kind in ("Deployment", "StatefulSet", "DaemonSet", "ServiceAccount", "ConfigMap", "Secret",
+                         "RoleBinding", "Role", "Service"):
+                try:
+                    named[m.namespace] |= {o["metadata"]["name"] for o in kube.list(kind, m.namespace)}
+                except KubeError:
+                    continue
+    out = []
+    for m in changes:
+        said = words & named[m.namespace]
+        if m.name not in words and said and not any(n.startswith(m.name + "-") or m.name.startswith(n + "-")
+                                                    for n in said):
+            out.append(m)
+    return out
 
 
 def _namespaces(kube: Kube) -> list[str]:

@@ -71,3 +71,17 @@ def test_an_order_is_never_taken_over_by_a_read():
     assert Supervisor._elsewhere(me, ctx, "resources", ABSTAINED) is ABSTAINED
     assert _ordered("please delete the debug pod") and not _ordered("can bob delete pods?")
     assert not _ordered("show me the pods")
+
+
+def test_a_workload_the_request_does_not_name_is_not_changed_when_it_names_others():
+    from agents.supervisor import _unasked
+
+    class _Kube:
+        def list(self, kind, ns):
+            names = {"Deployment": ["catalog", "orders"], "RoleBinding": ["orders-config"]}.get(kind, [])
+            return [{"metadata": {"name": n}} for n in names]
+
+    fix = Mutation("patch", "Deployment", "shop", "catalog", why="image")
+    assert _unasked(_Kube(), "the orders-config binding in shop is wrong, fix it", [fix]) == [fix]
+    assert _unasked(_Kube(), "fix whatever is wrong in shop", [fix]) == []  # nothing named: the diagnosis's choice
+    assert _unasked(_Kube(), "fix catalog in shop", [fix]) == []
