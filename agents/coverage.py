@@ -224,19 +224,21 @@ def understand(text: str, agent: str, intent: str, slots: Mapping[str, Any], voc
     return Understanding(agent, intent, dict(slots), used, unused, context, loose(text, context))
 
 
+_NOUN_AFTER = frozenset("count counts number numbers history rate rates loop loops reason reasons time times".split())
 _POLITE = frozenset("please pls kindly can could would will you u just also then and so now ok okay".split())
 
 
 def _orders(text: str) -> list[str]:
     """The order verbs that open a clause of the request ("please give its container a 256Mi memory limit", "can you
     restart it"): an answer that only reads has not done what they ask. "give me / show us …" asks for an answer."""
-    from agents.residue import clauses, verb_class
+    from agents.residue import K8S_NOUNS, _stem_in, clauses, verb_class
 
     out = []
     for words in clauses(text):
         rest = [w for w in words if w not in _POLITE] or [""]
         first, after = rest[0], (rest[1] if len(rest) > 1 else "")
-        if verb_class(first) not in (None, "generic") and after not in ("me", "us", "sure", "certain"):
+        if verb_class(first) not in (None, "generic") and after not in ("me", "us", "sure", "certain") and \
+                after not in _NOUN_AFTER and not _stem_in(after, K8S_NOUNS):  # "restart counts", "rollout status"
             out.append(first)
     return out
 
