@@ -268,7 +268,7 @@ class Supervisor:
                 self.audit.record(who, f"agent:{agent}", {"text": text, "namespace": where},
                                   "ok" if not res.answer.startswith("I could not") else "error", thread_id=thread_id)
             first_pending = len(pending)
-            if not_asked := _unasked(kube, text, res.mutations):
+            if not_asked := _unasked(kube, " ".join(t for _, t in steps), res.mutations):  # the whole request's names
                 # a workload the request does not name, while it names others ("… the orders binding …, fix it" is
                 # no reason to change catalog, the namespace's first finding): not proposed
                 res.answer += "\nNot proposed: " + "; ".join(m.describe() for m in not_asked) + \
