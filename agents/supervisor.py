@@ -271,9 +271,15 @@ class Supervisor:
             if not_asked := _unasked(kube, " ".join(t for _, t in steps), res.mutations):  # the whole request's names
                 # a workload the request does not name, while it names others ("… the orders binding …, fix it" is
                 # no reason to change catalog, the namespace's first finding): not proposed
-                res.answer += "\nNot proposed: " + "; ".join(m.describe() for m in not_asked) + \
+                said = "Not proposed: " + "; ".join(m.describe() for m in not_asked) + \
                     " (your request does not name it; ask for it on its own if you want it)."
                 res.mutations = [m for m in res.mutations if m not in not_asked]
+                if res.mutations:
+                    res.answer += "\n" + said
+                else:  # what the reading would have done is not what was asked: nothing was understood to do
+                    res.answer = f"I did not act: {said}\n{res.answer}"
+                    res.data = {**(res.data or {}), "abstain": {"understood": [], "not_understood": [],
+                                                                "ask": "Say which object to change."}}
             new_ns = {m.name for m in res.mutations if m.verb == "create" and m.kind == "Namespace"}
             deleted: set[tuple[str, str, str]] = set()  # what an earlier change of the answer deletes (recreations)
             for m in res.mutations:
