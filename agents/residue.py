@@ -346,7 +346,7 @@ def _satisfied_negation(words: list[str], at: int, effects: frozenset[str], touc
     span = words[at + 1:]
     classes = {c for w in span if (c := verb_class(w))}
     if not classes:  # "not the sidecar", "no more than 3": a limit on what is meant, for the intent to consume
-        if "grant" in effects and any(_stem_in(w, K8S_NOUNS) for w in span) and \
+        if "grant" in effects and effects != ALL and any(_stem_in(w, K8S_NOUNS) for w in span) and \
                 not any(w in touched or _stem_in(w, touched) for w in span):
             return True  # "… but nothing on secrets": a grant that names no secrets gives none
         return not any(operative(w, ids, known) for w in span)

@@ -248,3 +248,12 @@ def test_a_purpose_with_a_time_stays_a_time():
     from agents.residue import context_words
 
     assert context_words("scale web in shop to 3 for the weekend", ["weekend"], "scale-replicas", {}, frozenset())[0]
+
+
+def test_a_refused_resource_is_satisfied_only_beside_a_grant():
+    from agents.residue import context_words
+
+    assert context_words("pods without memory limits", ["without", "memory", "limits"], "diagnose", {},
+                         frozenset())[0]
+    assert not context_words("give ci-bot create on configmaps, but nothing on secrets", ["nothing", "secrets"],
+                             "grant-access", {}, frozenset({"configmaps"}))[0]
