@@ -801,7 +801,8 @@ def _namespaces(kube: Kube) -> list[str]:
 
 
 def _settled(res: AgentResult, loose_ok: bool = False) -> bool:
-    """A reading another agent may take over with: it understood the whole request (`understood`, set by
+    """(`loose_ok`: the reading is the routed agent's own, as the rest of a setup request is, so context it passed
+    over is its call.) A reading another agent may take over with: it understood the whole request (`understood`, set by
     `agents.decide`) and either proposes a change or answers from evidence it read. A question back ("What should I
     create?", "… but not what") or an answer with nothing read behind it ("I found no model server") is no reading of
     the request, only of its words."""
