@@ -448,8 +448,9 @@ _ASSURANCE = re.compile(r"\b(?:and\s+)?(?:make\s+sure|ensure|check|verify|confir
                         r"(?:rollout|new\s+pods?|pods?|deployment))\s+(?:rolls?\s+out|rolled\s+out|comes?\s+up|came\s+up|"
                         r"(?:is|are)\s+(?:healthy|up|ready|running|fine|ok)|works?|goes\s+through|succeeds?|finish(?:es)?|"
                         r"completes?)(?:\s+(?:fine|ok|properly|cleanly|successfully|afterwards|after))*\b|"
-                        r"\buntil\s+further\s+notice\b|\bfor\s+the\s+time\s+being\b|\bindefinitely\b|\bfor\s+good\b",
-                        re.I)
+                        r"\buntil\s+further\s+notice\b|\bfor\s+the\s+time\s+being\b|\bindefinitely\b|\bfor\s+good\b|"
+                        r"\b(?:sort|take\s+care\s+of|handle|deal\s+with)\s+(?:it|that|this)(?:\s+out)?(?=\s*[?.!]*\s*$)",
+                        re.I)  # "… can you sort that out?": the change the request describes, asked for
 # A preface that only announces what follows ("two things:", "quick one -", "a couple of requests:")
 _PREFACE = re.compile(r"(?:^|(?<=[.!?]\s))\s*(?:(?:ok|so|hey|hi)[\s,]+)?(?:(?:two|three|four|a\s+couple\s+of|a\s+few|some|"
                       r"couple(?:\s+of)?)\s+(?:things|requests|asks|items|changes|questions)|quick\s+(?:one|question|request|"

@@ -212,6 +212,8 @@ def test_second_thoughts_asides_and_what_every_change_does():
     ("who can read secrets in shop? asking for the audit", ["asking", "audit"], "who-can"),
     ("bob needs to view deployments in shop for his on-call shifts", ["on-call", "shifts"], "grant-access"),
     ("set LOG_LEVEL=debug on orders in shop, only for troubleshooting", ["only", "troubleshooting"], "set-env"),
+    ("ci-bot should not read secrets any more; it still needs deployments. can you sort that out?", ["sort", "out"],
+     "narrow-access"),
 ])
 def test_what_is_told_around_a_request_is_context(text, unused, intent):
     from agents.residue import context_words, loose
