@@ -458,10 +458,10 @@ _PREFACE = re.compile(r"(?:^|(?<=[.!?]\s))\s*(?:(?:ok|so|hey|hi)[\s,]+)?(?:(?:tw
 
 
 def _assured(text: str) -> list[str]:
-    """The words of what every change does anyway, and of a preface ("two things:")."""
+    """The words of what every change does anyway ("make sure it rolls out"); prefaces are `_prefaced`'s."""
     from agents.coverage import tokens
 
-    return [w for pat in (_ASSURANCE, _PREFACE) for m in pat.finditer(text) for w in tokens(m.group(0))]
+    return [w for m in _ASSURANCE.finditer(text) for w in tokens(m.group(0))]
 
 
 def _prefaced(text: str, known: Iterable[str] = ()) -> list[str]:

@@ -59,15 +59,13 @@ def _load() -> None:
 
 def candidates(ctx: Any, agent: str) -> list[tuple[FastPath, Understanding]]:
     """Every fast path of `agent` that matched, with what it understood (confident or not)."""
-    import copy
-
+    from agents.fastpaths._words import retold
     from agents.residue import told_counts_dropped
 
     _load()
     # the paths read their slots with the counts the person only tells blanked ("payments is running 1 pod … make it
     # 3"); the whole text is still accounted for (a told count is context)
-    asked = copy.copy(ctx)
-    asked.text = told_counts_dropped(ctx.text)
+    asked = retold(ctx, told_counts_dropped(ctx.text))
     out = []
     for fp in REGISTRY:
         if fp.agent != agent:

@@ -42,6 +42,16 @@ def value_of(v: str) -> str:
     return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v.rstrip(".?!")
 
 
+def retold(ctx: Any, text: str) -> Any:
+    """The same request context reading `text` instead (a reader's view of the words: told counts blanked, "the
+    batch namespace" said as "batch", …); the cluster, entities and memo stay the request's."""
+    import copy
+
+    out = copy.copy(ctx)
+    out.text = text
+    return out
+
+
 def words(ctx: Any) -> list[str]:
     """The request's words as the coverage accounting sees them."""
     return tokens(ctx.text)

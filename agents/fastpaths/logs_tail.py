@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from agents.fastpaths import register
-from agents.fastpaths._words import COMMON, cite, has, namespace, norm, one, resolve
+from agents.fastpaths._words import COMMON, cite, has, namespace, norm, one, resolve, retold
 from agents.state import AgentResult
 from tools.k8s.health import pods_of
 from tools.k8s.kinds import WORKLOADS
@@ -31,11 +31,7 @@ _LINES = re.compile(r"\b(?:last|final|latest|first)\s+\d+\s+lines\b|\blines\s+(?
 
 def _pod_of(ctx: Any) -> Any:
     """The context with "the payments pod" said as "payments": a workload's pod, named by its workload."""
-    import copy
-
-    out = copy.copy(ctx)
-    out.text = re.sub(r"\b(pods?)\b", " ", ctx.text, flags=re.I)
-    return out
+    return retold(ctx, re.sub(r"\b(pods?)\b", " ", ctx.text, flags=re.I))
 
 
 class LogsTail:

@@ -29,6 +29,7 @@ from agents.fastpaths._words import (
     one,
     resolve,
     resources_said,
+    retold,
     words,
 )
 from agents.state import AgentResult
@@ -256,13 +257,9 @@ def _without_place(ctx: Any, ns: str) -> Any:
     not a grant on the namespaces resource ("give carol view access to the batch namespace"); and without what is
     refused ("… but nothing on secrets", "not secrets", "except secrets"): a resource said there is not granted (the
     residue reads the refusal against the grant)."""
-    import copy
-
-    out = copy.copy(ctx)
-    out.text = re.sub(rf"(?:\bthe\s+)?\b{re.escape(ns)}\s+(?:namespace|ns)\b|\b(?:namespace|ns)\s+{re.escape(ns)}\b", ns,
-                      ctx.text, flags=re.I)
-    out.text = _REFUSED.sub(" ", out.text)
-    return out
+    text = re.sub(rf"(?:\bthe\s+)?\b{re.escape(ns)}\s+(?:namespace|ns)\b|\b(?:namespace|ns)\s+{re.escape(ns)}\b", ns,
+                  ctx.text, flags=re.I)
+    return retold(ctx, _REFUSED.sub(" ", text))
 
 
 # "but nothing on secrets", "and no access to secrets", "not secrets", "except secrets and configmaps"

@@ -33,13 +33,12 @@ from agents.fastpaths._words import (
     resources_said,
 )
 from agents.fastpaths.rbac_adjust import _allows
-from agents.fastpaths.rbac_grant import ALL, VERB_WORDS, identity
+from agents.fastpaths.rbac_grant import ALL, RBAC, VERB_WORDS, identity
 from agents.fastpaths.rbac_revoke import _groups_of, _is, _label, _names, _rules
 from agents.state import AgentResult
 from tools.k8s.client import KubeError
 
 AGENT = "rbac"
-RBAC = "rbac.authorization.k8s.io"
 # Saying the resource goes, with every verb: "touch", "access", "use", "anything with", "take X away".
 _WHOLE = frozenset("touch access use handle manage rights permissions permission anything".split())
 # The clause that takes away, and the clause that keeps.
